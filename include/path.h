@@ -1,0 +1,60 @@
+/*
+ * path.h - from a request path to an open file under the root.
+ *
+ * path_normalize() is pure: it percent-decodes once, refuses NUL and bad
+ * escapes, drops "." and empty segments, applies "..", refuses any climb
+ * above the root and applies the dotfile policy.  path_open() then lets the
+ * kernel enforce the same boundary with openat2(RESOLVE_BENEATH), so a
+ * symlink cannot lead out of the root either.  Both are thread-safe.
+ */
+#ifndef LANHTTPD_PATH_H
+#define LANHTTPD_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "span.h"
+
+enum symlink_policy {
+	SYMLINKS_INSIDE = 0,	/* follow links whose target stays under the root */
+	SYMLINKS_ALL,		/* follow every link (the admin trusts the tree) */
+	SYMLINKS_NONE,		/* refuse every link */
+};
+
+struct path_result {
+	size_t	len;		/* bytes in the caller's buffer, no NUL counted */
+	bool	trailing_slash;	/* the decoded path ended in '/' */
+	bool	is_root;	/* nothing left: the root itself */
+};
+
+/*
+ * Decodes and normalises raw (the still-encoded path of a request-target,
+ * starting with '/') into out[0..cap), NUL-terminated, as a relative path
+ * without a leading slash ("" for the root).  Returns 0, or the HTTP status
+ * to answer: 400 (bad escape, %00, climb above the root), 404 (a dot
+ * segment while hidden files are denied), 414 (longer than cap allows).
+ */
+int	path_normalize(struct span raw, bool allow_hidden, char *out, size_t cap,
+	    struct path_result *res);
+
+/*
+ * Opens rel (a result of path_normalize(), "" meaning the root) beneath
+ * root_fd under the symlink policy, read-only, non-blocking (a FIFO must
+ * never block a worker) and close-on-exec.  root_real is the root's
+ * canonical path, used to check a link target when openat2 alone cannot
+ * decide (kernels before 5.6, absolute links that stay inside).  Returns 0
+ * and stores the fd in *fdp (the caller owns it), or the HTTP status: 403,
+ * 404, 500 or 503 (out of file descriptors or memory).
+ */
+int	path_open(int root_fd, const char *root_real, const char *rel,
+	    enum symlink_policy pol, int *fdp);
+
+/*
+ * Percent-encodes the bytes of in[0..len) for use in a URL path: unreserved
+ * characters, '/' and a few safe sub-delims stay, everything else becomes
+ * %XX.  Writes at most cap bytes (NUL included) and returns the length the
+ * full result needs, so a return >= cap means truncation.
+ */
+size_t	path_encode(const char *in, size_t len, char *out, size_t cap);
+
+#endif /* LANHTTPD_PATH_H */

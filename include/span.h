@@ -1,0 +1,77 @@
+/*
+ * span.h - bounded byte strings for data that came from a socket or disk.
+ *
+ * A span is a pointer and a length into someone else's buffer.  Nothing here
+ * relies on NUL termination, allocates, or keeps state; every function is
+ * pure and thread-safe.  The owner of the underlying buffer decides how long
+ * a span stays valid (for request spans: until the connection's input buffer
+ * is shifted or released).
+ */
+#ifndef LANHTTPD_SPAN_H
+#define LANHTTPD_SPAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct span {
+	const char	*p;
+	size_t		 len;
+};
+
+#define SPAN_LIT(s)	((struct span){ (s), sizeof(s) - 1 })
+#define SPAN_NULL	((struct span){ NULL, 0 })
+
+static inline struct span
+span_make(const char *p, size_t len)
+{
+	return (struct span){ p, len };
+}
+
+/* True when a and b hold the same bytes. */
+bool	span_eq(struct span a, struct span b);
+
+/* True when a and b are equal ignoring ASCII case (bytes >= 0x80 compare exactly). */
+bool	span_eq_nocase(struct span a, struct span b);
+
+/* Same as span_eq_nocase() against a C string literal or other trusted string. */
+bool	span_eq_cstr_nocase(struct span a, const char *s);
+
+/* True when s begins with prefix, ignoring ASCII case. */
+bool	span_starts_nocase(struct span s, struct span prefix);
+
+/* Removes leading and trailing SP and HTAB (RFC 9110 OWS). */
+struct span	span_trim(struct span s);
+
+/*
+ * Parses exactly s.len decimal digits into *out.  Rejects an empty span,
+ * signs, spaces, any non-digit and values above max.  Returns true on
+ * success; *out is untouched on failure.
+ */
+bool	span_to_u64(struct span s, uint64_t max, uint64_t *out);
+
+/*
+ * Splits a comma-separated list (RFC 9110 §5.6.1).  *rest is the unread
+ * part; each call stores the next element, trimmed of OWS, in *elem and
+ * returns true, or returns false when the list is exhausted.  Empty
+ * elements are skipped, as the RFC asks recipients to do.
+ */
+bool	span_next_list_elem(struct span *rest, struct span *elem);
+
+/* Returns the index of the first byte c in s, or -1. */
+static inline ptrdiff_t
+span_find(struct span s, char c)
+{
+	for (size_t i = 0; i < s.len; i++)
+		if (s.p[i] == c)
+			return (ptrdiff_t)i;
+	return -1;
+}
+
+static inline unsigned char
+ascii_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+#endif /* LANHTTPD_SPAN_H */

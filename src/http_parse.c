@@ -1,0 +1,466 @@
+/*
+ * http_parse.c - HTTP/1.x request-head parser; see http_parse.h.
+ *
+ * The grammar is RFC 9112 §2-§5 with the usual recipient leniencies that do
+ * not open ambiguity: leading empty lines are skipped (§2.2) and a bare LF
+ * ends a line (§2.2).  Everything that lets two parsers disagree about
+ * where a message ends is refused: a bare CR, obs-fold, whitespace between
+ * a field name and its colon, conflicting Content-Length values and
+ * Content-Length together with Transfer-Encoding.
+ */
+#include "http_parse.h"
+
+#include <string.h>
+
+/* RFC 9110 §5.6.2 tchar. */
+static const unsigned char tchar_tab[256] = {
+	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+	['`'] = 1, ['|'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+static inline bool
+is_tchar(char c)
+{
+	return tchar_tab[(unsigned char)c] != 0;
+}
+
+static const struct {
+	const char	*name;
+	enum http_method m;
+} methods[] = {
+	{ "GET", HTTP_M_GET },
+	{ "HEAD", HTTP_M_HEAD },
+	{ "POST", HTTP_M_POST },
+	{ "PUT", HTTP_M_PUT },
+	{ "DELETE", HTTP_M_DELETE },
+	{ "CONNECT", HTTP_M_CONNECT },
+	{ "OPTIONS", HTTP_M_OPTIONS },
+	{ "TRACE", HTTP_M_TRACE },
+	{ "PATCH", HTTP_M_PATCH },
+};
+
+const char *
+http_method_name(enum http_method m)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].m == m)
+			return methods[i].name;
+	return NULL;
+}
+
+/* Methods are case-sensitive (RFC 9110 §9.1). */
+static enum http_method
+method_lookup(struct span s)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (s.len == strlen(methods[i].name) &&
+		    memcmp(s.p, methods[i].name, s.len) == 0)
+			return methods[i].m;
+	return HTTP_M_UNKNOWN;
+}
+
+static const struct {
+	const char	*name;
+	enum http_hdr	 id;
+} known_headers[] = {
+	{ "host", HDR_HOST },
+	{ "connection", HDR_CONNECTION },
+	{ "content-length", HDR_CONTENT_LENGTH },
+	{ "transfer-encoding", HDR_TRANSFER_ENCODING },
+	{ "range", HDR_RANGE },
+	{ "if-range", HDR_IF_RANGE },
+	{ "if-match", HDR_IF_MATCH },
+	{ "if-none-match", HDR_IF_NONE_MATCH },
+	{ "if-modified-since", HDR_IF_MODIFIED_SINCE },
+	{ "if-unmodified-since", HDR_IF_UNMODIFIED_SINCE },
+	{ "accept", HDR_ACCEPT },
+	{ "accept-encoding", HDR_ACCEPT_ENCODING },
+	{ "accept-language", HDR_ACCEPT_LANGUAGE },
+	{ "user-agent", HDR_USER_AGENT },
+	{ "referer", HDR_REFERER },
+	{ "expect", HDR_EXPECT },
+};
+
+static enum http_hdr
+header_lookup(struct span name)
+{
+	/* The first letter and the length rule out almost every name at once. */
+	unsigned char c0 = ascii_lower((unsigned char)name.p[0]);
+
+	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]);
+	    i++) {
+		const char *k = known_headers[i].name;
+
+		if ((unsigned char)k[0] == c0 && strlen(k) == name.len &&
+		    span_eq_cstr_nocase(name, k))
+			return known_headers[i].id;
+	}
+	return HDR_OTHER;
+}
+
+static int
+fail(struct http_request *req, int status)
+{
+	req->status = status;
+	return HTTP_PARSE_ERROR;
+}
+
+/*
+ * Input ran out at len.  That is only "partial" while the head is still
+ * within its limits; in_line says the request line is not complete yet,
+ * so an over-long line is reported as 414 rather than 431.
+ */
+static int
+need_more(struct http_request *req, size_t len, const struct http_limits *lim,
+    bool in_line)
+{
+	if (len >= lim->max_head)
+		return fail(req, in_line ? 414 : 431);
+	return HTTP_PARSE_PARTIAL;
+}
+
+/*
+ * Consumes a line end at buf[*i]: CRLF or a bare LF.  Returns 1 when one
+ * was consumed, 0 when input ran out, -1 on a bare CR or any other byte.
+ */
+static int
+line_end(const char *buf, size_t len, size_t *i)
+{
+	if (*i >= len)
+		return 0;
+	if (buf[*i] == '\n') {
+		(*i)++;
+		return 1;
+	}
+	if (buf[*i] != '\r')
+		return -1;
+	if (*i + 1 >= len)
+		return 0;
+	if (buf[*i + 1] != '\n')
+		return -1;
+	*i += 2;
+	return 1;
+}
+
+/* "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3); the name is case-sensitive. */
+static int
+parse_version(struct span v, struct http_request *req)
+{
+	if (v.len < 5 || memcmp(v.p, "HTTP/", 5) != 0)
+		return 400;
+	if (v.len != 8 || v.p[6] != '.' ||
+	    v.p[5] < '0' || v.p[5] > '9' || v.p[7] < '0' || v.p[7] > '9')
+		return 400;
+	req->version_major = (uint8_t)(v.p[5] - '0');
+	req->version_minor = (uint8_t)(v.p[7] - '0');
+	if (req->version_major != 1)
+		return 505;
+	return 0;
+}
+
+/* Splits the request-target into path and query (RFC 9112 §3.2). */
+static int
+parse_target(struct http_request *req)
+{
+	struct span t = req->target;
+	struct span path;
+
+	if (t.p[0] == '/') {
+		path = t;
+	} else if (span_starts_nocase(t, SPAN_LIT("http://")) ||
+	    span_starts_nocase(t, SPAN_LIT("https://"))) {
+		/* absolute-form: the path starts after the authority. */
+		size_t i = (ascii_lower((unsigned char)t.p[4]) == 's') ? 8 : 7;
+
+		while (i < t.len && t.p[i] != '/' && t.p[i] != '?' &&
+		    t.p[i] != '#')
+			i++;
+		if (i == t.len || t.p[i] != '/')
+			return 400;
+		path = span_make(t.p + i, t.len - i);
+	} else if (t.len == 1 && t.p[0] == '*') {
+		/* asterisk-form belongs to OPTIONS alone (§3.2.4). */
+		if (req->method != HTTP_M_OPTIONS)
+			return 400;
+		req->path = t;
+		return 0;
+	} else if (req->method == HTTP_M_CONNECT) {
+		/* authority-form; the method is refused later anyway. */
+		req->path = SPAN_NULL;
+		return 0;
+	} else {
+		return 400;
+	}
+
+	for (size_t i = 0; i < path.len; i++) {
+		if (path.p[i] == '#') {
+			path.len = i;
+			break;
+		}
+		if (path.p[i] == '?') {
+			size_t q = i + 1, e = q;
+
+			while (e < path.len && path.p[e] != '#')
+				e++;
+			req->has_query = true;
+			req->query = span_make(path.p + q, e - q);
+			path.len = i;
+			break;
+		}
+	}
+	req->path = path;
+	return 0;
+}
+
+/* Content-Length may repeat, also as a list, but only with one value (§6.3). */
+static int
+check_content_length(struct http_request *req)
+{
+	bool seen = false;
+	uint64_t v = 0;
+	size_t pos = 0;
+	struct span val;
+
+	while (http_header_next(req, HDR_CONTENT_LENGTH, &pos, &val)) {
+		struct span rest = val, e;
+		bool any = false;
+
+		while (span_next_list_elem(&rest, &e)) {
+			uint64_t n;
+
+			if (!span_to_u64(e, (uint64_t)INT64_MAX, &n))
+				return 400;
+			if (seen && n != v)
+				return 400;
+			v = n;
+			seen = any = true;
+		}
+		if (!any)
+			return 400;
+	}
+	req->has_content_length = seen;
+	req->content_length = v;
+	return 0;
+}
+
+static int
+check_semantics(struct http_request *req)
+{
+	int st;
+
+	/* RFC 9112 §3.2: exactly one Host in HTTP/1.1, never two. */
+	if (req->hdr_count[HDR_HOST] > 1)
+		return 400;
+	if (req->version_minor >= 1 && req->hdr_count[HDR_HOST] == 0)
+		return 400;
+	if ((st = check_content_length(req)) != 0)
+		return st;
+	if (req->hdr_count[HDR_TRANSFER_ENCODING] > 0) {
+		/* §6.1: both framings at once is a smuggling attempt. */
+		if (req->has_content_length)
+			return 400;
+		req->has_transfer_encoding = true;
+	}
+	if ((st = parse_target(req)) != 0)
+		return st;
+
+	if (req->version_minor >= 1)
+		req->keep_alive = !http_header_has_token(req, HDR_CONNECTION,
+		    "close");
+	else
+		req->keep_alive = http_header_has_token(req, HDR_CONNECTION,
+		    "keep-alive") &&
+		    !http_header_has_token(req, HDR_CONNECTION, "close");
+	/* We never read a chunked body, so we cannot find the next request. */
+	if (req->has_transfer_encoding)
+		req->keep_alive = false;
+	return 0;
+}
+
+static void
+request_reset(struct http_request *req)
+{
+	req->method = HTTP_M_UNKNOWN;
+	req->method_name = req->target = req->path = req->query = SPAN_NULL;
+	req->has_query = false;
+	req->version_major = req->version_minor = 0;
+	req->nheaders = 0;
+	memset(req->hdr, 0, sizeof(req->hdr));
+	memset(req->hdr_count, 0, sizeof(req->hdr_count));
+	req->content_length = 0;
+	req->has_content_length = false;
+	req->has_transfer_encoding = false;
+	req->keep_alive = false;
+	req->head_len = 0;
+	req->status = 0;
+}
+
+int
+http_parse_request(const char *buf, size_t len, const struct http_limits *lim,
+    struct http_request *req)
+{
+	size_t i = 0, start;
+	int r, st;
+
+	request_reset(req);
+
+	/* RFC 9112 §2.2: ignore empty lines before the request line. */
+	while (i < len && (buf[i] == '\r' || buf[i] == '\n')) {
+		if ((r = line_end(buf, len, &i)) == 0)
+			return need_more(req, len, lim, true);
+		if (r < 0)
+			return fail(req, 400);
+	}
+
+	/* method SP */
+	start = i;
+	while (i < len && is_tchar(buf[i]) && i - start <= HTTP_MAX_METHOD)
+		i++;
+	if (i - start > HTTP_MAX_METHOD)
+		return fail(req, 501);
+	if (i == len)
+		return need_more(req, len, lim, true);
+	if (i == start || buf[i] != ' ')
+		return fail(req, 400);
+	req->method_name = span_make(buf + start, i - start);
+	req->method = method_lookup(req->method_name);
+	i++;
+
+	/* request-target SP: any visible byte, obs-text allowed. */
+	start = i;
+	while (i < len && (unsigned char)buf[i] > 0x20 && buf[i] != 0x7f) {
+		if (i - start >= lim->max_target)
+			return fail(req, 414);
+		i++;
+	}
+	if (i == len)
+		return need_more(req, len, lim, true);
+	if (i == start || buf[i] != ' ')
+		return fail(req, 400);
+	req->target = span_make(buf + start, i - start);
+	i++;
+
+	/* HTTP-version line-end */
+	start = i;
+	while (i < len && buf[i] != '\r' && buf[i] != '\n' && i - start < 9)
+		i++;
+	if (i == len)
+		return need_more(req, len, lim, true);
+	if ((st = parse_version(span_make(buf + start, i - start), req)) != 0)
+		return fail(req, st);
+	if ((r = line_end(buf, len, &i)) == 0)
+		return need_more(req, len, lim, true);
+	if (r < 0)
+		return fail(req, 400);
+
+	/* *( field-line CRLF ) CRLF */
+	for (;;) {
+		struct span name, value;
+		size_t vstart, vend;
+
+		if (i >= len)
+			return need_more(req, len, lim, false);
+		if (buf[i] == '\r' || buf[i] == '\n') {
+			if ((r = line_end(buf, len, &i)) == 0)
+				return need_more(req, len, lim, false);
+			if (r < 0)
+				return fail(req, 400);
+			break;
+		}
+		/* §5.2: obs-fold is refused, as is anything but a token. */
+		start = i;
+		while (i < len && is_tchar(buf[i]))
+			i++;
+		if (i == len)
+			return need_more(req, len, lim, false);
+		/* §5.1: no whitespace between the field name and the colon. */
+		if (i == start || buf[i] != ':')
+			return fail(req, 400);
+		name = span_make(buf + start, i - start);
+		i++;
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		vstart = i;
+		while (i < len && buf[i] != '\r' && buf[i] != '\n') {
+			unsigned char c = (unsigned char)buf[i];
+
+			/* NUL, other controls and DEL are never valid here. */
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return fail(req, 400);
+			i++;
+		}
+		if (i == len)
+			return need_more(req, len, lim, false);
+		vend = i;
+		if ((r = line_end(buf, len, &i)) == 0)
+			return need_more(req, len, lim, false);
+		if (r < 0)
+			return fail(req, 400);
+		value = span_trim(span_make(buf + vstart, vend - vstart));
+
+		if (req->nheaders == HTTP_MAX_HEADERS)
+			return fail(req, 431);
+		struct http_header *h = &req->headers[req->nheaders++];
+
+		h->name = name;
+		h->value = value;
+		h->id = header_lookup(name);
+		if (h->id != HDR_OTHER) {
+			if (req->hdr_count[h->id] == 0)
+				req->hdr[h->id] = value;
+			if (req->hdr_count[h->id] < UINT8_MAX)
+				req->hdr_count[h->id]++;
+		}
+	}
+
+	if (i > lim->max_head)
+		return fail(req, 431);
+	req->head_len = i;
+	if ((st = check_semantics(req)) != 0)
+		return fail(req, st);
+	return (int)i;
+}
+
+bool
+http_header_next(const struct http_request *req, enum http_hdr id,
+    size_t *pos, struct span *value)
+{
+	while (*pos < req->nheaders) {
+		const struct http_header *h = &req->headers[(*pos)++];
+
+		if (h->id == id) {
+			*value = h->value;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+http_header_has_token(const struct http_request *req, enum http_hdr id,
+    const char *token)
+{
+	size_t pos = 0;
+	struct span v, e;
+
+	if (req->hdr_count[id] == 0)
+		return false;
+	while (http_header_next(req, id, &pos, &v))
+		while (span_next_list_elem(&v, &e))
+			if (span_eq_cstr_nocase(e, token))
+				return true;
+	return false;
+}
