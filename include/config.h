@@ -1,0 +1,138 @@
+/*
+ * config.h - httpd.ini and command-line settings.
+ *
+ * A struct config is built once (defaults, then the file, then command-line
+ * overrides, then config_finish() for cross-key checks and derived state)
+ * and is read-only afterwards, so any number of threads may read it.  A
+ * reload builds a new one and swaps the pointer; the live one is never
+ * changed.  Errors are collected, not fatal one by one, and each names its
+ * origin as "path:line: [section] key: reason".
+ */
+#ifndef LANHTTPD_CONFIG_H
+#define LANHTTPD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "path.h"
+
+#define CONFIG_MAX_LISTEN	16
+
+enum listen_proto {
+	PROTO_HTTP = 0,
+};
+
+struct listen_spec {
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+	bool		 wildcard;	/* no address given: all, dual-stack */
+	bool		 has_port;
+	uint16_t	 port;
+	enum listen_proto proto;
+};
+
+struct mime_table;
+
+struct config {
+	char		*path;		/* the file read, or NULL */
+
+	/* [server] */
+	char		*root;		/* as configured */
+	uint16_t	 port;
+	unsigned	 threads;	/* 0 = one per CPU; resolved by finish */
+	struct listen_spec listen[CONFIG_MAX_LISTEN];
+	size_t		 nlisten;
+	unsigned	 queue_size;
+	unsigned	 max_connections;
+	unsigned	 header_timeout_ms;
+	unsigned	 keepalive_timeout_ms;
+	unsigned	 send_timeout_ms;
+	unsigned	 shutdown_timeout_ms;
+	char		*index;
+	bool		 allow_hidden;
+	enum symlink_policy symlinks;
+	unsigned	 max_header_size;
+
+	/* [log] */
+	char		*access_log;
+	char		*error_log;
+	enum log_level	 log_level;
+
+	/* [mime] */
+	char		*types_file;
+	struct mime_pair {
+		char	*ext, *type;
+	}		*mime_pairs;
+	size_t		 nmime_pairs;
+
+	/* Derived by config_finish(). */
+	char		*root_real;	/* canonical root path */
+	int		 root_fd;	/* O_PATH directory fd, or -1 */
+	struct mime_table *mime;
+};
+
+/* Collected error messages, one per line. */
+struct config_errors {
+	char		*text;
+	size_t		 len;
+	unsigned	 count;
+};
+
+/* A config holding every default; NULL when out of memory. */
+struct config	*config_new(void);
+
+/* Frees c and everything it owns; NULL is allowed. */
+void	config_free(struct config *c);
+
+/*
+ * Reads an ini file into c.  Every problem is appended to errs; returns the
+ * number of new errors (0 = fine).  An empty file is valid.
+ */
+unsigned	config_load_file(struct config *c, const char *path,
+		    struct config_errors *errs);
+
+/*
+ * Sets one key from the command line, e.g. ("server", "port", "9000").
+ * origin describes where it came from for messages ("-p", "--set").
+ * Returns the number of new errors (0 or 1).
+ */
+unsigned	config_set(struct config *c, const char *section,
+		    const char *key, const char *value, const char *origin,
+		    struct config_errors *errs);
+
+/*
+ * Applies a command-line port: it becomes the default port and replaces
+ * the port of every listen entry read from the file.
+ */
+void	config_override_port(struct config *c, uint16_t port);
+
+/* Drops listen entries read from the file (before -l adds new ones). */
+void	config_clear_listen(struct config *c);
+
+/*
+ * Cross-key checks and derived state: resolves threads, opens the root,
+ * builds the MIME table, fills in listen defaults.  Returns the number of
+ * new errors.
+ */
+unsigned	config_finish(struct config *c, struct config_errors *errs);
+
+/* Appends a formatted line to errs. */
+void	config_error(struct config_errors *errs, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+void	config_errors_release(struct config_errors *errs);
+
+/*
+ * Parses "addr:port", "[v6]:port", "addr", "*:port", ":port" or "port"
+ * into *ls.  Returns NULL on success or a static reason.
+ */
+const char	*config_parse_listen(const char *s, struct listen_spec *ls);
+
+/* Formats a listen address as "host:port" / "[v6]:port" into buf. */
+void	config_format_addr(const struct sockaddr_storage *ss, char *buf,
+	    size_t cap);
+
+#endif /* LANHTTPD_CONFIG_H */

@@ -1,0 +1,827 @@
+/*
+ * config.c - httpd.ini via inih, defaults, validation; see config.h.
+ *
+ * Every key is a row of keys[] below: section, name, how its value is
+ * parsed, where it is stored and its bounds.  The ini handler and the
+ * command line both go through config_set_key(), so a key behaves the same
+ * wherever it is given.  inih does not pass line numbers to the handler,
+ * so the file is fed through a reader that counts lines.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mime.h"
+
+enum key_type {
+	K_UINT,		/* plain number */
+	K_MS,		/* duration: "10", "10s", "500ms", "2m", "1h"; stored in ms */
+	K_SIZE,		/* bytes: "8192", "8k", "1M" */
+	K_PORT,
+	K_STR,		/* string, surrounding quotes removed */
+	K_PATH,		/* string; relative to the file's directory */
+	K_BOOL,
+	K_ENUM,
+	K_LISTEN,	/* address list, accumulates */
+};
+
+struct enum_val {
+	const char	*name;
+	int		 value;
+};
+
+struct key {
+	const char	*section;
+	const char	*name;
+	enum key_type	 type;
+	size_t		 off;
+	uint64_t	 min, max;
+	const struct enum_val *enums;
+};
+
+static const struct enum_val hidden_vals[] = {
+	{ "deny", 0 }, { "allow", 1 }, { NULL, 0 },
+};
+static const struct enum_val symlink_vals[] = {
+	{ "inside", SYMLINKS_INSIDE }, { "all", SYMLINKS_ALL },
+	{ "none", SYMLINKS_NONE }, { NULL, 0 },
+};
+static const struct enum_val level_vals[] = {
+	{ "error", LOG_LVL_ERR }, { "warning", LOG_LVL_WARN },
+	{ "warn", LOG_LVL_WARN }, { "info", LOG_LVL_INFO },
+	{ "debug", LOG_LVL_DEBUG }, { NULL, 0 },
+};
+
+#define OFF(f)	offsetof(struct config, f)
+#define HOUR_MS	(3600u * 1000u)
+
+static const struct key keys[] = {
+	{ "server", "port", K_PORT, OFF(port), 0, 65535, NULL },
+	{ "server", "root", K_PATH, OFF(root), 0, 0, NULL },
+	{ "server", "threads", K_UINT, OFF(threads), 0, 1024, NULL },
+	{ "server", "listen", K_LISTEN, 0, 0, 0, NULL },
+	{ "server", "queue_size", K_UINT, OFF(queue_size), 1, 1u << 20, NULL },
+	{ "server", "max_connections", K_UINT, OFF(max_connections), 1,
+	    1u << 20, NULL },
+	{ "server", "header_timeout", K_MS, OFF(header_timeout_ms), 100,
+	    HOUR_MS, NULL },
+	{ "server", "keepalive_timeout", K_MS, OFF(keepalive_timeout_ms), 100,
+	    HOUR_MS, NULL },
+	{ "server", "send_timeout", K_MS, OFF(send_timeout_ms), 100, HOUR_MS,
+	    NULL },
+	{ "server", "shutdown_timeout", K_MS, OFF(shutdown_timeout_ms), 0,
+	    HOUR_MS, NULL },
+	{ "server", "index", K_STR, OFF(index), 0, 0, NULL },
+	{ "server", "hidden_files", K_ENUM, OFF(allow_hidden), 0, 0,
+	    hidden_vals },
+	{ "server", "follow_symlinks", K_ENUM, OFF(symlinks), 0, 0,
+	    symlink_vals },
+	{ "server", "max_header_size", K_SIZE, OFF(max_header_size), 1024,
+	    65536, NULL },
+	{ "log", "access_log", K_PATH, OFF(access_log), 0, 0, NULL },
+	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
+	{ "log", "level", K_ENUM, OFF(log_level), 0, 0, level_vals },
+	{ "mime", "types_file", K_PATH, OFF(types_file), 0, 0, NULL },
+};
+
+void
+config_error(struct config_errors *errs, const char *fmt, ...)
+{
+	va_list ap;
+	char line[1024];
+	int n;
+	char *nt;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	nt = realloc(errs->text, errs->len + (size_t)n + 2);
+	if (nt == NULL)
+		return;
+	errs->text = nt;
+	memcpy(errs->text + errs->len, line, (size_t)n);
+	errs->len += (size_t)n;
+	errs->text[errs->len++] = '\n';
+	errs->text[errs->len] = '\0';
+	errs->count++;
+}
+
+void
+config_errors_release(struct config_errors *errs)
+{
+	free(errs->text);
+	errs->text = NULL;
+	errs->len = 0;
+	errs->count = 0;
+}
+
+struct config *
+config_new(void)
+{
+	struct config *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->port = 8080;
+	c->threads = 0;
+	c->queue_size = 1024;
+	c->max_connections = 10000;
+	c->header_timeout_ms = 10 * 1000;
+	c->keepalive_timeout_ms = 15 * 1000;
+	c->send_timeout_ms = 60 * 1000;
+	c->shutdown_timeout_ms = 10 * 1000;
+	c->allow_hidden = false;
+	c->symlinks = SYMLINKS_INSIDE;
+	c->max_header_size = 8192;
+	c->log_level = LOG_LVL_INFO;
+	c->root_fd = -1;
+	c->root = strdup(".");
+	c->index = strdup("index.html");
+	c->access_log = strdup("stderr");
+	c->error_log = strdup("stderr");
+	if (c->root == NULL || c->index == NULL || c->access_log == NULL ||
+	    c->error_log == NULL) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->root);
+	free(c->index);
+	free(c->access_log);
+	free(c->error_log);
+	free(c->types_file);
+	for (size_t i = 0; i < c->nmime_pairs; i++) {
+		free(c->mime_pairs[i].ext);
+		free(c->mime_pairs[i].type);
+	}
+	free(c->mime_pairs);
+	free(c->root_real);
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	mime_free(c->mime);
+	free(c);
+}
+
+/* Strict unsigned number with an optional unit suffix from units[]. */
+struct unit {
+	const char	*suffix;
+	uint64_t	 mult;
+};
+
+static const char *
+parse_scaled(const char *v, const struct unit *units, uint64_t min,
+    uint64_t max, uint64_t *out)
+{
+	size_t n = 0;
+	uint64_t num, mult = 1;
+
+	while (v[n] >= '0' && v[n] <= '9')
+		n++;
+	if (n == 0)
+		return "expected a non-negative number";
+	if (!span_to_u64(span_make(v, n), UINT64_MAX / 4096, &num))
+		return "number too large";
+	if (v[n] != '\0') {
+		const struct unit *u;
+
+		for (u = units; u != NULL && u->suffix != NULL; u++)
+			if (strcasecmp(v + n, u->suffix) == 0)
+				break;
+		if (u == NULL || u->suffix == NULL)
+			return "unexpected characters after the number";
+		mult = u->mult;
+	}
+	if (num > UINT64_MAX / mult)
+		return "number too large";
+	num *= mult;
+	if (num < min || num > max)
+		return "out of range";
+	*out = num;
+	return NULL;
+}
+
+static const struct unit ms_units[] = {
+	{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", HOUR_MS },
+	{ NULL, 0 },
+};
+static const struct unit size_units[] = {
+	{ "k", 1024 }, { "kb", 1024 }, { "kib", 1024 },
+	{ "m", 1024 * 1024 }, { "mb", 1024 * 1024 }, { "mib", 1024 * 1024 },
+	{ "g", 1024 * 1024 * 1024 }, { "gb", 1024 * 1024 * 1024 },
+	{ "gib", 1024 * 1024 * 1024 }, { NULL, 0 },
+};
+
+/* Removes one pair of surrounding double quotes. */
+static char *
+dup_unquoted(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+		return strndup(v + 1, n - 2);
+	return strdup(v);
+}
+
+/*
+ * A relative path in a file is taken relative to that file's directory;
+ * on the command line (base NULL) relative to the working directory.
+ */
+static char *
+dup_path(const char *v, const char *base)
+{
+	char *p = dup_unquoted(v), *out;
+	const char *slash;
+	size_t dlen;
+
+	if (p == NULL || base == NULL || p[0] == '/' || p[0] == '\0' ||
+	    strcmp(p, "stderr") == 0 || strcmp(p, "off") == 0)
+		return p;
+	slash = strrchr(base, '/');
+	if (slash == NULL)
+		return p;
+	dlen = (size_t)(slash - base);
+	out = malloc(dlen + 1 + strlen(p) + 1);
+	if (out != NULL)
+		sprintf(out, "%.*s/%s", (int)dlen, base, p);
+	free(p);
+	return out;
+}
+
+static const char *
+parse_port_str(const char *s, size_t len, uint16_t *port)
+{
+	uint64_t v;
+
+	if (!span_to_u64(span_make(s, len), 65535, &v))
+		return "bad port (expected 0-65535)";
+	*port = (uint16_t)v;
+	return NULL;
+}
+
+const char *
+config_parse_listen(const char *s, struct listen_spec *ls)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL;
+	size_t hlen;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->proto = PROTO_HTTP;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL)
+			return "missing ']' after an IPv6 address";
+		hlen = (size_t)(close - s - 1);
+		if (hlen >= sizeof(host))
+			return "bad IPv6 address";
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0')
+			return "unexpected characters after ']'";
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ls->addr;
+
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return "bad IPv6 address";
+		a6->sin6_family = AF_INET6;
+		ls->addrlen = sizeof(*a6);
+	} else {
+		const char *colon = strrchr(s, ':');
+
+		if (colon != NULL && strchr(s, ':') != colon)
+			return "IPv6 addresses go in brackets: [::1]:8080";
+		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+		if (colon != NULL)
+			port = colon + 1;
+		if (hlen >= sizeof(host))
+			return "bad address";
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		/* A bare number is a port on every address. */
+		if (colon == NULL && hlen > 0 &&
+		    strspn(host, "0123456789") == hlen) {
+			port = s;
+			host[0] = '\0';
+			hlen = 0;
+		}
+		if (hlen == 0 || strcmp(host, "*") == 0) {
+			ls->wildcard = true;
+		} else {
+			struct sockaddr_in *a4 = (struct sockaddr_in *)&ls->addr;
+
+			if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+				return "bad IPv4 address (names are not resolved)";
+			a4->sin_family = AF_INET;
+			ls->addrlen = sizeof(*a4);
+		}
+	}
+	if (port != NULL) {
+		const char *why = parse_port_str(port, strlen(port), &ls->port);
+
+		if (why != NULL)
+			return why;
+		ls->has_port = true;
+	}
+	return NULL;
+}
+
+void
+config_format_addr(const struct sockaddr_storage *ss, char *buf, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+		snprintf(buf, cap, "[%s]:%u", host, ntohs(a6->sin6_port));
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
+		snprintf(buf, cap, "%s:%u", host, ntohs(a4->sin_port));
+	} else {
+		snprintf(buf, cap, "(unknown address family)");
+	}
+}
+
+/* Appends every whitespace- or comma-separated address in v. */
+static const char *
+add_listen(struct config *c, const char *v)
+{
+	char *copy = strdup(v), *save = NULL, *tok;
+	const char *why = NULL;
+
+	if (copy == NULL)
+		return "out of memory";
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (c->nlisten == CONFIG_MAX_LISTEN) {
+			why = "too many listen addresses";
+			break;
+		}
+		if ((why = config_parse_listen(tok, &c->listen[c->nlisten]))
+		    != NULL)
+			break;
+		c->nlisten++;
+	}
+	free(copy);
+	return why;
+}
+
+static const char *
+add_mime_pair(struct config *c, const char *ext, const char *type)
+{
+	struct mime_pair *np;
+
+	np = realloc(c->mime_pairs, (c->nmime_pairs + 1) * sizeof(*np));
+	if (np == NULL)
+		return "out of memory";
+	c->mime_pairs = np;
+	np[c->nmime_pairs].ext = strdup(ext[0] == '.' ? ext + 1 : ext);
+	np[c->nmime_pairs].type = dup_unquoted(type);
+	if (np[c->nmime_pairs].ext == NULL || np[c->nmime_pairs].type == NULL) {
+		free(np[c->nmime_pairs].ext);
+		free(np[c->nmime_pairs].type);
+		return "out of memory";
+	}
+	c->nmime_pairs++;
+	return NULL;
+}
+
+/* Checks an override now, so the error can name its line. */
+static const char *
+check_mime_pair(const char *ext, const char *type)
+{
+	struct mime_table *t = mime_new();
+	int r;
+
+	if (t == NULL)
+		return "out of memory";
+	r = mime_add(t, ext[0] == '.' ? ext + 1 : ext, type);
+	mime_free(t);
+	if (r == -EINVAL)
+		return "expected 'extension = type/subtype'";
+	return r == 0 ? NULL : "out of memory";
+}
+
+static const char *
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "on", "yes", "true", "1" };
+	static const char *const no[] = { "off", "no", "false", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return NULL;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return NULL;
+		}
+	}
+	return "expected on or off";
+}
+
+/*
+ * Stores value into the field of k.  base is the config file path (for
+ * relative paths) or NULL.  Returns NULL or the reason for refusing it.
+ */
+static const char *
+set_key(struct config *c, const struct key *k, const char *value,
+    const char *base, char *why_buf, size_t why_cap)
+{
+	char *field = (char *)c + k->off;
+	const char *why = NULL;
+	uint64_t v;
+
+	switch (k->type) {
+	case K_UINT:
+		if ((why = parse_scaled(value, NULL, k->min, k->max, &v)) != NULL)
+			break;
+		*(unsigned *)(void *)field = (unsigned)v;
+		return NULL;
+	case K_MS:
+		if ((why = parse_scaled(value, ms_units, 0, UINT64_MAX / 4096,
+		    &v)) != NULL)
+			break;
+		/* A bare number means seconds. */
+		if (strspn(value, "0123456789") == strlen(value))
+			v *= 1000;
+		if (v < k->min || v > k->max) {
+			why = "out of range";
+			break;
+		}
+		*(unsigned *)(void *)field = (unsigned)v;
+		return NULL;
+	case K_SIZE:
+		if ((why = parse_scaled(value, size_units, k->min, k->max, &v))
+		    != NULL)
+			break;
+		*(unsigned *)(void *)field = (unsigned)v;
+		return NULL;
+	case K_PORT: {
+		uint16_t port;
+
+		if ((why = parse_port_str(value, strlen(value), &port)) != NULL)
+			break;
+		*(uint16_t *)(void *)field = port;
+		return NULL;
+	}
+	case K_STR:
+	case K_PATH: {
+		char *s = k->type == K_PATH ? dup_path(value, base) :
+		    dup_unquoted(value);
+
+		if (s == NULL)
+			return "out of memory";
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = s;
+		return NULL;
+	}
+	case K_BOOL:
+		if ((why = parse_bool(value, (bool *)(void *)field)) != NULL)
+			break;
+		return NULL;
+	case K_ENUM:
+		for (const struct enum_val *e = k->enums; e->name != NULL; e++) {
+			if (strcasecmp(value, e->name) == 0) {
+				if (k->enums == hidden_vals)
+					*(bool *)(void *)field = e->value != 0;
+				else
+					*(int *)(void *)field = e->value;
+				return NULL;
+			}
+		}
+		{
+			size_t o = 0;
+			int n = snprintf(why_buf, why_cap, "expected one of:");
+
+			o = n > 0 ? (size_t)n : 0;
+			for (const struct enum_val *e = k->enums;
+			    e->name != NULL && o < why_cap; e++) {
+				n = snprintf(why_buf + o, why_cap - o, " %s",
+				    e->name);
+				o += n > 0 ? (size_t)n : 0;
+			}
+			return why_buf;
+		}
+	case K_LISTEN:
+		return add_listen(c, value);
+	}
+	snprintf(why_buf, why_cap, "%s (got '%s')", why, value);
+	return why_buf;
+}
+
+static const struct key *
+find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcasecmp(keys[i].section, section) == 0 &&
+		    strcasecmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool
+known_section(const char *section)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcasecmp(keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The one place a key=value is applied.  Returns NULL or the reason.
+ */
+static const char *
+config_set_key(struct config *c, const char *section, const char *name,
+    const char *value, const char *base, char *why_buf, size_t why_cap)
+{
+	const struct key *k = find_key(section, name);
+
+	if (k == NULL && strcasecmp(section, "mime") == 0) {
+		const char *why = check_mime_pair(name, value);
+
+		return why != NULL ? why : add_mime_pair(c, name, value);
+	}
+	if (k == NULL)
+		return known_section(section) ? "unknown key" :
+		    "unknown section";
+	return set_key(c, k, value, base, why_buf, why_cap);
+}
+
+unsigned
+config_set(struct config *c, const char *section, const char *key,
+    const char *value, const char *origin, struct config_errors *errs)
+{
+	char why_buf[256];
+	const char *why = config_set_key(c, section, key, value, NULL, why_buf,
+	    sizeof(why_buf));
+
+	if (why == NULL)
+		return 0;
+	config_error(errs, "%s: [%s] %s: %s", origin, section, key, why);
+	return 1;
+}
+
+void
+config_override_port(struct config *c, uint16_t port)
+{
+	c->port = port;
+	for (size_t i = 0; i < c->nlisten; i++) {
+		c->listen[i].port = port;
+		c->listen[i].has_port = true;
+	}
+}
+
+void
+config_clear_listen(struct config *c)
+{
+	c->nlisten = 0;
+}
+
+struct load_ctx {
+	struct config	*c;
+	const char	*path;
+	FILE		*f;
+	int		 lineno;
+	int		 first_err_line;
+	unsigned	 nerr;
+	struct config_errors *errs;
+};
+
+static void
+load_error(struct load_ctx *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+load_error(struct load_ctx *x, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	config_error(x->errs, "%s:%d: %s", x->path, x->lineno, msg);
+	if (x->first_err_line == 0)
+		x->first_err_line = x->lineno;
+	x->nerr++;
+}
+
+/* fgets for inih that counts lines and reports lines inih would split. */
+static char *
+load_reader(char *str, int num, void *stream)
+{
+	struct load_ctx *x = stream;
+	char line[4096];
+	size_t n;
+
+	if (fgets(line, sizeof(line), x->f) == NULL)
+		return NULL;
+	x->lineno++;
+	n = strlen(line);
+	if (n + 1 > (size_t)num) {
+		load_error(x, "line too long (at most %d characters)", num - 3);
+		/* Swallow the rest of an overlong line, give inih a comment. */
+		while (n > 0 && line[n - 1] != '\n' &&
+		    fgets(line, sizeof(line), x->f) != NULL)
+			n = strlen(line);
+		snprintf(str, (size_t)num, ";\n");
+		return str;
+	}
+	memcpy(str, line, n + 1);
+	return str;
+}
+
+static int
+load_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct load_ctx *x = user;
+	char why_buf[256];
+	const char *why;
+
+	why = config_set_key(x->c, section, name, value, x->path, why_buf,
+	    sizeof(why_buf));
+	if (why != NULL)
+		load_error(x, "[%s] %s: %s", section, name, why);
+	return 1;	/* keep going: report every error at once */
+}
+
+unsigned
+config_load_file(struct config *c, const char *path,
+    struct config_errors *errs)
+{
+	struct load_ctx x = {
+		.c = c, .path = path, .errs = errs,
+	};
+	int r;
+
+	if ((x.f = fopen(path, "re")) == NULL) {
+		config_error(errs, "cannot open '%s': %s", path,
+		    strerror(errno));
+		return 1;
+	}
+	free(c->path);
+	c->path = strdup(path);
+	r = ini_parse_stream(load_reader, &x, load_handler, &x);
+	if (ferror(x.f)) {
+		config_error(errs, "cannot read '%s': %s", path,
+		    strerror(errno));
+		x.nerr++;
+	}
+	fclose(x.f);
+	/*
+	 * inih returns the line of the first error, its own or the handler's,
+	 * and reports its own (a line that is neither a section nor a key)
+	 * in no other way.
+	 */
+	if (r > 0 && (x.first_err_line == 0 || r < x.first_err_line)) {
+		config_error(errs, "%s:%d: syntax error (expected '[section]' "
+		    "or 'key = value')", path, r);
+		x.nerr++;
+	}
+	return x.nerr;
+}
+
+static unsigned
+finish_root(struct config *c, struct config_errors *errs)
+{
+	char real[PATH_MAX];
+
+	if (c->root == NULL || c->root[0] == '\0') {
+		config_error(errs, "root: must not be empty");
+		return 1;
+	}
+	c->root_fd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->root_fd < 0) {
+		config_error(errs, "root '%s': %s", c->root, strerror(errno));
+		return 1;
+	}
+	if (realpath(c->root, real) == NULL) {
+		config_error(errs, "root '%s': %s", c->root, strerror(errno));
+		return 1;
+	}
+	if ((c->root_real = strdup(real)) == NULL) {
+		config_error(errs, "out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+static unsigned
+finish_mime(struct config *c, struct config_errors *errs)
+{
+	int r;
+
+	if ((c->mime = mime_new()) == NULL) {
+		config_error(errs, "out of memory");
+		return 1;
+	}
+	if (c->types_file != NULL && c->types_file[0] != '\0' &&
+	    (r = mime_load_types_file(c->mime, c->types_file)) != 0) {
+		config_error(errs, "[mime] types_file '%s': %s", c->types_file,
+		    strerror(-r));
+		return 1;
+	}
+	for (size_t i = 0; i < c->nmime_pairs; i++) {
+		if (mime_add(c->mime, c->mime_pairs[i].ext,
+		    c->mime_pairs[i].type) != 0) {
+			config_error(errs, "[mime] %s: cannot add '%s'",
+			    c->mime_pairs[i].ext, c->mime_pairs[i].type);
+			return 1;
+		}
+	}
+	mime_finish(c->mime);
+	return 0;
+}
+
+static unsigned
+finish_listen(struct config *c, struct config_errors *errs)
+{
+	if (c->nlisten == 0) {
+		struct listen_spec *ls = &c->listen[c->nlisten++];
+
+		memset(ls, 0, sizeof(*ls));
+		ls->wildcard = true;
+		ls->proto = PROTO_HTTP;
+	}
+	for (size_t i = 0; i < c->nlisten; i++) {
+		struct listen_spec *ls = &c->listen[i];
+
+		if (!ls->has_port) {
+			ls->port = c->port;
+			ls->has_port = true;
+		}
+		if (ls->addr.ss_family == AF_INET)
+			((struct sockaddr_in *)&ls->addr)->sin_port =
+			    htons(ls->port);
+		else if (ls->addr.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ls->addr)->sin6_port =
+			    htons(ls->port);
+	}
+	for (size_t i = 0; i < c->nlisten; i++) {
+		for (size_t j = i + 1; j < c->nlisten; j++) {
+			const struct listen_spec *a = &c->listen[i],
+			    *b = &c->listen[j];
+
+			if (a->port != 0 && a->port == b->port &&
+			    a->wildcard == b->wildcard &&
+			    a->addrlen == b->addrlen &&
+			    memcmp(&a->addr, &b->addr, a->addrlen) == 0) {
+				config_error(errs, "[server] listen: address "
+				    "given twice (port %u)", a->port);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+unsigned
+config_finish(struct config *c, struct config_errors *errs)
+{
+	unsigned n = 0;
+
+	if (c->threads == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c->threads = cpus > 0 ? (unsigned)cpus : 1;
+		if (c->threads > 1024)
+			c->threads = 1024;
+	}
+	n += finish_root(c, errs);
+	n += finish_mime(c, errs);
+	n += finish_listen(c, errs);
+	return n;
+}
