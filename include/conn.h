@@ -1,0 +1,148 @@
+/*
+ * conn.h - one client connection and who owns it.
+ *
+ * A connection is owned by exactly one of: the event thread (just accepted,
+ * or fired and waiting for room in the queue), the queue, one worker, or
+ * the epoll set (armed one-shot, waiting for readiness or a deadline).
+ * Whoever owns it may touch it; ownership moves only by push/pop or
+ * arm/fire, and every move is checked with conn_take().  Only conn_free()
+ * closes the socket.
+ *
+ * Memory: an idle connection holds only this struct.  Input that arrived
+ * but is not yet a complete request, and output that could not be sent
+ * yet, are copied into small heap buffers owned by the connection only for
+ * as long as they are needed; the large buffers belong to the workers.
+ */
+#ifndef LANHTTPD_CONN_H
+#define LANHTTPD_CONN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+/* What an epoll registration's data.ptr points at; first member of each. */
+enum ev_kind {
+	EV_LISTENER = 1,
+	EV_WAKE,
+	EV_CONN,
+};
+
+enum conn_owner {
+	OWNER_EVENT = 1,	/* the event thread holds it */
+	OWNER_QUEUE,
+	OWNER_WORKER,
+	OWNER_EPOLL,
+};
+
+/* Why a connection sits in the epoll set; decides its deadline. */
+enum conn_wait {
+	WAIT_NONE = 0,
+	WAIT_HEAD,		/* a request has begun (or none yet on a new conn) */
+	WAIT_IDLE,		/* keep-alive, between requests */
+	WAIT_WRITE,		/* response parked: the socket buffer was full */
+	WAIT_LINGER,		/* final response sent, draining input before close */
+};
+
+/* A piece of a response: memory bytes, or a range of the response file. */
+struct out_seg {
+	const char	*mem;		/* NULL for a file range */
+	uint64_t	 len;
+	off_t		 off;		/* file offset (file ranges) */
+};
+
+#define CONN_MAX_SEGS	40
+
+/* The part of a response still to be sent, when it had to be parked. */
+struct conn_out {
+	struct out_seg	*segs;		/* heap; mem pointers into mem */
+	char		*mem;		/* heap copy of the unsent memory bytes */
+	uint8_t		 nsegs;
+	uint8_t		 cur;		/* first unfinished segment */
+	uint64_t	 done;		/* bytes of segs[cur] already sent */
+};
+
+union conn_addr {
+	struct sockaddr		sa;
+	struct sockaddr_in	in4;
+	struct sockaddr_in6	in6;
+};
+
+struct conn {
+	enum ev_kind	 kind;		/* EV_CONN; must stay first */
+	int		 fd;
+	enum conn_owner	 owner;
+	enum conn_wait	 wait;
+	enum listen_proto proto;
+	uint32_t	 heap_idx;	/* position in the deadline heap, or ~0 */
+	uint64_t	 deadline_ms;
+	uint64_t	 req_start_ms;	/* first byte of the current request head */
+
+	/* Unprocessed input (a partial head, or pipelined requests). */
+	char		*in;
+	uint32_t	 in_len;
+	uint64_t	 discard;	/* request body bytes still to skip */
+
+	/* The response in flight, when parked. */
+	int		 file_fd;
+	struct conn_out	 out;
+	bool		 keep_alive;	/* after the response in flight */
+	bool		 linger;	/* half-close and drain before closing */
+	int		 status;
+	uint32_t	 hdr_len;	/* response bytes before the body */
+	uint64_t	 sent;		/* response bytes sent so far */
+	char		*log_line;	/* access-log line, "%B" at log_split */
+	uint32_t	 log_split;
+
+	uint32_t	 nrequests;
+	struct conn	*next;		/* event thread's pending list */
+	union conn_addr	 peer;
+};
+
+/*
+ * A connection for the accepted socket fd, owned by the event thread.
+ * Takes ownership of fd (closes it on failure).  NULL when out of memory.
+ */
+struct conn	*conn_new(int fd, enum listen_proto proto,
+		    const union conn_addr *peer, uint64_t now_ms);
+
+/*
+ * Closes the socket and any response file and frees c.  The caller must
+ * own c.  Thread-safe (the open count is atomic).
+ */
+void	conn_free(struct conn *c);
+
+/* Number of connections currently open. */
+unsigned	conn_open_count(void);
+
+/*
+ * Moves ownership: asserts c is owned by from and hands it to to.  This is
+ * the checkpoint the design relies on; it compiles to a compare and a store.
+ */
+void	conn_take(struct conn *c, enum conn_owner from, enum conn_owner to);
+
+/*
+ * Keeps in[0..len) for the next time the connection is served (a partial
+ * head or pipelined requests).  Returns 0 or -ENOMEM.
+ */
+int	conn_stash_input(struct conn *c, const char *in, size_t len);
+
+/*
+ * Copies the unsent part of a response (segs[cur..n), with done bytes of
+ * segs[cur] already sent) into heap memory owned by c.  Returns 0 or
+ * -ENOMEM.
+ */
+int	conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
+	    size_t cur, uint64_t done);
+
+/* Drops a parked response and closes its file. */
+void	conn_clear_output(struct conn *c);
+
+/* Formats the peer address ("192.0.2.1", "2001:db8::1") into buf. */
+void	conn_peer_string(const struct conn *c, char *buf, size_t cap);
+
+#endif /* LANHTTPD_CONN_H */

@@ -1,0 +1,80 @@
+/*
+ * http_response.h - status lines, header serialisation, HTTP dates and
+ * the small HTML error bodies.
+ *
+ * Header blocks are written into a caller-owned buffer through struct
+ * hbuf, which records overflow instead of writing past the end; check
+ * hb.overflow once at the end.  Everything here is thread-safe (the date
+ * caches are per thread).
+ */
+#ifndef LANHTTPD_HTTP_RESPONSE_H
+#define LANHTTPD_HTTP_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "span.h"
+
+#define SERVER_NAME	"lanhttpd"
+#ifndef LANHTTPD_VERSION
+#define LANHTTPD_VERSION	"0.1.0"
+#endif
+#define SERVER_HEADER	SERVER_NAME "/" LANHTTPD_VERSION
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" plus NUL. */
+#define HTTP_DATE_LEN	29
+
+struct hbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	bool	 overflow;
+};
+
+static inline void
+hb_init(struct hbuf *hb, char *p, size_t cap)
+{
+	hb->p = p;
+	hb->len = 0;
+	hb->cap = cap;
+	hb->overflow = false;
+}
+
+void	hb_add(struct hbuf *hb, const char *s, size_t n);
+void	hb_str(struct hbuf *hb, const char *s);
+void	hb_u64(struct hbuf *hb, uint64_t v);
+void	hb_fmt(struct hbuf *hb, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* The reason phrase for status ("Not Found"), or "Unknown". */
+const char	*http_reason(int status);
+
+/* Formats t as an IMF-fixdate into out[HTTP_DATE_LEN + 1]. */
+void	http_date(time_t t, char *out);
+
+/*
+ * Parses an HTTP-date (IMF-fixdate, and the obsolete RFC 850 and asctime
+ * forms, RFC 9110 §5.6.7).  Returns true and stores the time on success.
+ */
+bool	http_parse_date(struct span s, time_t *out);
+
+/*
+ * Appends "HTTP/1.1 <status> <reason>\r\n", then Date and Server.  The
+ * Date string is cached per thread for the current second.
+ */
+void	http_begin(struct hbuf *hb, int status);
+
+/*
+ * Writes a complete error response (headers, and unless head_only a short
+ * HTML body) for status.  extra is inserted verbatim among the headers
+ * (each line CRLF-terminated) and may be NULL.  keep_alive selects
+ * "Connection: keep-alive" for HTTP/1.0 keep-alive clients, or
+ * "Connection: close" when false.  Returns the length of the header block
+ * (the body follows it in hb).
+ */
+size_t	http_error_response(struct hbuf *hb, int status, bool head_only,
+	    bool keep_alive, bool http10, const char *extra);
+
+#endif /* LANHTTPD_HTTP_RESPONSE_H */

@@ -1,0 +1,61 @@
+/*
+ * http_serve.h - from a parsed request to a response plan.
+ *
+ * http_serve() decides the status, writes the header block (and small
+ * bodies) into the caller's buffer and lists what follows as segments: a
+ * file range is sent later with sendfile().  It opens the file it serves
+ * and hands its descriptor to the caller in res->file_fd.  No socket I/O
+ * happens here, so the decision logic is testable without a network.
+ * Thread-safe: all state is in the arguments.
+ */
+#ifndef LANHTTPD_HTTP_SERVE_H
+#define LANHTTPD_HTTP_SERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conn.h"
+#include "http_parse.h"
+#include "http_response.h"
+
+struct config;
+
+/* Bodies up to this size go out with the headers in one send. */
+#define SERVE_INLINE_MAX	(8 * 1024)
+
+struct serve_ctx {
+	const struct config *cfg;
+	bool		 draining;	/* answer with Connection: close */
+	char		*path;		/* scratch, at least PATH_MAX bytes */
+	size_t		 path_cap;
+	char		*scratch;	/* scratch for encoded names */
+	size_t		 scratch_cap;
+};
+
+struct response {
+	int		 status;
+	bool		 keep_alive;	/* in: the request allows it; out: final */
+	bool		 head;		/* no body on the wire */
+	bool		 http10;
+	struct hbuf	 hb;		/* caller's buffer: headers (+ small body) */
+	size_t		 hdr_len;	/* header bytes at the start of hb */
+	struct out_seg	 segs[CONN_MAX_SEGS];
+	size_t		 nsegs;
+	int		 file_fd;	/* owned by the caller after the call */
+};
+
+/*
+ * Plans the response to req.  res->hb must be initialised on the caller's
+ * buffer and res->keep_alive set from the request; everything else is
+ * filled in.  The buffer must hold at least SERVE_INLINE_MAX plus 16 KiB.
+ */
+void	http_serve(const struct serve_ctx *x, const struct http_request *req,
+	    struct response *res);
+
+/*
+ * Plans an error response for a request that could not be parsed (or was
+ * refused before http_serve()); the connection closes afterwards.
+ */
+void	http_serve_error(int status, bool head, struct response *res);
+
+#endif /* LANHTTPD_HTTP_SERVE_H */

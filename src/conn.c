@@ -1,0 +1,169 @@
+/*
+ * conn.c - connection objects and ownership checks; see conn.h.
+ *
+ * DESIGN: a struct conn is deliberately small so that ten thousand idle
+ * keep-alive clients cost little; buffers are attached only while they
+ * hold data.  Ownership is a plain field: it is written only by the owner,
+ * and every hand-off between threads goes through the queue's mutex or
+ * through epoll_ctl()/epoll_wait() under the event lock, which order the
+ * accesses.  conn_take() asserts the expected owner at each hand-off.
+ */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static atomic_uint open_conns;
+
+struct conn *
+conn_new(int fd, enum listen_proto proto, const union conn_addr *peer,
+    uint64_t now_ms)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		close(fd);
+		return NULL;
+	}
+	c->kind = EV_CONN;
+	c->fd = fd;
+	c->owner = OWNER_EVENT;
+	c->proto = proto;
+	c->heap_idx = UINT32_MAX;
+	c->req_start_ms = now_ms;
+	c->file_fd = -1;
+	c->peer = *peer;
+	atomic_fetch_add_explicit(&open_conns, 1, memory_order_relaxed);
+	return c;
+}
+
+void
+conn_clear_output(struct conn *c)
+{
+	free(c->out.segs);
+	free(c->out.mem);
+	memset(&c->out, 0, sizeof(c->out));
+	if (c->file_fd >= 0) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	free(c->log_line);
+	c->log_line = NULL;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	assert(c->heap_idx == UINT32_MAX);
+	conn_clear_output(c);
+	free(c->in);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	atomic_fetch_sub_explicit(&open_conns, 1, memory_order_relaxed);
+}
+
+unsigned
+conn_open_count(void)
+{
+	return atomic_load_explicit(&open_conns, memory_order_relaxed);
+}
+
+void
+conn_take(struct conn *c, enum conn_owner from, enum conn_owner to)
+{
+	assert(c->kind == EV_CONN);
+	assert(c->owner == from);
+	(void)from;
+	c->owner = to;
+}
+
+int
+conn_stash_input(struct conn *c, const char *in, size_t len)
+{
+	char *p;
+
+	if (len == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->in_len = 0;
+		return 0;
+	}
+	if ((p = malloc(len)) == NULL)
+		return -ENOMEM;
+	memcpy(p, in, len);
+	free(c->in);
+	c->in = p;
+	c->in_len = (uint32_t)len;
+	return 0;
+}
+
+int
+conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
+    size_t cur, uint64_t done)
+{
+	size_t nseg = n - cur, memlen = 0, o = 0;
+	struct out_seg *ns;
+	char *mem = NULL;
+
+	for (size_t i = cur; i < n; i++)
+		if (segs[i].mem != NULL)
+			memlen += segs[i].len - (i == cur ? done : 0);
+	if ((ns = malloc(nseg * sizeof(*ns))) == NULL)
+		return -ENOMEM;
+	if (memlen > 0 && (mem = malloc(memlen)) == NULL) {
+		free(ns);
+		return -ENOMEM;
+	}
+	for (size_t i = cur; i < n; i++) {
+		struct out_seg *d = &ns[i - cur];
+
+		*d = segs[i];
+		if (segs[i].mem != NULL) {
+			uint64_t skip = i == cur ? done : 0;
+
+			memcpy(mem + o, segs[i].mem + skip, segs[i].len - skip);
+			d->mem = mem + o;
+			d->len = segs[i].len - skip;
+			o += d->len;
+		} else if (i == cur) {
+			d->off += (off_t)done;
+			d->len -= done;
+		}
+	}
+	/* The copies replace whatever was parked before. */
+	free(c->out.segs);
+	free(c->out.mem);
+	c->out.segs = ns;
+	c->out.mem = mem;
+	c->out.nsegs = (uint8_t)nseg;
+	c->out.cur = 0;
+	c->out.done = 0;
+	return 0;
+}
+
+void
+conn_peer_string(const struct conn *c, char *buf, size_t cap)
+{
+	if (c->peer.sa.sa_family == AF_INET6) {
+		const struct in6_addr *a = &c->peer.in6.sin6_addr;
+
+		/* Show IPv4 clients of a dual-stack socket as IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], buf, (socklen_t)cap);
+		else
+			inet_ntop(AF_INET6, a, buf, (socklen_t)cap);
+	} else if (c->peer.sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &c->peer.in4.sin_addr, buf, (socklen_t)cap);
+	} else {
+		snprintf(buf, cap, "-");
+	}
+}

@@ -1,0 +1,746 @@
+/*
+ * event.c - the event thread: accept, epoll, deadlines; see event.h.
+ *
+ * DESIGN: one thread, one epoll set.  Listening sockets are level-triggered
+ * and are switched off (events = 0) while accepting must pause: the queue
+ * is full, max_connections is reached, or the process is out of file
+ * descriptors.  Connections are registered one-shot, so a readiness event
+ * fires once and the connection then belongs to the event thread until it
+ * is pushed onto the queue.
+ *
+ * Deadlines live in a binary min-heap keyed by deadline_ms.  A connection
+ * is in the heap exactly while it is armed in epoll.  ev->lock guards the
+ * heap and makes "insert into the heap + epoll_ctl" (event_arm(), called
+ * by workers) atomic with respect to "epoll fired or deadline expired"
+ * (this thread), so a connection can never be both in the heap and owned
+ * by someone else.  The lock is never held across anything that can block.
+ *
+ * Workers wake this thread through an eventfd, and only when it asked to
+ * be woken (queue full, connection limit, descriptor shortage).
+ */
+#include "event.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listen.h"
+#include "log.h"
+#include "queue.h"
+#include "server.h"
+
+#define MAX_EVENTS	256
+#define ACCEPT_BATCH	64
+/* How long a closing connection may take to stop sending. */
+#define LINGER_MS	2000
+/* Back-off before retrying accept() after running out of descriptors. */
+#define EMFILE_RETRY_MS	500
+
+struct event {
+	struct server	*srv;
+	int		 epfd;
+	int		 wakefd;
+	enum ev_kind	 wake_kind;	/* epoll data.ptr for the eventfd */
+	struct listener	*ls;
+	size_t		 nls;
+	pthread_t	 thread;
+	bool		 started;
+
+	pthread_mutex_t	 lock;		/* heap and stopping */
+	struct conn	**heap;
+	size_t		 heap_len, heap_cap;
+	bool		 stopping;
+
+	/* Owned by the event thread alone. */
+	struct conn	*pend_head, *pend_tail;	/* fired, queue was full */
+	bool		 accept_on;
+	uint64_t	 accept_retry_ms;	/* after EMFILE; 0 = none */
+	bool		 fd_shortage_logged;
+	bool		 draining;
+	uint64_t	 drain_deadline_ms;
+	struct log_buf	 log;
+
+	atomic_bool	 want_wake;	/* wake me when a conn closes */
+	atomic_int	 shutdown_calls;
+};
+
+uint64_t
+event_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- the deadline heap (ev->lock held) ---- */
+
+static void
+heap_set(struct event *ev, size_t i, struct conn *c)
+{
+	ev->heap[i] = c;
+	c->heap_idx = (uint32_t)i;
+}
+
+static void
+heap_up(struct event *ev, size_t i)
+{
+	struct conn *c = ev->heap[i];
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (ev->heap[p]->deadline_ms <= c->deadline_ms)
+			break;
+		heap_set(ev, i, ev->heap[p]);
+		i = p;
+	}
+	heap_set(ev, i, c);
+}
+
+static void
+heap_down(struct event *ev, size_t i)
+{
+	struct conn *c = ev->heap[i];
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		uint64_t best = c->deadline_ms;
+
+		if (l < ev->heap_len && ev->heap[l]->deadline_ms < best) {
+			m = l;
+			best = ev->heap[l]->deadline_ms;
+		}
+		if (r < ev->heap_len && ev->heap[r]->deadline_ms < best)
+			m = r;
+		if (m == i)
+			break;
+		heap_set(ev, i, ev->heap[m]);
+		i = m;
+	}
+	heap_set(ev, i, c);
+}
+
+static int
+heap_insert(struct event *ev, struct conn *c)
+{
+	if (ev->heap_len == ev->heap_cap) {
+		size_t ncap = ev->heap_cap ? ev->heap_cap * 2 : 1024;
+		struct conn **nh = realloc(ev->heap, ncap * sizeof(*nh));
+
+		if (nh == NULL)
+			return -ENOMEM;
+		ev->heap = nh;
+		ev->heap_cap = ncap;
+	}
+	ev->heap[ev->heap_len] = c;
+	c->heap_idx = (uint32_t)ev->heap_len;
+	ev->heap_len++;
+	heap_up(ev, ev->heap_len - 1);
+	return 0;
+}
+
+static void
+heap_remove(struct event *ev, struct conn *c)
+{
+	size_t i = c->heap_idx;
+	struct conn *last;
+
+	assert(i < ev->heap_len && ev->heap[i] == c);
+	c->heap_idx = UINT32_MAX;
+	last = ev->heap[--ev->heap_len];
+	if (i == ev->heap_len)
+		return;
+	heap_set(ev, i, last);
+	if (i > 0 && ev->heap[(i - 1) / 2]->deadline_ms > last->deadline_ms)
+		heap_up(ev, i);
+	else
+		heap_down(ev, i);
+}
+
+/* ---- waking ---- */
+
+static void
+wake(struct event *ev)
+{
+	uint64_t one = 1;
+
+	while (write(ev->wakefd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+void
+event_queue_space(void *arg)
+{
+	wake(arg);
+}
+
+void
+event_conn_closed(struct event *ev)
+{
+	if (atomic_load_explicit(&ev->want_wake, memory_order_relaxed) &&
+	    atomic_exchange(&ev->want_wake, false))
+		wake(ev);
+}
+
+/* ---- arming ---- */
+
+static uint64_t
+deadline_for(const struct event *ev, const struct conn *c,
+    enum conn_wait wait, uint64_t now)
+{
+	const struct config *cfg = ev->srv->cfg;
+
+	switch (wait) {
+	case WAIT_HEAD:
+		return c->req_start_ms + cfg->header_timeout_ms;
+	case WAIT_IDLE:
+		return now + cfg->keepalive_timeout_ms;
+	case WAIT_WRITE:
+		return now + cfg->send_timeout_ms;
+	case WAIT_LINGER:
+		/* Re-arming a lingering connection keeps its first deadline. */
+		return c->wait == WAIT_LINGER ? c->deadline_ms : now + LINGER_MS;
+	case WAIT_NONE:
+		break;
+	}
+	return now;
+}
+
+/* Registers c (owned by from) for wait; closes it when that is impossible. */
+static void
+arm(struct event *ev, struct conn *c, enum conn_wait wait,
+    enum conn_owner from)
+{
+	struct epoll_event ee = {
+		.events = (wait == WAIT_WRITE ? EPOLLOUT : EPOLLIN) |
+		    EPOLLONESHOT,
+		.data.ptr = c,
+	};
+	bool idle = wait == WAIT_IDLE || (wait == WAIT_HEAD && c->in_len == 0);
+	int r = -1;
+
+	pthread_mutex_lock(&ev->lock);
+	/* While draining, a connection with nothing in flight just closes. */
+	if (!ev->stopping && !(idle && atomic_load(&ev->srv->draining))) {
+		c->deadline_ms = deadline_for(ev, c, wait, event_now_ms());
+		c->wait = wait;
+		conn_take(c, from, OWNER_EPOLL);
+		if (heap_insert(ev, c) == 0) {
+			r = epoll_ctl(ev->epfd, EPOLL_CTL_MOD, c->fd, &ee);
+			if (r < 0 && errno == ENOENT)
+				r = epoll_ctl(ev->epfd, EPOLL_CTL_ADD, c->fd, &ee);
+			if (r < 0)
+				heap_remove(ev, c);
+		}
+		if (r < 0)
+			conn_take(c, OWNER_EPOLL, from);
+	}
+	pthread_mutex_unlock(&ev->lock);
+	if (r < 0) {
+		conn_free(c);
+		event_conn_closed(ev);
+	}
+}
+
+void
+event_arm(struct event *ev, struct conn *c, enum conn_wait wait)
+{
+	arm(ev, c, wait, OWNER_WORKER);
+}
+
+/* ---- accepting ---- */
+
+static void
+set_accepting(struct event *ev, bool on)
+{
+	if (ev->accept_on == on)
+		return;
+	for (size_t i = 0; i < ev->nls; i++) {
+		struct epoll_event ee = {
+			.events = on ? EPOLLIN : 0,
+			.data.ptr = &ev->ls[i],
+		};
+
+		if (ev->ls[i].fd >= 0)
+			epoll_ctl(ev->epfd, EPOLL_CTL_MOD, ev->ls[i].fd, &ee);
+	}
+	ev->accept_on = on;
+}
+
+/* Accepting may resume once nothing holds it back. */
+static void
+maybe_resume_accepting(struct event *ev, uint64_t now)
+{
+	const struct config *cfg = ev->srv->cfg;
+
+	if (ev->accept_on || ev->draining || ev->pend_head != NULL)
+		return;
+	if (ev->accept_retry_ms != 0 && now < ev->accept_retry_ms)
+		return;
+	if (conn_open_count() >= cfg->max_connections) {
+		atomic_store(&ev->want_wake, true);
+		/* A close may have raced with the flag; look again. */
+		if (conn_open_count() >= cfg->max_connections)
+			return;
+	}
+	ev->accept_retry_ms = 0;
+	set_accepting(ev, true);
+}
+
+static void
+pend(struct event *ev, struct conn *c)
+{
+	c->next = NULL;
+	if (ev->pend_tail != NULL)
+		ev->pend_tail->next = c;
+	else
+		ev->pend_head = c;
+	ev->pend_tail = c;
+}
+
+/*
+ * Pushes v[0..n) (owned by the event thread) onto the queue; what does not
+ * fit waits in the pending list and accepting pauses.
+ */
+static void
+push_batch(struct event *ev, struct conn **v, size_t n)
+{
+	size_t taken;
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		conn_take(v[i], OWNER_EVENT, OWNER_QUEUE);
+	taken = ev->pend_head == NULL ?
+	    queue_push_many(ev->srv->queue, (void *const *)v, n) : 0;
+	for (size_t i = taken; i < n; i++) {
+		conn_take(v[i], OWNER_QUEUE, OWNER_EVENT);
+		pend(ev, v[i]);
+	}
+	if (taken < n)
+		set_accepting(ev, false);
+}
+
+/* Retries the pending list after the queue made room. */
+static void
+push_pending(struct event *ev)
+{
+	while (ev->pend_head != NULL) {
+		struct conn *c = ev->pend_head;
+
+		conn_take(c, OWNER_EVENT, OWNER_QUEUE);
+		if (!queue_push(ev->srv->queue, c)) {
+			conn_take(c, OWNER_QUEUE, OWNER_EVENT);
+			return;
+		}
+		ev->pend_head = c->next;
+		if (ev->pend_head == NULL)
+			ev->pend_tail = NULL;
+	}
+}
+
+static void
+accept_error(struct event *ev, const struct listener *l, int err,
+    uint64_t now)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		/* Log once per shortage, not once per refused client. */
+		if (!ev->fd_shortage_logged) {
+			log_errno(LOG_LVL_ERR, err, "accept on %s: pausing new "
+			    "connections until some close", l->name);
+			ev->fd_shortage_logged = true;
+		}
+		set_accepting(ev, false);
+		ev->accept_retry_ms = now + EMFILE_RETRY_MS;
+		atomic_store(&ev->want_wake, true);
+		break;
+	default:
+		log_errno(LOG_LVL_WARN, err, "accept on %s", l->name);
+		break;
+	}
+}
+
+static void
+accept_from(struct event *ev, struct listener *l, uint64_t now)
+{
+	const struct config *cfg = ev->srv->cfg;
+	struct conn *batch[ACCEPT_BATCH];
+	size_t n = 0;
+
+	while (ev->accept_on && n < ACCEPT_BATCH) {
+		union conn_addr peer;
+		socklen_t plen = sizeof(peer);
+		struct conn *c;
+		int fd, one = 1;
+
+		if (conn_open_count() >= cfg->max_connections) {
+			set_accepting(ev, false);
+			atomic_store(&ev->want_wake, true);
+			break;
+		}
+		fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO)
+				continue;
+			if (errno != EAGAIN)
+				accept_error(ev, l, errno, now);
+			break;
+		}
+		if (ev->fd_shortage_logged) {
+			log_info("accepting connections again");
+			ev->fd_shortage_logged = false;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if ((c = conn_new(fd, l->proto, &peer, now)) == NULL) {
+			log_err("out of memory accepting a connection");
+			break;
+		}
+		batch[n++] = c;
+	}
+	push_batch(ev, batch, n);
+}
+
+/* ---- lingering close, expiry, drain ---- */
+
+/* A closing connection became readable: drop input until EOF. */
+static void
+linger_read(struct event *ev, struct conn *c)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			arm(ev, c, WAIT_LINGER, OWNER_EVENT);
+			return;
+		}
+		break;
+	}
+	conn_free(c);
+}
+
+static void
+log_aborted(struct event *ev, struct conn *c)
+{
+	if (c->log_line != NULL)
+		log_access_split(&ev->log, c->log_line, strlen(c->log_line),
+		    c->log_split, c->sent > c->hdr_len ? c->sent - c->hdr_len : 0);
+}
+
+/* c outlived its deadline; the event thread owns it. */
+static void
+expire(struct event *ev, struct conn *c)
+{
+	static const char timeout_408[] =
+	    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n";
+
+	switch (c->wait) {
+	case WAIT_HEAD:
+		/* A request had begun: say why we hang up (best effort). */
+		if (c->in_len > 0)
+			(void)!send(c->fd, timeout_408, sizeof(timeout_408) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		break;
+	case WAIT_WRITE:
+		log_aborted(ev, c);
+		break;
+	default:
+		break;
+	}
+	conn_free(c);
+}
+
+static void
+expire_due(struct event *ev, uint64_t now)
+{
+	struct conn *due[64];
+	size_t n;
+
+	do {
+		n = 0;
+		pthread_mutex_lock(&ev->lock);
+		while (ev->heap_len > 0 && n < 64 &&
+		    ev->heap[0]->deadline_ms <= now) {
+			struct conn *c = ev->heap[0];
+
+			heap_remove(ev, c);
+			epoll_ctl(ev->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			conn_take(c, OWNER_EPOLL, OWNER_EVENT);
+			due[n++] = c;
+		}
+		pthread_mutex_unlock(&ev->lock);
+		for (size_t i = 0; i < n; i++)
+			expire(ev, due[i]);
+	} while (n == 64);
+}
+
+/* Closes idle connections (drain start), or all of them (final stop). */
+static void
+close_armed(struct event *ev, bool all)
+{
+	struct conn **victims;
+	size_t n = 0;
+
+	pthread_mutex_lock(&ev->lock);
+	if (all)
+		ev->stopping = true;
+	victims = ev->heap_len > 0 ? malloc(ev->heap_len * sizeof(*victims)) :
+	    NULL;
+	for (size_t i = ev->heap_len; victims != NULL && i > 0; i--) {
+		struct conn *c = ev->heap[i - 1];
+
+		if (!all && (c->wait == WAIT_WRITE || c->wait == WAIT_LINGER ||
+		    (c->wait == WAIT_HEAD && c->in_len > 0)))
+			continue;
+		heap_remove(ev, c);
+		epoll_ctl(ev->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		conn_take(c, OWNER_EPOLL, OWNER_EVENT);
+		victims[n++] = c;
+	}
+	pthread_mutex_unlock(&ev->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (victims[i]->wait == WAIT_WRITE)
+			log_aborted(ev, victims[i]);
+		conn_free(victims[i]);
+	}
+	free(victims);
+}
+
+static void
+begin_drain(struct event *ev, uint64_t now)
+{
+	const struct config *cfg = ev->srv->cfg;
+
+	if (ev->draining)
+		return;
+	ev->draining = true;
+	ev->drain_deadline_ms = now + cfg->shutdown_timeout_ms;
+	atomic_store(&ev->srv->draining, true);
+	set_accepting(ev, false);
+	for (size_t i = 0; i < ev->nls; i++) {
+		if (ev->ls[i].fd >= 0) {
+			epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+			close(ev->ls[i].fd);
+			ev->ls[i].fd = -1;
+		}
+	}
+	close_armed(ev, false);
+	log_info("shutting down: %u connection%s still open",
+	    conn_open_count(), conn_open_count() == 1 ? "" : "s");
+}
+
+static int
+poll_timeout(struct event *ev, uint64_t now)
+{
+	uint64_t next = now + 1000;
+
+	pthread_mutex_lock(&ev->lock);
+	if (ev->heap_len > 0 && ev->heap[0]->deadline_ms < next)
+		next = ev->heap[0]->deadline_ms;
+	pthread_mutex_unlock(&ev->lock);
+	if (ev->accept_retry_ms != 0 && ev->accept_retry_ms < next)
+		next = ev->accept_retry_ms;
+	if (ev->draining && ev->drain_deadline_ms < next)
+		next = ev->drain_deadline_ms;
+	if (ev->draining)
+		next = next < now + 50 ? next : now + 50;
+	/* CLOCK_MONOTONIC_COARSE ticks in jiffies: never spin on a stale clock. */
+	return next > now ? (int)(next - now) + 1 : 1;
+}
+
+static void *
+event_main(void *arg)
+{
+	struct event *ev = arg;
+	struct epoll_event evs[MAX_EVENTS];
+
+	for (;;) {
+		struct conn *fired[MAX_EVENTS];
+		size_t nfired = 0;
+		bool woke = false;
+		uint64_t now = event_now_ms();
+		int n;
+
+		if (ev->draining && (conn_open_count() == 0 ||
+		    now >= ev->drain_deadline_ms))
+			break;
+		log_flush(&ev->log);
+		n = epoll_wait(ev->epfd, evs, MAX_EVENTS, poll_timeout(ev, now));
+		if (n < 0 && errno != EINTR) {
+			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
+			break;
+		}
+		now = event_now_ms();
+
+		pthread_mutex_lock(&ev->lock);
+		for (int i = 0; i < n; i++) {
+			enum ev_kind *k = evs[i].data.ptr;
+
+			if (*k == EV_CONN) {
+				struct conn *c = evs[i].data.ptr;
+
+				heap_remove(ev, c);
+				conn_take(c, OWNER_EPOLL, OWNER_EVENT);
+				fired[nfired++] = c;
+			}
+		}
+		pthread_mutex_unlock(&ev->lock);
+
+		for (int i = 0; i < n; i++) {
+			enum ev_kind *k = evs[i].data.ptr;
+
+			if (*k == EV_WAKE) {
+				uint64_t v;
+
+				woke = read(ev->wakefd, &v, sizeof(v)) > 0;
+			}
+		}
+		/* Closing connections are drained here, not by a worker. */
+		size_t keep = 0;
+
+		for (size_t i = 0; i < nfired; i++) {
+			if (fired[i]->wait == WAIT_LINGER)
+				linger_read(ev, fired[i]);
+			else
+				fired[keep++] = fired[i];
+		}
+		push_batch(ev, fired, keep);
+
+		if (atomic_load(&ev->shutdown_calls) > 0)
+			begin_drain(ev, now);
+		if (atomic_load(&ev->shutdown_calls) > 1)
+			ev->drain_deadline_ms = now;
+		if (woke || ev->pend_head != NULL)
+			push_pending(ev);
+		if (!ev->draining) {
+			for (int i = 0; i < n; i++) {
+				enum ev_kind *k = evs[i].data.ptr;
+
+				if (*k == EV_LISTENER)
+					accept_from(ev, evs[i].data.ptr, now);
+			}
+			maybe_resume_accepting(ev, now);
+		}
+		expire_due(ev, now);
+	}
+	close_armed(ev, true);
+	atomic_store(&ev->srv->stopping, true);
+	while (ev->pend_head != NULL) {
+		struct conn *c = ev->pend_head;
+
+		ev->pend_head = c->next;
+		conn_free(c);
+	}
+	ev->pend_tail = NULL;
+	log_flush(&ev->log);
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+struct event *
+event_new(struct server *srv, struct listener *ls, size_t n)
+{
+	struct event *ev = calloc(1, sizeof(*ev));
+	struct epoll_event ee;
+
+	if (ev == NULL) {
+		listen_close_all(ls, n);
+		log_err("out of memory");
+		return NULL;
+	}
+	ev->srv = srv;
+	ev->ls = ls;
+	ev->nls = n;
+	ev->wake_kind = EV_WAKE;
+	ev->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&ev->lock, NULL);
+	if (ev->epfd < 0 || ev->wakefd < 0) {
+		log_errno(LOG_LVL_ERR, errno, "cannot create the event loop");
+		event_free(ev);
+		return NULL;
+	}
+	ee.events = EPOLLIN;
+	ee.data.ptr = &ev->wake_kind;
+	if (epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->wakefd, &ee) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		ee.events = EPOLLIN;
+		ee.data.ptr = &ls[i];
+		if (epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ls[i].fd, &ee) < 0)
+			goto fail;
+	}
+	ev->accept_on = true;
+	return ev;
+fail:
+	log_errno(LOG_LVL_ERR, errno, "cannot set up the event loop");
+	event_free(ev);
+	return NULL;
+}
+
+int
+event_start(struct event *ev)
+{
+	int r = pthread_create(&ev->thread, NULL, event_main, ev);
+
+	if (r != 0)
+		return -r;
+	ev->started = true;
+	return 0;
+}
+
+void
+event_shutdown(struct event *ev)
+{
+	atomic_fetch_add(&ev->shutdown_calls, 1);
+	wake(ev);
+}
+
+void
+event_join(struct event *ev)
+{
+	if (ev->started) {
+		pthread_join(ev->thread, NULL);
+		ev->started = false;
+	}
+}
+
+void
+event_free(struct event *ev)
+{
+	if (ev == NULL)
+		return;
+	event_join(ev);
+	listen_close_all(ev->ls, ev->nls);
+	if (ev->epfd >= 0)
+		close(ev->epfd);
+	if (ev->wakefd >= 0)
+		close(ev->wakefd);
+	pthread_mutex_destroy(&ev->lock);
+	free(ev->heap);
+	free(ev);
+}

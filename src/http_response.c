@@ -1,0 +1,309 @@
+/*
+ * http_response.c - status lines, headers, dates, error bodies; see
+ * http_response.h.
+ */
+#include "http_response.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+hb_add(struct hbuf *hb, const char *s, size_t n)
+{
+	if (hb->overflow || n > hb->cap - hb->len) {
+		hb->overflow = true;
+		return;
+	}
+	memcpy(hb->p + hb->len, s, n);
+	hb->len += n;
+}
+
+void
+hb_str(struct hbuf *hb, const char *s)
+{
+	hb_add(hb, s, strlen(s));
+}
+
+void
+hb_u64(struct hbuf *hb, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	hb_add(hb, tmp + i, sizeof(tmp) - i);
+}
+
+void
+hb_fmt(struct hbuf *hb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (hb->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(hb->p + hb->len, hb->cap - hb->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= hb->cap - hb->len) {
+		hb->overflow = true;
+		return;
+	}
+	hb->len += (size_t)n;
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+static const char wdays[7][4] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+};
+static const char months[12][4] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+static char *
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+void
+http_date(time_t t, char *out)
+{
+	struct tm tm;
+	char *p = out;
+	int year;
+
+	gmtime_r(&t, &tm);
+	year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999)
+		year = 9999;
+	memcpy(p, wdays[tm.tm_wday], 3);
+	p += 3;
+	*p++ = ',';
+	*p++ = ' ';
+	p = put2(p, tm.tm_mday);
+	*p++ = ' ';
+	memcpy(p, months[tm.tm_mon], 3);
+	p += 3;
+	*p++ = ' ';
+	p = put2(p, year / 100);
+	p = put2(p, year % 100);
+	*p++ = ' ';
+	p = put2(p, tm.tm_hour);
+	*p++ = ':';
+	p = put2(p, tm.tm_min);
+	*p++ = ':';
+	p = put2(p, tm.tm_sec);
+	memcpy(p, " GMT", 5);
+}
+
+/* Reads exactly n digits at s->p[*i]. */
+static bool
+digits(struct span s, size_t *i, size_t n, int *out)
+{
+	int v = 0;
+
+	if (*i + n > s.len)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		char c = s.p[*i + k];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*i += n;
+	*out = v;
+	return true;
+}
+
+static bool
+lit(struct span s, size_t *i, const char *l)
+{
+	size_t n = strlen(l);
+
+	if (*i + n > s.len || memcmp(s.p + *i, l, n) != 0)
+		return false;
+	*i += n;
+	return true;
+}
+
+static bool
+month(struct span s, size_t *i, int *mon)
+{
+	for (int m = 0; m < 12; m++) {
+		if (*i + 3 <= s.len && memcmp(s.p + *i, months[m], 3) == 0) {
+			*i += 3;
+			*mon = m;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* "HH:MM:SS" */
+static bool
+clock_part(struct span s, size_t *i, struct tm *tm)
+{
+	return digits(s, i, 2, &tm->tm_hour) && lit(s, i, ":") &&
+	    digits(s, i, 2, &tm->tm_min) && lit(s, i, ":") &&
+	    digits(s, i, 2, &tm->tm_sec);
+}
+
+static bool
+skip_weekday(struct span s, size_t *i)
+{
+	while (*i < s.len && ((s.p[*i] >= 'A' && s.p[*i] <= 'Z') ||
+	    (s.p[*i] >= 'a' && s.p[*i] <= 'z')))
+		(*i)++;
+	return *i > 0;
+}
+
+bool
+http_parse_date(struct span s, time_t *out)
+{
+	struct tm tm;
+	size_t i = 0;
+	bool ok = false;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!skip_weekday(s, &i))
+		return false;
+	if (lit(s, &i, ", ")) {
+		size_t j = i;
+
+		/* IMF-fixdate: "06 Nov 1994 08:49:37 GMT" */
+		ok = digits(s, &j, 2, &tm.tm_mday) && lit(s, &j, " ") &&
+		    month(s, &j, &tm.tm_mon) && lit(s, &j, " ") &&
+		    digits(s, &j, 4, &tm.tm_year) && lit(s, &j, " ") &&
+		    clock_part(s, &j, &tm) && lit(s, &j, " GMT") && j == s.len;
+		if (ok) {
+			tm.tm_year -= 1900;
+		} else {
+			/* RFC 850: "06-Nov-94 08:49:37 GMT" */
+			j = i;
+			ok = digits(s, &j, 2, &tm.tm_mday) &&
+			    lit(s, &j, "-") && month(s, &j, &tm.tm_mon) &&
+			    lit(s, &j, "-") && digits(s, &j, 2, &tm.tm_year) &&
+			    lit(s, &j, " ") && clock_part(s, &j, &tm) &&
+			    lit(s, &j, " GMT") && j == s.len;
+			/* §5.6.7: a two-digit year more than 50 years ahead is past. */
+			if (ok && tm.tm_year < 70)
+				tm.tm_year += 100;
+		}
+	} else if (lit(s, &i, " ")) {
+		/* asctime: "Nov  6 08:49:37 1994" */
+		ok = month(s, &i, &tm.tm_mon) && lit(s, &i, " ");
+		if (ok && i < s.len && s.p[i] == ' ') {
+			i++;
+			ok = digits(s, &i, 1, &tm.tm_mday);
+		} else if (ok) {
+			ok = digits(s, &i, 2, &tm.tm_mday);
+		}
+		ok = ok && lit(s, &i, " ") && clock_part(s, &i, &tm) &&
+		    lit(s, &i, " ") && digits(s, &i, 4, &tm.tm_year) &&
+		    i == s.len;
+		if (ok)
+			tm.tm_year -= 1900;
+	}
+	if (!ok || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return false;
+	*out = timegm(&tm);
+	return *out != (time_t)-1;
+}
+
+void
+http_begin(struct hbuf *hb, int status)
+{
+	static _Thread_local time_t cached = -1;
+	static _Thread_local char date[HTTP_DATE_LEN + 1];
+	time_t now = time(NULL);
+
+	if (now != cached) {
+		http_date(now, date);
+		cached = now;
+	}
+	hb_str(hb, "HTTP/1.1 ");
+	hb_u64(hb, (uint64_t)status);
+	hb_add(hb, " ", 1);
+	hb_str(hb, http_reason(status));
+	hb_add(hb, "\r\nDate: ", 8);
+	hb_add(hb, date, HTTP_DATE_LEN);
+	hb_add(hb, "\r\nServer: " SERVER_HEADER "\r\n",
+	    sizeof("\r\nServer: " SERVER_HEADER "\r\n") - 1);
+}
+
+size_t
+http_error_response(struct hbuf *hb, int status, bool head_only,
+    bool keep_alive, bool http10, const char *extra)
+{
+	char body[512];
+	const char *reason = http_reason(status);
+	size_t hdr_len;
+	int n;
+
+	n = snprintf(body, sizeof(body),
+	    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>\n"
+	    "<hr><address>" SERVER_HEADER "</address></body></html>\n",
+	    status, reason, status, reason);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = 0;
+
+	http_begin(hb, status);
+	hb_str(hb, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+	hb_u64(hb, (uint64_t)n);
+	hb_str(hb, "\r\n");
+	if (!keep_alive)
+		hb_str(hb, "Connection: close\r\n");
+	else if (http10)
+		hb_str(hb, "Connection: keep-alive\r\n");
+	if (extra != NULL)
+		hb_str(hb, extra);
+	hb_str(hb, "\r\n");
+	hdr_len = hb->len;
+	if (!head_only)
+		hb_add(hb, body, (size_t)n);
+	return hdr_len;
+}

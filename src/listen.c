@@ -1,0 +1,266 @@
+/*
+ * listen.c - listening sockets, bound or adopted; see listen.h.
+ */
+#include "listen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LISTEN_BACKLOG	4096
+#define SD_LISTEN_FDS_START	3
+
+static int
+set_flags(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+name_listener(struct listener *l)
+{
+	socklen_t len = sizeof(l->addr);
+
+	if (getsockname(l->fd, (struct sockaddr *)&l->addr, &len) == 0)
+		config_format_addr(&l->addr, l->name, sizeof(l->name));
+	else
+		snprintf(l->name, sizeof(l->name), "fd %d", l->fd);
+}
+
+/*
+ * systemd socket activation (sd_listen_fds(3)): LISTEN_PID must be us,
+ * LISTEN_FDS counts descriptors from 3.  The variables are removed so
+ * that nothing we start inherits them.
+ */
+static int
+adopt_fds(struct listener **out, size_t *n)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	char *end;
+	long pid, nfds;
+	struct listener *ls;
+
+	*out = NULL;
+	*n = 0;
+	if (pid_s == NULL || fds_s == NULL)
+		return 0;
+	pid = strtol(pid_s, &end, 10);
+	if (*end != '\0' || pid != (long)getpid())
+		return 0;
+	nfds = strtol(fds_s, &end, 10);
+	if (*end != '\0' || nfds <= 0 || nfds > CONFIG_MAX_LISTEN) {
+		log_err("LISTEN_FDS: bad value '%s'", fds_s);
+		return -EINVAL;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if ((ls = calloc((size_t)nfds, sizeof(*ls))) == NULL)
+		return -ENOMEM;
+	for (long i = 0; i < nfds; i++) {
+		struct listener *l = &ls[i];
+		int acc = 0, r;
+		socklen_t alen = sizeof(acc);
+
+		l->kind = EV_LISTENER;
+		l->fd = SD_LISTEN_FDS_START + (int)i;
+		l->proto = PROTO_HTTP;
+		l->activated = true;
+		if (getsockopt(l->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) < 0
+		    || !acc) {
+			log_err("socket activation: fd %d is not a listening "
+			    "socket", l->fd);
+			free(ls);
+			return -EINVAL;
+		}
+		if ((r = set_flags(l->fd)) < 0) {
+			free(ls);
+			return r;
+		}
+		name_listener(l);
+	}
+	*out = ls;
+	*n = (size_t)nfds;
+	return 1;
+}
+
+static int
+open_one(const struct listen_spec *spec, struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = spec->addrlen;
+	int fd, one = 1, zero = 0, family;
+
+	l->kind = EV_LISTENER;
+	l->fd = -1;
+	l->proto = spec->proto;
+	l->wildcard = spec->wildcard;
+	memset(&ss, 0, sizeof(ss));
+	if (spec->wildcard) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = in6addr_any;
+		a6->sin6_port = htons(spec->port);
+		len = sizeof(*a6);
+	} else {
+		memcpy(&ss, &spec->addr, spec->addrlen);
+	}
+	family = ss.ss_family;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && spec->wildcard && errno == EAFNOSUPPORT) {
+		/* No IPv6 here: all IPv4 addresses then. */
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+
+		memset(&ss, 0, sizeof(ss));
+		a4->sin_family = AF_INET;
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+		a4->sin_port = htons(spec->port);
+		len = sizeof(*a4);
+		family = AF_INET;
+		fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A wildcard socket takes IPv4 clients too (dual-stack). */
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+		    spec->wildcard ? &zero : &one, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	l->fd = fd;
+	name_listener(l);
+	return 0;
+}
+
+int
+listen_open(const struct config *c, struct listener **out, size_t *n)
+{
+	struct listener *ls;
+	int r;
+
+	if ((r = adopt_fds(out, n)) != 0)
+		return r < 0 ? r : 0;
+	if ((ls = calloc(c->nlisten, sizeof(*ls))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nlisten; i++) {
+		if ((r = open_one(&c->listen[i], &ls[i])) < 0) {
+			char addr[80];
+
+			if (c->listen[i].wildcard)
+				snprintf(addr, sizeof(addr), "*:%u",
+				    c->listen[i].port);
+			else
+				config_format_addr(&c->listen[i].addr, addr,
+				    sizeof(addr));
+			log_errno(LOG_LVL_ERR, -r, "cannot listen on %s", addr);
+			listen_close_all(ls, i);
+			return r;
+		}
+	}
+	*out = ls;
+	*n = c->nlisten;
+	return 0;
+}
+
+void
+listen_close_all(struct listener *ls, size_t n)
+{
+	if (ls == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (ls[i].fd >= 0)
+			close(ls[i].fd);
+	free(ls);
+}
+
+static uint16_t
+port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* One URL per usable interface address of the listener's family. */
+static void
+print_interface_urls(uint16_t port, bool v6_too)
+{
+	struct ifaddrs *ifa, *i;
+	char host[INET6_ADDRSTRLEN];
+
+	if (getifaddrs(&ifa) != 0)
+		return;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+
+			inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+			printf("  http://%s:%u/\n", host, port);
+		} else if (i->ifa_addr->sa_family == AF_INET6 && v6_too) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)i->ifa_addr;
+
+			/* Link-local addresses need a zone a browser won't take. */
+			if (IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr))
+				continue;
+			inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+			printf("  http://[%s]:%u/\n", host, port);
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+void
+listen_print_urls(const struct listener *ls, size_t n, const char *root)
+{
+	printf("lanhttpd: serving %s\n", root);
+	for (size_t i = 0; i < n; i++) {
+		const struct listener *l = &ls[i];
+		uint16_t port = port_of(&l->addr);
+		bool any = false;
+
+		if (l->proto != PROTO_HTTP)
+			continue;
+		if (l->addr.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *a = (const void *)&l->addr;
+
+			any = IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr);
+		} else if (l->addr.ss_family == AF_INET) {
+			const struct sockaddr_in *a = (const void *)&l->addr;
+
+			any = a->sin_addr.s_addr == htonl(INADDR_ANY);
+		}
+		if (any) {
+			printf("  http://localhost:%u/\n", port);
+			print_interface_urls(port, l->addr.ss_family == AF_INET6);
+		} else {
+			printf("  http://%s/\n", l->name);
+		}
+	}
+	fflush(stdout);
+}

@@ -1,0 +1,614 @@
+/*
+ * worker.c - the worker pool and the HTTP connection state machine.
+ *
+ * DESIGN: a worker pops a connection and owns it until it hands it on.  It
+ * reads into its own buffer, parses, plans the response (http_serve.c)
+ * and sends it.  Then, on a keep-alive connection:
+ *   - bytes of the next request already in the buffer: go on (pipelining);
+ *   - nothing buffered: hand the connection to epoll (WAIT_IDLE);
+ *   - the socket filled up mid-response: copy what is unsent into the
+ *     connection and hand it to epoll for writability (WAIT_WRITE);
+ * so a worker never waits for a client.  Only a partial request or the
+ * unsent rest of a response is copied into memory owned by the
+ * connection; everything else lives in the worker's buffers.  A worker
+ * that has served many requests or bytes in one job puts the connection
+ * back on the queue, so one fast client cannot monopolise it.
+ */
+#include "worker.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "http_parse.h"
+#include "http_serve.h"
+#include "log.h"
+#include "queue.h"
+#include "server.h"
+
+/* Requests served in one job before the connection yields its worker. */
+#define JOB_MAX_REQUESTS	64
+/* Response bytes sent in one job before the connection yields. */
+#define JOB_MAX_BYTES		(4u << 20)
+/* Request bodies up to this size are read and dropped; larger ones close. */
+#define DISCARD_MAX		(1u << 20)
+/* Room for the response header block plus an inline body. */
+#define OUT_CAP			(SERVE_INLINE_MAX + 24 * 1024)
+/* Pipelined input beyond one maximal request head. */
+#define IN_SLACK		(16 * 1024)
+
+struct worker {
+	struct server	*srv;
+	pthread_t	 thread;
+	bool		 started;
+	char		*in;
+	size_t		 in_cap;
+	char		*out;
+	char		 path[PATH_MAX];
+	char		 scratch[3 * PATH_MAX + 16];
+	char		 logline[8192];
+	size_t		 logline_len;
+	size_t		 logline_split;
+	struct http_request req;
+	struct log_buf	 log;
+};
+
+enum send_rc {
+	SEND_DONE,
+	SEND_AGAIN,	/* the socket is full */
+	SEND_YIELD,	/* the job's byte budget is spent */
+	SEND_ERROR,
+};
+
+/* What became of the connection after a response. */
+enum after {
+	AFTER_CONTINUE,	/* the worker still owns it and may go on */
+	AFTER_GONE,	/* handed on or closed */
+};
+
+static void
+close_conn(struct worker *w, struct conn *c)
+{
+	conn_free(c);
+	event_conn_closed(w->srv->ev);
+}
+
+/*
+ * The final response is out.  A half-close and a short drain (lingering
+ * close, RFC 9112 §9.6) keep a client that is still sending from getting
+ * a reset that would destroy the response before it reads it.
+ */
+static void
+finish_close(struct worker *w, struct conn *c)
+{
+	if (c->linger && shutdown(c->fd, SHUT_WR) == 0) {
+		event_arm(w->srv->ev, c, WAIT_LINGER);
+		return;
+	}
+	close_conn(w, c);
+}
+
+/*
+ * Sends segs[*cur..n) from where *done says, advancing *cur, *done and
+ * *sent.  Memory segments are gathered into one sendmsg(); MSG_MORE holds
+ * them back while a file range follows, so headers and body leave in as
+ * few packets as possible.
+ */
+static enum send_rc
+send_segs(int sock, int file_fd, const struct out_seg *segs, size_t n,
+    size_t *cur, uint64_t *done, uint64_t *sent, uint64_t budget)
+{
+	uint64_t start = *sent;
+
+	while (*cur < n) {
+		const struct out_seg *s = &segs[*cur];
+		ssize_t r;
+
+		if (*sent - start >= budget)
+			return SEND_YIELD;
+		if (s->len == *done) {
+			(*cur)++;
+			*done = 0;
+			continue;
+		}
+		if (s->mem != NULL) {
+			struct iovec iov[8];
+			struct msghdr mh;
+			size_t k = 0, i;
+			bool more;
+
+			for (i = *cur; i < n && segs[i].mem != NULL && k < 8; i++) {
+				uint64_t skip = i == *cur ? *done : 0;
+
+				iov[k].iov_base = (void *)(uintptr_t)(segs[i].mem +
+				    skip);
+				iov[k].iov_len = (size_t)(segs[i].len - skip);
+				k++;
+			}
+			more = i < n;
+			memset(&mh, 0, sizeof(mh));
+			mh.msg_iov = iov;
+			mh.msg_iovlen = k;
+			r = sendmsg(sock, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return errno == EAGAIN ? SEND_AGAIN : SEND_ERROR;
+			}
+			*sent += (uint64_t)r;
+			for (uint64_t left = (uint64_t)r; left > 0;) {
+				uint64_t rem = segs[*cur].len - *done;
+
+				if (left >= rem) {
+					left -= rem;
+					(*cur)++;
+					*done = 0;
+				} else {
+					*done += left;
+					left = 0;
+				}
+			}
+		} else {
+			off_t off = s->off + (off_t)*done;
+			uint64_t want = s->len - *done;
+
+			if (want > budget)
+				want = budget;
+			if (want > (1u << 30))
+				want = 1u << 30;
+			r = sendfile(sock, file_fd, &off, (size_t)want);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return errno == EAGAIN ? SEND_AGAIN : SEND_ERROR;
+			}
+			if (r == 0)
+				return SEND_ERROR;	/* the file shrank */
+			*sent += (uint64_t)r;
+			*done += (uint64_t)r;
+		}
+	}
+	return SEND_DONE;
+}
+
+/* The request line as it arrived, for the access log. */
+static struct span
+request_line(const struct http_request *req)
+{
+	if (req->method_name.p == NULL || req->target.p == NULL)
+		return SPAN_NULL;
+	/* method SP target SP HTTP/x.y */
+	return span_make(req->method_name.p,
+	    (size_t)(req->target.p + req->target.len - req->method_name.p) + 9);
+}
+
+/* Formats the access-log line of the response now starting. */
+static void
+access_begin(struct worker *w, const struct conn *c,
+    const struct http_request *req, int status)
+{
+	char peer[64];
+	struct access_entry e = {
+		.peer = peer,
+		.status = status,
+		.when = time(NULL),
+	};
+
+	w->logline_len = 0;
+	if (!log_access_enabled())
+		return;
+	conn_peer_string(c, peer, sizeof(peer));
+	if (req != NULL) {
+		e.request_line = request_line(req);
+		e.referer = req->hdr[HDR_REFERER];
+		e.user_agent = req->hdr[HDR_USER_AGENT];
+	}
+	w->logline_len = log_format_access(w->logline, sizeof(w->logline), &e,
+	    &w->logline_split);
+	if (w->logline_len == 0) {
+		/* Absurdly long fields: log the essentials only. */
+		e.referer = e.user_agent = SPAN_NULL;
+		if (e.request_line.len > 1024)
+			e.request_line.len = 1024;
+		w->logline_len = log_format_access(w->logline,
+		    sizeof(w->logline), &e, &w->logline_split);
+	}
+}
+
+static uint64_t
+body_bytes(const struct conn *c)
+{
+	return c->sent > c->hdr_len ? c->sent - c->hdr_len : 0;
+}
+
+static void
+access_end(struct worker *w, const struct conn *c)
+{
+	if (w->logline_len > 0)
+		log_access_split(&w->log, w->logline, w->logline_len,
+		    w->logline_split, body_bytes(c));
+}
+
+/* The parked response finished (or failed): log it from its saved line. */
+static void
+access_end_parked(struct worker *w, struct conn *c)
+{
+	if (c->log_line != NULL)
+		log_access_split(&w->log, c->log_line, strlen(c->log_line),
+		    c->log_split, body_bytes(c));
+}
+
+/*
+ * Parks the unsent rest of a response in c and hands c to epoll for
+ * writability, or to the queue when it only used up its budget.
+ * input[0..len) is pipelined input that must survive the wait.
+ */
+static enum after
+park(struct worker *w, struct conn *c, const struct out_seg *segs, size_t n,
+    size_t cur, uint64_t done, const char *input, size_t len, bool yield)
+{
+	if (conn_park_output(c, segs, n, cur, done) != 0 ||
+	    conn_stash_input(c, input, len) != 0) {
+		log_err("out of memory parking a response; closing the connection");
+		close_conn(w, c);
+		return AFTER_GONE;
+	}
+	if (w->logline_len > 0 && c->log_line == NULL) {
+		c->log_line = strndup(w->logline, w->logline_len);
+		c->log_split = (uint32_t)w->logline_split;
+	}
+	c->wait = WAIT_WRITE;
+	if (yield) {
+		conn_take(c, OWNER_WORKER, OWNER_QUEUE);
+		if (queue_push(w->srv->queue, c))
+			return AFTER_GONE;
+		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+		/* The queue is full: the socket has room, so poll for it. */
+	}
+	event_arm(w->srv->ev, c, WAIT_WRITE);
+	return AFTER_GONE;
+}
+
+/*
+ * Sends the planned response res on c.  input[0..len) is what follows the
+ * request in the buffer.  Returns AFTER_CONTINUE when the response is
+ * complete and c may serve the next request.
+ */
+static enum after
+send_response(struct worker *w, struct conn *c, struct response *res,
+    const char *input, size_t len)
+{
+	size_t cur = 0;
+	uint64_t done = 0;
+	enum send_rc rc;
+
+	c->status = res->status;
+	c->hdr_len = (uint32_t)res->hdr_len;
+	c->sent = 0;
+	c->keep_alive = res->keep_alive;
+	c->file_fd = res->file_fd;
+	res->file_fd = -1;
+
+	rc = send_segs(c->fd, c->file_fd, res->segs, res->nsegs, &cur, &done,
+	    &c->sent, JOB_MAX_BYTES);
+	if (rc == SEND_AGAIN || rc == SEND_YIELD)
+		return park(w, c, res->segs, res->nsegs, cur, done, input, len,
+		    rc == SEND_YIELD);
+	access_end(w, c);
+	conn_clear_output(c);
+	if (rc == SEND_ERROR) {
+		close_conn(w, c);
+		return AFTER_GONE;
+	}
+	if (!c->keep_alive) {
+		if (len > 0 || c->discard > 0)
+			c->linger = true;
+		finish_close(w, c);
+		return AFTER_GONE;
+	}
+	return AFTER_CONTINUE;
+}
+
+/* Answers a request that could not be parsed, then closes. */
+static void
+respond_parse_error(struct worker *w, struct conn *c, int status)
+{
+	struct response res;
+
+	memset(&res, 0, sizeof(res));
+	hb_init(&res.hb, w->out, OUT_CAP);
+	http_serve_error(status, false, &res);
+	c->linger = true;
+	c->discard = 0;
+	access_begin(w, c, NULL, status);
+	send_response(w, c, &res, NULL, 0);
+}
+
+static struct serve_ctx
+serve_ctx(struct worker *w)
+{
+	return (struct serve_ctx){
+		.cfg = w->srv->cfg,
+		.draining = atomic_load_explicit(&w->srv->draining,
+		    memory_order_relaxed),
+		.path = w->path,
+		.path_cap = sizeof(w->path),
+		.scratch = w->scratch,
+		.scratch_cap = sizeof(w->scratch),
+	};
+}
+
+/*
+ * Serves the request parsed from the first head_len bytes of w->in, whose
+ * valid length is *len; removes the head from the buffer.
+ */
+static enum after
+serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
+{
+	const struct http_request *req = &w->req;
+	struct serve_ctx x = serve_ctx(w);
+	struct response res;
+	uint64_t body = req->has_content_length ? req->content_length : 0;
+
+	memset(&res, 0, sizeof(res));
+	hb_init(&res.hb, w->out, OUT_CAP);
+	res.keep_alive = req->keep_alive;
+	/* A body we will not skip, or cannot find the end of, ends the line. */
+	if (body > DISCARD_MAX || req->has_transfer_encoding) {
+		res.keep_alive = false;
+		c->linger = true;
+		body = 0;
+	}
+	http_serve(&x, req, &res);
+	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
+	c->nrequests++;
+	access_begin(w, c, req, res.status);
+
+	/* The spans in req die here. */
+	memmove(w->in, w->in + head_len, *len - head_len);
+	*len -= head_len;
+	c->discard = res.keep_alive ? body : 0;
+	return send_response(w, c, &res, w->in, *len);
+}
+
+/* Hands c back to epoll to wait for more input, keeping what it sent. */
+static void
+wait_for_input(struct worker *w, struct conn *c, size_t len)
+{
+	if (conn_stash_input(c, w->in, len) != 0) {
+		close_conn(w, c);
+		return;
+	}
+	if (len > 0 || c->discard > 0 || c->nrequests == 0)
+		event_arm(w->srv->ev, c, WAIT_HEAD);
+	else
+		event_arm(w->srv->ev, c, WAIT_IDLE);
+}
+
+/* Resumes a parked response.  Returns AFTER_CONTINUE if c may go on. */
+static enum after
+resume_response(struct worker *w, struct conn *c)
+{
+	struct conn_out *o = &c->out;
+	size_t cur = o->cur;
+	uint64_t done = o->done;
+	enum send_rc rc;
+
+	rc = send_segs(c->fd, c->file_fd, o->segs, o->nsegs, &cur, &done,
+	    &c->sent, JOB_MAX_BYTES);
+	o->cur = (uint8_t)cur;
+	o->done = done;
+	if (rc == SEND_AGAIN || rc == SEND_YIELD) {
+		c->wait = WAIT_WRITE;
+		if (rc == SEND_YIELD) {
+			conn_take(c, OWNER_WORKER, OWNER_QUEUE);
+			if (queue_push(w->srv->queue, c))
+				return AFTER_GONE;
+			conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+		}
+		event_arm(w->srv->ev, c, WAIT_WRITE);
+		return AFTER_GONE;
+	}
+	access_end_parked(w, c);
+	conn_clear_output(c);
+	if (rc == SEND_ERROR) {
+		close_conn(w, c);
+		return AFTER_GONE;
+	}
+	if (!c->keep_alive) {
+		if (c->in_len > 0 || c->discard > 0)
+			c->linger = true;
+		finish_close(w, c);
+		return AFTER_GONE;
+	}
+	return AFTER_CONTINUE;
+}
+
+static void
+http_job(struct worker *w, struct conn *c)
+{
+	const struct config *cfg = w->srv->cfg;
+	const struct http_limits lim = {
+		.max_head = cfg->max_header_size,
+		.max_target = cfg->max_header_size / 2,
+	};
+	size_t len = 0;
+	bool may_read = true;
+	unsigned served = 0;
+
+	if (c->wait == WAIT_WRITE) {
+		c->wait = WAIT_NONE;
+		if (resume_response(w, c) != AFTER_CONTINUE)
+			return;
+		served++;
+		may_read = false;	/* the client was reading, not writing */
+	}
+	c->wait = WAIT_NONE;
+	if (c->in_len > 0) {
+		memcpy(w->in, c->in, c->in_len);
+		len = c->in_len;
+		conn_stash_input(c, NULL, 0);
+	}
+
+	for (;;) {
+		if (c->discard > 0 && len > 0) {
+			size_t n = c->discard < len ? (size_t)c->discard : len;
+
+			memmove(w->in, w->in + n, len - n);
+			len -= n;
+			c->discard -= n;
+		}
+		if (len > 0 && c->discard == 0) {
+			int r = http_parse_request(w->in, len, &lim, &w->req);
+
+			if (r == HTTP_PARSE_ERROR) {
+				respond_parse_error(w, c, w->req.status);
+				return;
+			}
+			if (r > 0) {
+				if (served >= JOB_MAX_REQUESTS) {
+					/* Let others have this worker for a while. */
+					if (conn_stash_input(c, w->in, len) == 0) {
+						conn_take(c, OWNER_WORKER, OWNER_QUEUE);
+						if (queue_push(w->srv->queue, c))
+							return;
+						conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+						conn_stash_input(c, NULL, 0);
+					}
+					served = 0;
+				}
+				if (serve_request(w, c, (size_t)r, &len) !=
+				    AFTER_CONTINUE)
+					return;
+				served++;
+				continue;
+			}
+			/* A partial head: read more. */
+		}
+		if (!may_read) {
+			wait_for_input(w, c, len);
+			return;
+		}
+
+		size_t space = w->in_cap - len;
+		ssize_t n = recv(c->fd, w->in + len, space, 0);
+
+		if (n > 0) {
+			if (len == 0 && c->discard == 0)
+				c->req_start_ms = event_now_ms();
+			len += (size_t)n;
+			/* A short read drained the socket; epoll tells us of more. */
+			if ((size_t)n < space)
+				may_read = false;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			may_read = false;
+			continue;
+		}
+		/* EOF or a reset: nothing to answer. */
+		close_conn(w, c);
+		return;
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+
+	for (;;) {
+		struct conn *c = queue_try_pop(srv->queue);
+
+		if (c == NULL) {
+			/* About to sleep: the access log may go out now. */
+			log_flush(&w->log);
+			if ((c = queue_pop(srv->queue)) == NULL)
+				break;
+		}
+		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+		if (atomic_load(&srv->stopping)) {
+			if (c->log_line != NULL)
+				access_end_parked(w, c);
+			close_conn(w, c);
+			continue;
+		}
+		switch (c->proto) {
+		case PROTO_HTTP:
+			http_job(w, c);
+			break;
+		}
+	}
+	log_flush(&w->log);
+	return NULL;
+}
+
+static void
+worker_release(struct worker *w)
+{
+	free(w->in);
+	free(w->out);
+}
+
+int
+worker_pool_start(struct server *srv)
+{
+	size_t n = srv->cfg->threads;
+	int err;
+
+	srv->workers = calloc(n, sizeof(*srv->workers));
+	if (srv->workers == NULL)
+		return -ENOMEM;
+	srv->nworkers = n;
+	for (size_t i = 0; i < n; i++) {
+		struct worker *w = &srv->workers[i];
+
+		w->srv = srv;
+		w->in_cap = srv->cfg->max_header_size + IN_SLACK;
+		w->in = malloc(w->in_cap);
+		w->out = malloc(OUT_CAP);
+		if (w->in == NULL || w->out == NULL) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		if ((err = -pthread_create(&w->thread, NULL, worker_main, w))
+		    != 0)
+			goto fail;
+		w->started = true;
+	}
+	return 0;
+fail:
+	queue_close(srv->queue);
+	worker_pool_join(srv);
+	return err;
+}
+
+void
+worker_pool_join(struct server *srv)
+{
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		worker_release(w);
+	}
+	free(srv->workers);
+	srv->workers = NULL;
+	srv->nworkers = 0;
+}
