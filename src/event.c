@@ -338,15 +338,16 @@ static void
 push_pending(struct event *ev)
 {
 	while (ev->pend_head != NULL) {
-		struct conn *c = ev->pend_head;
+		struct conn *c = ev->pend_head, *next = c->next;
 
+		/* Once pushed, c belongs to a worker: read nothing of it after. */
 		conn_take(c, OWNER_EVENT, OWNER_QUEUE);
 		if (!queue_push(ev->srv->queue, c)) {
 			conn_take(c, OWNER_QUEUE, OWNER_EVENT);
 			return;
 		}
-		ev->pend_head = c->next;
-		if (ev->pend_head == NULL)
+		ev->pend_head = next;
+		if (next == NULL)
 			ev->pend_tail = NULL;
 	}
 }
@@ -579,7 +580,8 @@ event_main(void *arg)
 
 	for (;;) {
 		struct conn *fired[MAX_EVENTS];
-		size_t nfired = 0;
+		struct listener *ready[MAX_EVENTS];
+		size_t nfired = 0, nready = 0;
 		bool woke = false;
 		uint64_t now = event_now_ms();
 		int n;
@@ -595,6 +597,10 @@ event_main(void *arg)
 		}
 		now = event_now_ms();
 
+		/*
+		 * Sort the events once: after push_batch() a connection may
+		 * already be freed by a worker, so evs[] must not be read again.
+		 */
 		pthread_mutex_lock(&ev->lock);
 		for (int i = 0; i < n; i++) {
 			enum ev_kind *k = evs[i].data.ptr;
@@ -605,19 +611,19 @@ event_main(void *arg)
 				heap_remove(ev, c);
 				conn_take(c, OWNER_EPOLL, OWNER_EVENT);
 				fired[nfired++] = c;
+			} else if (*k == EV_LISTENER) {
+				ready[nready++] = evs[i].data.ptr;
+			} else {
+				woke = true;
 			}
 		}
 		pthread_mutex_unlock(&ev->lock);
+		if (woke) {
+			uint64_t v;
 
-		for (int i = 0; i < n; i++) {
-			enum ev_kind *k = evs[i].data.ptr;
-
-			if (*k == EV_WAKE) {
-				uint64_t v;
-
-				woke = read(ev->wakefd, &v, sizeof(v)) > 0;
-			}
+			(void)!read(ev->wakefd, &v, sizeof(v));
 		}
+
 		/* Closing connections are drained here, not by a worker. */
 		size_t keep = 0;
 
@@ -636,12 +642,8 @@ event_main(void *arg)
 		if (woke || ev->pend_head != NULL)
 			push_pending(ev);
 		if (!ev->draining) {
-			for (int i = 0; i < n; i++) {
-				enum ev_kind *k = evs[i].data.ptr;
-
-				if (*k == EV_LISTENER)
-					accept_from(ev, evs[i].data.ptr, now);
-			}
+			for (size_t i = 0; i < nready; i++)
+				accept_from(ev, ready[i], now);
 			maybe_resume_accepting(ev, now);
 		}
 		expire_due(ev, now);
