@@ -11,7 +11,7 @@ CPPFLAGS += -D_GNU_SOURCE -DLANHTTPD_VERSION='"$(VERSION)"' -Iinclude -MMD -MP
 CSTD      = -std=c17
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wwrite-strings -Wvla -Wundef
-HARDEN    = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN   ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 INIH_LIBS  = $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -30,7 +30,7 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check unit integration deps deps-test clean
+.PHONY: all run check check-plain check-asan check-tsan unit integration deps deps-test clean
 
 all: lanhttpd
 
@@ -49,7 +49,20 @@ $(BUILD) $(BUILD)/tests:
 $(BUILD)/tests/%.o: tests/unit/%.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Itests/unit -c -o $@ $<
 
-$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o $(LIB_OBJS)
+# Each unit test links only the modules it tests (plus span): a test that
+# needs half the daemon to link means a module boundary has leaked.
+MODS_span       = span
+MODS_http_parse = http_parse span
+MODS_path       = path span
+MODS_mime       = mime span
+MODS_config     = config mime span
+MODS_queue      = queue
+MODS_log        = log span
+MODS_http_response = http_response span
+
+.SECONDEXPANSION:
+$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
+		$$(addprefix $(BUILD)/,$$(addsuffix .o,$$(MODS_$$*)))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 deps:
@@ -62,16 +75,41 @@ run: deps
 	$(MAKE) all
 	./lanhttpd -p 8080 conf/www
 
+# Sanitizer builds live in their own object directories.
+ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+TSAN_CFLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+SAN_ENV     = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+              UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+              TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
 # The tests run with warnings as errors; packagers building with `make`
 # are not stopped by a new compiler's new warning.
 check: deps-test
+	$(MAKE) check-plain
+	$(MAKE) check-asan
+	$(MAKE) check-tsan
+
+check-plain:
 	$(MAKE) EXTRA_CFLAGS=-Werror unit integration
+
+check-asan: deps-test
+	$(SAN_ENV) $(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" HARDEN=-fPIE \
+	    EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=3 unit integration
+
+# The queue unit test and the whole integration suite (pool, event
+# hand-off, shutdown) under ThreadSanitizer.
+check-tsan: deps-test
+	$(SAN_ENV) $(MAKE) BUILD=build-tsan CFLAGS="$(TSAN_CFLAGS)" HARDEN=-fPIE \
+	    EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=4 \
+	    UNIT_BINS=build-tsan/tests/check_queue unit integration
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: lanhttpd
-	LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd python3 -m unittest discover -s tests/integration -p 'test_*.py' -v
+integration: $(BUILD)/lanhttpd
+	LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd LANHTTPD_SLOW=$(or $(LANHTTPD_SLOW),1) \
+	    python3 -m unittest discover -s tests/integration -p 'test_*.py' -v
 
 clean:
 	rm -rf build build-asan build-tsan lanhttpd
