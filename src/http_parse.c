@@ -176,20 +176,31 @@ static int
 parse_target(struct http_request *req)
 {
 	struct span t = req->target;
-	struct span path;
+	struct span path, root = SPAN_NULL;
 
 	if (t.p[0] == '/') {
 		path = t;
 	} else if (span_starts_nocase(t, SPAN_LIT("http://")) ||
 	    span_starts_nocase(t, SPAN_LIT("https://"))) {
 		/* absolute-form: the path starts after the authority. */
-		size_t i = (ascii_lower((unsigned char)t.p[4]) == 's') ? 8 : 7;
+		size_t host, i;
+
+		host = (ascii_lower((unsigned char)t.p[4]) == 's') ? 8 : 7;
+		i = host;
 
 		while (i < t.len && t.p[i] != '/' && t.p[i] != '?' &&
 		    t.p[i] != '#')
 			i++;
-		if (i == t.len || t.p[i] != '/')
+		/* RFC 9110 §4.2.1: an http(s) URI with no host is invalid. */
+		if (i == host)
 			return 400;
+		/*
+		 * RFC 9112 §3.2.2 allows an empty path ("http://h" or
+		 * "http://h?q", path-abempty), which RFC 9110 §4.2.3 makes
+		 * equivalent to "/".  The second slash of "//" stands in for
+		 * it, so req->path still points into buf.
+		 */
+		root = span_make(t.p + host - 1, 1);
 		path = span_make(t.p + i, t.len - i);
 	} else if (t.len == 1 && t.p[0] == '*') {
 		/* asterisk-form belongs to OPTIONS alone (§3.2.4). */
@@ -221,7 +232,7 @@ parse_target(struct http_request *req)
 			break;
 		}
 	}
-	req->path = path;
+	req->path = path.len > 0 ? path : root;
 	return 0;
 }
 
