@@ -614,7 +614,6 @@ struct load_ctx {
 	const char	*path;
 	FILE		*f;
 	int		 lineno;
-	int		 first_err_line;
 	unsigned	 nerr;
 	struct config_errors *errs;
 };
@@ -633,8 +632,6 @@ load_error(struct load_ctx *x, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	config_error(x->errs, "%s:%d: %s", x->path, x->lineno, msg);
-	if (x->first_err_line == 0)
-		x->first_err_line = x->lineno;
 	x->nerr++;
 }
 
@@ -702,11 +699,13 @@ config_load_file(struct config *c, const char *path,
 	}
 	fclose(x.f);
 	/*
-	 * inih returns the line of the first error, its own or the handler's,
-	 * and reports its own (a line that is neither a section nor a key)
-	 * in no other way.
+	 * inih returns the line of its first own error (a line that is
+	 * neither a section nor a key) and reports it in no other way.  The
+	 * handler always returns 1, so r never names one of its lines: report
+	 * r even when a value error came first, which used to hide it.
+	 * NEEDSWORK: inih keeps only the first syntax error of a file.
 	 */
-	if (r > 0 && (x.first_err_line == 0 || r < x.first_err_line)) {
+	if (r > 0) {
 		config_error(errs, "%s:%d: syntax error (expected '[section]' "
 		    "or 'key = value')", path, r);
 		x.nerr++;

@@ -77,9 +77,10 @@ mime_add(struct mime_table *t, const char *ext, const char *type)
 		return -EINVAL;
 	if (elen == 0 || elen > MIME_EXT_MAX || !valid_type(type))
 		return -EINVAL;
+	/* DEL is a control character too, as valid_type() already treats it. */
 	for (size_t i = 0; i < elen; i++)
 		if (ext[i] == '.' || ext[i] == '/' || ext[i] == ' ' ||
-		    (unsigned char)ext[i] < 0x21)
+		    (unsigned char)ext[i] < 0x21 || ext[i] == 0x7f)
 			return -EINVAL;
 	if (t->len == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 256;

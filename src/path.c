@@ -87,12 +87,16 @@ path_normalize(struct span raw, bool allow_hidden, char *out, size_t cap,
 			if (hi < 0 || lo < 0)
 				return 400;
 			c = hi << 4 | lo;
-			if (c == 0)
-				return 400;
 			i += 2;
 		} else {
 			c = (unsigned char)raw.p[i];
 		}
+		/*
+		 * A NUL, escaped or raw, would cut the name short once it is
+		 * used as a C string: refuse both, as path.h promises.
+		 */
+		if (c == 0)
+			return 400;
 
 		if (c == '/') {
 			/* A decoded %2F separates too: no name holds a '/'. */
@@ -105,7 +109,8 @@ path_normalize(struct span raw, bool allow_hidden, char *out, size_t cap,
 			continue;
 		}
 		last_was_slash = false;
-		if (slen == sizeof(seg))
+		/* Names hold at most NAME_MAX (255) bytes, not sizeof(seg). */
+		if (slen == sizeof(seg) - 1)
 			return 404;	/* no such name can exist */
 		seg[slen++] = (char)c;
 	}
