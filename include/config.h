@@ -11,6 +11,7 @@
 #ifndef LANHTTPD_CONFIG_H
 #define LANHTTPD_CONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@ struct listen_spec {
 struct mime_table;
 
 struct config {
+	atomic_uint	 refs;		/* see config_ref() */
 	char		*path;		/* the file read, or NULL */
 
 	/* [server] */
@@ -55,6 +57,9 @@ struct config {
 	bool		 allow_hidden;
 	enum symlink_policy symlinks;
 	unsigned	 max_header_size;
+	char		*user;		/* "" = stay who we are */
+	char		*group;		/* "" = the user's primary group */
+	bool		 allow_root;
 
 	/* [log] */
 	char		*access_log;
@@ -84,8 +89,17 @@ struct config_errors {
 /* A config holding every default; NULL when out of memory. */
 struct config	*config_new(void);
 
-/* Frees c and everything it owns; NULL is allowed. */
+/* Frees c and everything it owns, whatever its count; NULL is allowed. */
 void	config_free(struct config *c);
+
+/*
+ * A configuration shared between threads is reference-counted: config_new()
+ * returns one reference, config_ref() adds one (and returns c), and
+ * config_unref() drops one, freeing c with the last.  NULL is allowed in
+ * both.  Thread-safe.
+ */
+struct config	*config_ref(struct config *c);
+void	config_unref(struct config *c);
 
 /*
  * Reads an ini file into c.  Every problem is appended to errs; returns the

@@ -17,6 +17,7 @@
 
 #include "conn.h"
 
+struct config;
 struct server;
 struct listener;
 struct event;
@@ -33,10 +34,12 @@ int	event_start(struct event *ev);
 /*
  * Hands c (owned by the calling worker) to the epoll set to wait for wait
  * (WAIT_HEAD / WAIT_IDLE / WAIT_LINGER: readable, WAIT_WRITE: writable)
- * with the matching deadline.  After the call the worker must not touch c.
- * When the server is stopping, c is closed instead.  Thread-safe.
+ * with the deadline cfg's timeouts give.  After the call the worker must
+ * not touch c.  When the server is stopping, c is closed instead.
+ * Thread-safe.
  */
-void	event_arm(struct event *ev, struct conn *c, enum conn_wait wait);
+void	event_arm(struct event *ev, struct conn *c, enum conn_wait wait,
+	    const struct config *cfg);
 
 /* Tells the event thread a connection closed (it may resume accepting). */
 void	event_conn_closed(struct event *ev);
@@ -50,6 +53,27 @@ void	event_queue_space(void *ev);
  * drain at once.  Thread-safe, async-signal-unsafe.
  */
 void	event_shutdown(struct event *ev);
+
+/*
+ * Replaces the listening sockets (a reload).  ls comes from listen_reuse():
+ * entries that share a descriptor with the current set are kept open,
+ * the others are closed.  Takes ownership of ls.  Called by the main
+ * thread; applied by the event thread before it next accepts.
+ */
+void	event_replace_listeners(struct event *ev, struct listener *ls,
+	    size_t n);
+
+/*
+ * Copies the current listeners into a new heap array (the caller frees
+ * it; the descriptors still belong to the event loop).  Main thread only.
+ */
+struct listener	*event_listeners(struct event *ev, size_t *n);
+
+/* The longest the event loop sleeps between rounds (default 1000 ms). */
+void	event_set_tick(struct event *ev, unsigned ms);
+
+/* A counter the event loop bumps on every round: proof that it runs. */
+unsigned long	event_heartbeat(struct event *ev);
 
 /* Waits for the event thread to finish its drain and exit. */
 void	event_join(struct event *ev);

@@ -34,14 +34,26 @@ struct listener {
  */
 int	listen_open(const struct config *c, struct listener **out, size_t *n);
 
+/*
+ * The listener set for c on a reload: entries of cur whose address c still
+ * asks for are copied (same descriptor, so no client is refused), the
+ * others are opened anew.  Sockets from systemd are kept as they are.  On
+ * success stores a new heap array in *out and returns 0; on failure
+ * closes what it opened and returns a negative errno.
+ */
+int	listen_reuse(const struct config *c, const struct listener *cur,
+	    size_t ncur, struct listener **out, size_t *n);
+
 /* Closes and frees what listen_open() returned; NULL is allowed. */
 void	listen_close_all(struct listener *ls, size_t n);
 
 /*
- * Prints the URLs a user can open, one per line, to stdout: for wildcard
- * listeners one per non-loopback interface address plus localhost.
+ * Says where the server can be reached.  Interactive (a person at a
+ * terminal): prints to stdout the URLs to open, for wildcard listeners one
+ * per non-loopback interface address plus localhost.  Otherwise logs one
+ * "listening on http://ADDR:PORT/" line per listener.
  */
-void	listen_print_urls(const struct listener *ls, size_t n,
-	    const char *root);
+void	listen_announce(const struct listener *ls, size_t n, const char *root,
+	    bool interactive);
 
 #endif /* LANHTTPD_LISTEN_H */

@@ -47,6 +47,15 @@ void	*queue_try_pop(struct queue *q);
 /* Wakes every waiter; later pops drain what is left, then return NULL. */
 void	queue_close(struct queue *q);
 
+/*
+ * Wakes every thread blocked in queue_pop(), which returns NULL to it (as
+ * if closed) so it can look at why; the queue stays open.
+ */
+void	queue_kick(struct queue *q);
+
+/* True once queue_close() was called. */
+bool	queue_is_closed(struct queue *q);
+
 /* Current number of items (a snapshot). */
 size_t	queue_len(struct queue *q);
 

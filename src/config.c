@@ -12,9 +12,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -90,6 +92,9 @@ static const struct key keys[] = {
 	    symlink_vals },
 	{ "server", "max_header_size", K_SIZE, OFF(max_header_size), 1024,
 	    65536, NULL },
+	{ "server", "user", K_STR, OFF(user), 0, 0, NULL },
+	{ "server", "group", K_STR, OFF(group), 0, 0, NULL },
+	{ "server", "allow_root", K_BOOL, OFF(allow_root), 0, 0, NULL },
 	{ "log", "access_log", K_PATH, OFF(access_log), 0, 0, NULL },
 	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
 	{ "log", "level", K_ENUM, OFF(log_level), 0, 0, level_vals },
@@ -151,12 +156,15 @@ config_new(void)
 	c->max_header_size = 8192;
 	c->log_level = LOG_LVL_INFO;
 	c->root_fd = -1;
+	atomic_init(&c->refs, 1);
 	c->root = strdup(".");
 	c->index = strdup("index.html");
 	c->access_log = strdup("stderr");
 	c->error_log = strdup("stderr");
+	c->user = strdup("");
+	c->group = strdup("");
 	if (c->root == NULL || c->index == NULL || c->access_log == NULL ||
-	    c->error_log == NULL) {
+	    c->error_log == NULL || c->user == NULL || c->group == NULL) {
 		config_free(c);
 		return NULL;
 	}
@@ -170,6 +178,8 @@ config_free(struct config *c)
 		return;
 	free(c->path);
 	free(c->root);
+	free(c->user);
+	free(c->group);
 	free(c->index);
 	free(c->access_log);
 	free(c->error_log);
@@ -184,6 +194,23 @@ config_free(struct config *c)
 		close(c->root_fd);
 	mime_free(c->mime);
 	free(c);
+}
+
+struct config *
+config_ref(struct config *c)
+{
+	if (c != NULL)
+		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+	return c;
+}
+
+void
+config_unref(struct config *c)
+{
+	/* The last holder frees; acq_rel orders every use before the free. */
+	if (c != NULL &&
+	    atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+		config_free(c);
 }
 
 /* Strict unsigned number with an optional unit suffix from units[]. */
@@ -807,6 +834,28 @@ finish_listen(struct config *c, struct config_errors *errs)
 	return 0;
 }
 
+/* A user or group that does not exist is a configuration error. */
+static unsigned
+finish_user(struct config *c, struct config_errors *errs)
+{
+	if (c->user[0] == '\0') {
+		if (c->group[0] != '\0') {
+			config_error(errs, "[server] group: needs 'user' as well");
+			return 1;
+		}
+		return 0;
+	}
+	if (getpwnam(c->user) == NULL) {
+		config_error(errs, "[server] user: no user '%s'", c->user);
+		return 1;
+	}
+	if (c->group[0] != '\0' && getgrnam(c->group) == NULL) {
+		config_error(errs, "[server] group: no group '%s'", c->group);
+		return 1;
+	}
+	return 0;
+}
+
 unsigned
 config_finish(struct config *c, struct config_errors *errs)
 {
@@ -822,5 +871,6 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_root(c, errs);
 	n += finish_mime(c, errs);
 	n += finish_listen(c, errs);
+	n += finish_user(c, errs);
 	return n;
 }

@@ -71,8 +71,17 @@ struct event {
 	uint64_t	 drain_deadline_ms;
 	struct log_buf	 log;
 
+	struct cfg_cache cfg;		/* the event thread's reference */
+	unsigned	 tick_ms;
+
+	/* Listeners posted by a reload, under lock; applied by the thread. */
+	struct listener	*new_ls;
+	size_t		 new_nls;
+	bool		 have_new_ls;
+
 	atomic_bool	 want_wake;	/* wake me when a conn closes */
 	atomic_int	 shutdown_calls;
+	atomic_ulong	 heartbeat;
 };
 
 uint64_t
@@ -197,11 +206,9 @@ event_conn_closed(struct event *ev)
 /* ---- arming ---- */
 
 static uint64_t
-deadline_for(const struct event *ev, const struct conn *c,
+deadline_for(const struct config *cfg, const struct conn *c,
     enum conn_wait wait, uint64_t now)
 {
-	const struct config *cfg = ev->srv->cfg;
-
 	switch (wait) {
 	case WAIT_HEAD:
 		return c->req_start_ms + cfg->header_timeout_ms;
@@ -221,7 +228,7 @@ deadline_for(const struct event *ev, const struct conn *c,
 /* Registers c (owned by from) for wait; closes it when that is impossible. */
 static void
 arm(struct event *ev, struct conn *c, enum conn_wait wait,
-    enum conn_owner from)
+    enum conn_owner from, const struct config *cfg)
 {
 	struct epoll_event ee = {
 		.events = (wait == WAIT_WRITE ? EPOLLOUT : EPOLLIN) |
@@ -234,7 +241,7 @@ arm(struct event *ev, struct conn *c, enum conn_wait wait,
 	pthread_mutex_lock(&ev->lock);
 	/* While draining, a connection with nothing in flight just closes. */
 	if (!ev->stopping && !(idle && atomic_load(&ev->srv->draining))) {
-		c->deadline_ms = deadline_for(ev, c, wait, event_now_ms());
+		c->deadline_ms = deadline_for(cfg, c, wait, event_now_ms());
 		c->wait = wait;
 		conn_take(c, from, OWNER_EPOLL);
 		if (heap_insert(ev, c) == 0) {
@@ -255,9 +262,10 @@ arm(struct event *ev, struct conn *c, enum conn_wait wait,
 }
 
 void
-event_arm(struct event *ev, struct conn *c, enum conn_wait wait)
+event_arm(struct event *ev, struct conn *c, enum conn_wait wait,
+    const struct config *cfg)
 {
-	arm(ev, c, wait, OWNER_WORKER);
+	arm(ev, c, wait, OWNER_WORKER, cfg);
 }
 
 /* ---- accepting ---- */
@@ -283,7 +291,7 @@ set_accepting(struct event *ev, bool on)
 static void
 maybe_resume_accepting(struct event *ev, uint64_t now)
 {
-	const struct config *cfg = ev->srv->cfg;
+	const struct config *cfg = ev->cfg.cfg;
 
 	if (ev->accept_on || ev->draining || ev->pend_head != NULL)
 		return;
@@ -380,7 +388,7 @@ accept_error(struct event *ev, const struct listener *l, int err,
 static void
 accept_from(struct event *ev, struct listener *l, uint64_t now)
 {
-	const struct config *cfg = ev->srv->cfg;
+	const struct config *cfg = ev->cfg.cfg;
 	struct conn *batch[ACCEPT_BATCH];
 	size_t n = 0;
 
@@ -434,7 +442,7 @@ linger_read(struct event *ev, struct conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			arm(ev, c, WAIT_LINGER, OWNER_EVENT);
+			arm(ev, c, WAIT_LINGER, OWNER_EVENT, ev->cfg.cfg);
 			return;
 		}
 		break;
@@ -533,7 +541,7 @@ close_armed(struct event *ev, bool all)
 static void
 begin_drain(struct event *ev, uint64_t now)
 {
-	const struct config *cfg = ev->srv->cfg;
+	const struct config *cfg = ev->cfg.cfg;
 
 	if (ev->draining)
 		return;
@@ -556,7 +564,7 @@ begin_drain(struct event *ev, uint64_t now)
 static int
 poll_timeout(struct event *ev, uint64_t now)
 {
-	uint64_t next = now + 1000;
+	uint64_t next = now + ev->tick_ms;
 
 	pthread_mutex_lock(&ev->lock);
 	if (ev->heap_len > 0 && ev->heap[0]->deadline_ms < next)
@@ -570,6 +578,124 @@ poll_timeout(struct event *ev, uint64_t now)
 		next = next < now + 50 ? next : now + 50;
 	/* CLOCK_MONOTONIC_COARSE ticks in jiffies: never spin on a stale clock. */
 	return next > now ? (int)(next - now) + 1 : 1;
+}
+
+/* Registers or re-points listener l in epoll (data.ptr is its address). */
+static int
+watch_listener(struct event *ev, struct listener *l, int op)
+{
+	struct epoll_event ee = {
+		.events = ev->accept_on ? EPOLLIN : 0,
+		.data.ptr = l,
+	};
+
+	return epoll_ctl(ev->epfd, op, l->fd, &ee);
+}
+
+/* Takes the listener set a reload posted, if any. */
+static void
+apply_new_listeners(struct event *ev)
+{
+	struct listener *nls, *old = ev->ls;
+	size_t nn, nold = ev->nls;
+
+	pthread_mutex_lock(&ev->lock);
+	if (!ev->have_new_ls) {
+		pthread_mutex_unlock(&ev->lock);
+		return;
+	}
+	nls = ev->new_ls;
+	nn = ev->new_nls;
+	ev->new_ls = NULL;
+	ev->have_new_ls = false;
+	ev->ls = nls;
+	ev->nls = nn;
+	pthread_mutex_unlock(&ev->lock);
+
+	/* Close what the new set does not share; forget the old structs. */
+	for (size_t i = 0; i < nold; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < nn && !kept; j++)
+			kept = nls[j].fd == old[i].fd;
+		if (!kept && old[i].fd >= 0) {
+			epoll_ctl(ev->epfd, EPOLL_CTL_DEL, old[i].fd, NULL);
+			close(old[i].fd);
+			log_info("stopped listening on http://%s/", old[i].name);
+		}
+	}
+	for (size_t j = 0; j < nn; j++) {
+		bool shared = false;
+
+		for (size_t i = 0; i < nold && !shared; i++)
+			shared = old[i].fd == nls[j].fd;
+		if (watch_listener(ev, &nls[j], shared ? EPOLL_CTL_MOD :
+		    EPOLL_CTL_ADD) < 0)
+			log_errno(LOG_LVL_ERR, errno, "cannot watch %s",
+			    nls[j].name);
+		else if (!shared)
+			log_info("listening on http://%s/", nls[j].name);
+	}
+	free(old);
+}
+
+void
+event_replace_listeners(struct event *ev, struct listener *ls, size_t n)
+{
+	struct listener *stale = NULL;
+
+	pthread_mutex_lock(&ev->lock);
+	if (ev->have_new_ls) {
+		/* A set posted but never applied: close what nobody shares. */
+		stale = ev->new_ls;
+		for (size_t i = 0; i < ev->new_nls; i++) {
+			bool used = false;
+
+			for (size_t j = 0; j < n && !used; j++)
+				used = ls[j].fd == stale[i].fd;
+			for (size_t j = 0; j < ev->nls && !used; j++)
+				used = ev->ls[j].fd == stale[i].fd;
+			if (!used)
+				close(stale[i].fd);
+		}
+	}
+	ev->new_ls = ls;
+	ev->new_nls = n;
+	ev->have_new_ls = true;
+	pthread_mutex_unlock(&ev->lock);
+	free(stale);
+	wake(ev);
+}
+
+struct listener *
+event_listeners(struct event *ev, size_t *n)
+{
+	struct listener *copy;
+
+	pthread_mutex_lock(&ev->lock);
+	/* A posted set that is not applied yet is the current one. */
+	const struct listener *cur = ev->have_new_ls ? ev->new_ls : ev->ls;
+	size_t len = ev->have_new_ls ? ev->new_nls : ev->nls;
+
+	copy = malloc((len ? len : 1) * sizeof(*copy));
+	if (copy != NULL) {
+		memcpy(copy, cur, len * sizeof(*copy));
+		*n = len;
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return copy;
+}
+
+void
+event_set_tick(struct event *ev, unsigned ms)
+{
+	ev->tick_ms = ms > 0 ? ms : 1000;
+}
+
+unsigned long
+event_heartbeat(struct event *ev)
+{
+	return atomic_load_explicit(&ev->heartbeat, memory_order_relaxed);
 }
 
 static void *
@@ -586,6 +712,9 @@ event_main(void *arg)
 		uint64_t now = event_now_ms();
 		int n;
 
+		cfg_cache_get(ev->srv, &ev->cfg);
+		atomic_fetch_add_explicit(&ev->heartbeat, 1,
+		    memory_order_relaxed);
 		if (ev->draining && (conn_open_count() == 0 ||
 		    now >= ev->drain_deadline_ms))
 			break;
@@ -639,6 +768,8 @@ event_main(void *arg)
 			begin_drain(ev, now);
 		if (atomic_load(&ev->shutdown_calls) > 1)
 			ev->drain_deadline_ms = now;
+		if (woke)
+			apply_new_listeners(ev);
 		if (woke || ev->pend_head != NULL)
 			push_pending(ev);
 		if (!ev->draining) {
@@ -658,6 +789,7 @@ event_main(void *arg)
 	}
 	ev->pend_tail = NULL;
 	log_flush(&ev->log);
+	cfg_cache_release(&ev->cfg);
 	return NULL;
 }
 
@@ -677,6 +809,7 @@ event_new(struct server *srv, struct listener *ls, size_t n)
 	ev->srv = srv;
 	ev->ls = ls;
 	ev->nls = n;
+	ev->tick_ms = 1000;
 	ev->wake_kind = EV_WAKE;
 	ev->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -738,6 +871,7 @@ event_free(struct event *ev)
 		return;
 	event_join(ev);
 	listen_close_all(ev->ls, ev->nls);
+	free(ev->new_ls);
 	if (ev->epfd >= 0)
 		close(ev->epfd);
 	if (ev->wakefd >= 0)

@@ -15,10 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 
 #define LISTEN_BACKLOG	4096
-#define SD_LISTEN_FDS_START	3
 
 static int
 set_flags(int fd)
@@ -43,43 +43,31 @@ name_listener(struct listener *l)
 		snprintf(l->name, sizeof(l->name), "fd %d", l->fd);
 }
 
-/*
- * systemd socket activation (sd_listen_fds(3)): LISTEN_PID must be us,
- * LISTEN_FDS counts descriptors from 3.  The variables are removed so
- * that nothing we start inherits them.
- */
+/* A listener for each socket systemd passed (sd_listen_fds(3)). */
 static int
 adopt_fds(struct listener **out, size_t *n)
 {
-	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-	char *end;
-	long pid, nfds;
+	int fds[DAEMON_MAX_FDS];
+	const char *names[DAEMON_MAX_FDS];
 	struct listener *ls;
+	int nfds = daemon_listen_fds(fds, names, DAEMON_MAX_FDS);
 
 	*out = NULL;
 	*n = 0;
-	if (pid_s == NULL || fds_s == NULL)
-		return 0;
-	pid = strtol(pid_s, &end, 10);
-	if (*end != '\0' || pid != (long)getpid())
-		return 0;
-	nfds = strtol(fds_s, &end, 10);
-	if (*end != '\0' || nfds <= 0 || nfds > CONFIG_MAX_LISTEN) {
-		log_err("LISTEN_FDS: bad value '%s'", fds_s);
-		return -EINVAL;
+	if (nfds <= 0) {
+		if (nfds < 0)
+			log_errno(LOG_LVL_ERR, -nfds, "socket activation");
+		return nfds;
 	}
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
 	if ((ls = calloc((size_t)nfds, sizeof(*ls))) == NULL)
 		return -ENOMEM;
-	for (long i = 0; i < nfds; i++) {
+	for (int i = 0; i < nfds; i++) {
 		struct listener *l = &ls[i];
 		int acc = 0, r;
 		socklen_t alen = sizeof(acc);
 
 		l->kind = EV_LISTENER;
-		l->fd = SD_LISTEN_FDS_START + (int)i;
+		l->fd = fds[i];
 		l->proto = PROTO_HTTP;
 		l->activated = true;
 		if (getsockopt(l->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) < 0
@@ -185,6 +173,80 @@ listen_open(const struct config *c, struct listener **out, size_t *n)
 	return 0;
 }
 
+static uint16_t port_of(const struct sockaddr_storage *ss);
+
+/* True when the open listener l is what spec asks for. */
+static bool
+same_address(const struct listen_spec *spec, const struct listener *l)
+{
+	if (spec->proto != l->proto || l->fd < 0)
+		return false;
+	/* A port of 0 took whatever port it got: keep that one. */
+	if (spec->port != 0 && spec->port != port_of(&l->addr))
+		return false;
+	if (spec->wildcard || l->wildcard)
+		return spec->wildcard && l->wildcard;
+	if (spec->addr.ss_family != l->addr.ss_family)
+		return false;
+	if (spec->addr.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&spec->addr)->sin_addr.s_addr
+		    == ((const struct sockaddr_in *)&l->addr)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)&spec->addr)->sin6_addr,
+	    &((const struct sockaddr_in6 *)&l->addr)->sin6_addr,
+	    sizeof(struct in6_addr)) == 0;
+}
+
+int
+listen_reuse(const struct config *c, const struct listener *cur,
+    size_t ncur, struct listener **out, size_t *n)
+{
+	struct listener *ls;
+	size_t want = c->nlisten;
+	bool activated = ncur > 0 && cur[0].activated;
+	int r = 0;
+
+	/* Sockets systemd passed stay as they are: systemd owns the addresses. */
+	if (activated)
+		want = ncur;
+	if ((ls = calloc(want ? want : 1, sizeof(*ls))) == NULL)
+		return -ENOMEM;
+	if (activated) {
+		memcpy(ls, cur, ncur * sizeof(*ls));
+		*out = ls;
+		*n = ncur;
+		return 0;
+	}
+	for (size_t i = 0; i < want; i++) {
+		const struct listener *match = NULL;
+
+		for (size_t j = 0; j < ncur && match == NULL; j++)
+			if (same_address(&c->listen[i], &cur[j]))
+				match = &cur[j];
+		if (match != NULL) {
+			ls[i] = *match;
+			continue;
+		}
+		if ((r = open_one(&c->listen[i], &ls[i])) < 0) {
+			log_errno(LOG_LVL_ERR, -r, "cannot listen on port %u",
+			    c->listen[i].port);
+			/* Close only what this call opened. */
+			for (size_t k = 0; k < i; k++) {
+				bool shared = false;
+
+				for (size_t j = 0; j < ncur && !shared; j++)
+					shared = cur[j].fd == ls[k].fd;
+				if (!shared)
+					close(ls[k].fd);
+			}
+			free(ls);
+			return r;
+		}
+	}
+	*out = ls;
+	*n = want;
+	return 0;
+}
+
 void
 listen_close_all(struct listener *ls, size_t n)
 {
@@ -236,9 +298,11 @@ print_interface_urls(uint16_t port, bool v6_too)
 }
 
 void
-listen_print_urls(const struct listener *ls, size_t n, const char *root)
+listen_announce(const struct listener *ls, size_t n, const char *root,
+    bool interactive)
 {
-	printf("lanhttpd: serving %s\n", root);
+	if (interactive)
+		printf("lanhttpd: serving %s\n", root);
 	for (size_t i = 0; i < n; i++) {
 		const struct listener *l = &ls[i];
 		uint16_t port = port_of(&l->addr);
@@ -246,6 +310,11 @@ listen_print_urls(const struct listener *ls, size_t n, const char *root)
 
 		if (l->proto != PROTO_HTTP)
 			continue;
+		if (!interactive) {
+			log_info("listening on http://%s/%s", l->name,
+			    l->activated ? " (socket activation)" : "");
+			continue;
+		}
 		if (l->addr.ss_family == AF_INET6) {
 			const struct sockaddr_in6 *a = (const void *)&l->addr;
 

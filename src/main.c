@@ -1,21 +1,28 @@
 /*
- * main.c - command line, start-up, signals and the shutdown order.
+ * main.c - command line, start-up, signals, reload and the shutdown order.
  *
  * Start-up: read the configuration (file, then flags), open the logs, bind
- * the listeners, block the signals we handle in every thread, start the
- * event thread and the workers, then wait for signals here.  Shutdown runs
- * the other way: the event thread drains and exits, the queue closes, the
- * workers finish, everything is freed.
+ * the listeners, drop root, block the signals we handle in every thread,
+ * start the workers and the event thread, tell systemd we are ready, then
+ * wait for signals here.  Between signals this thread also updates the
+ * STATUS= line and sends watchdog pings when the event loop and the
+ * workers prove alive.  Shutdown runs the other way: the event thread
+ * drains and exits, the queue closes, the workers finish, everything is
+ * freed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
+#include "daemon.h"
 #include "event.h"
 #include "http_response.h"
 #include "listen.h"
@@ -52,7 +59,8 @@ usage(FILE *f)
 	    "  -V, --version         show the version and exit\n"
 	    "\n"
 	    "Command-line settings override the file.  Signals: TERM/INT stop after\n"
-	    "in-flight responses finish, HUP and USR1 reopen the log files.\n");
+	    "in-flight responses finish, HUP reloads the configuration, USR1 reopens\n"
+	    "the log files.\n");
 }
 
 struct cli {
@@ -161,49 +169,45 @@ apply_set(struct config *c, const char *arg, struct config_errors *errs)
 	return config_set(c, section, key, eq + 1, "-s", errs);
 }
 
-/* Defaults, then the file, then the flags; NULL after printing errors. */
+/*
+ * Defaults, then the file, then the flags.  Returns the finished
+ * configuration, or NULL with the reasons in errs.
+ */
 static struct config *
-build_config(const struct cli *cli)
+build_config(const struct cli *cli, struct config_errors *errs)
 {
-	struct config_errors errs = { 0 };
 	struct config *c = config_new();
 	unsigned n = 0;
 
 	if (c == NULL) {
-		fprintf(stderr, "lanhttpd: out of memory\n");
+		config_error(errs, "out of memory");
 		return NULL;
 	}
 	if (cli->config_path != NULL)
-		n += config_load_file(c, cli->config_path, &errs);
+		n += config_load_file(c, cli->config_path, errs);
 	for (size_t i = 0; i < cli->nsets; i++)
-		n += apply_set(c, cli->sets[i], &errs);
+		n += apply_set(c, cli->sets[i], errs);
 	if (cli->root != NULL)
-		n += config_set(c, "server", "root", cli->root, "-r", &errs);
+		n += config_set(c, "server", "root", cli->root, "-r", errs);
 	if (cli->threads != NULL)
-		n += config_set(c, "server", "threads", cli->threads, "-t",
-		    &errs);
+		n += config_set(c, "server", "threads", cli->threads, "-t", errs);
 	if (cli->nlisten > 0) {
 		config_clear_listen(c);
 		for (size_t i = 0; i < cli->nlisten; i++)
 			n += config_set(c, "server", "listen", cli->listen[i],
-			    "-l", &errs);
+			    "-l", errs);
 	}
 	if (cli->port != NULL) {
-		n += config_set(c, "server", "port", cli->port, "-p", &errs);
+		n += config_set(c, "server", "port", cli->port, "-p", errs);
 		if (n == 0)
 			config_override_port(c, c->port);
 	}
 	if (n == 0)
-		n += config_finish(c, &errs);
+		n += config_finish(c, errs);
 	if (n > 0) {
-		fprintf(stderr, "%s", errs.text != NULL ? errs.text : "");
-		fprintf(stderr, "lanhttpd: %u error%s in the configuration\n",
-		    n, n == 1 ? "" : "s");
-		config_errors_release(&errs);
-		config_free(c);
+		config_unref(c);
 		return NULL;
 	}
-	config_errors_release(&errs);
 	return c;
 }
 
@@ -226,27 +230,198 @@ open_logs(const struct config *c)
 	return 0;
 }
 
-/* Waits for signals; returns when a shutdown has been asked for. */
+/* State of the main thread while serving. */
+struct runtime {
+	struct server	*srv;
+	const struct cli *cli;
+	bool		 interactive;	/* a person watches stderr */
+	uint64_t	 watchdog_ms;	/* systemd's WatchdogSec, 0 if none */
+	uint64_t	 next_ping_ms;
+	unsigned long	 last_heartbeat;
+	uint64_t	 next_status_ms;
+};
+
+#define STATUS_INTERVAL_MS	5000
+
+static uint64_t
+monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void
-signal_loop(struct server *srv, const sigset_t *set)
+notify_status(struct runtime *rt, const char *prefix)
+{
+	struct server *srv = rt->srv;
+	unsigned long reqs = atomic_load(&srv->requests);
+	unsigned open = conn_open_count();
+
+	daemon_notifyf("%sSTATUS=Serving: %u connection%s open, %zu queued, "
+	    "%lu request%s served", prefix, open, open == 1 ? "" : "s",
+	    queue_len(srv->queue), reqs, reqs == 1 ? "" : "s");
+}
+
+/*
+ * WATCHDOG=1 only when the event loop has gone round since the last ping
+ * and no worker is stuck in one job: a hung daemon stops pinging and
+ * systemd restarts it.
+ */
+static void
+watchdog_tick(struct runtime *rt, uint64_t now)
+{
+	unsigned long hb;
+
+	if (rt->watchdog_ms == 0 || now < rt->next_ping_ms)
+		return;
+	rt->next_ping_ms = now + rt->watchdog_ms / 2;
+	hb = event_heartbeat(rt->srv->ev);
+	if (hb == rt->last_heartbeat) {
+		log_warn("watchdog: the event loop has not run since the last "
+		    "check; not pinging");
+		return;
+	}
+	if (!worker_pool_alive(rt->srv, event_now_ms(), rt->watchdog_ms)) {
+		log_warn("watchdog: a worker is stuck in one job; not pinging");
+		return;
+	}
+	rt->last_heartbeat = hb;
+	daemon_notify("WATCHDOG=1");
+}
+
+/* Opens each file log once to prove it can be, before anything changes. */
+static int
+check_log_path(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, "stderr") == 0 || strcmp(path, "off") == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void
+log_config_errors(const struct config_errors *errs)
+{
+	const char *p = errs->text;
+
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+		int len = nl != NULL ? (int)(nl - p) : (int)strlen(p);
+
+		log_err("%.*s", len, p);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+/* The parts of a new configuration that a running process cannot take. */
+static void
+warn_restart_only(const struct config *old, const struct config *nc)
+{
+	if (old->queue_size != nc->queue_size)
+		log_warn("reload: queue_size takes effect after a restart");
+	if (strcmp(old->user, nc->user) != 0 ||
+	    strcmp(old->group, nc->group) != 0)
+		log_warn("reload: user and group take effect after a restart");
+}
+
+/*
+ * SIGHUP: build and check a new configuration; only when all of it is good
+ * does anything change.  Listeners whose address stays are kept open.
+ */
+static void
+reload(struct runtime *rt)
+{
+	struct server *srv = rt->srv;
+	struct config_errors errs = { 0 };
+	struct config *nc, *old;
+	struct listener *cur, *nls = NULL;
+	size_t ncur = 0, nn = 0;
+	int r;
+
+	daemon_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading "
+	    "the configuration", (unsigned long long)monotonic_usec());
+	log_info("reloading the configuration");
+	if ((nc = build_config(rt->cli, &errs)) == NULL) {
+		log_config_errors(&errs);
+		log_err("reload failed: keeping the running configuration");
+		goto out;
+	}
+	if ((r = check_log_path(nc->access_log)) < 0 ||
+	    (r = check_log_path(nc->error_log)) < 0) {
+		log_errno(LOG_LVL_ERR, -r, "reload failed: cannot open a log "
+		    "file; keeping the running configuration");
+		config_unref(nc);
+		goto out;
+	}
+	if ((cur = event_listeners(srv->ev, &ncur)) == NULL ||
+	    listen_reuse(nc, cur, ncur, &nls, &nn) < 0) {
+		free(cur);
+		log_err("reload failed: keeping the running configuration");
+		config_unref(nc);
+		goto out;
+	}
+	free(cur);
+	old = server_config(srv);
+	warn_restart_only(old, nc);
+	config_unref(old);
+	if ((r = worker_pool_resize(srv, nc->threads)) < 0)
+		log_errno(LOG_LVL_WARN, -r, "reload: cannot start workers");
+	log_set_level(nc->log_level);
+	if (log_open_error(nc->error_log) < 0 ||
+	    log_open_access(nc->access_log) < 0)
+		log_err("reload: cannot reopen the logs");
+	event_replace_listeners(srv->ev, nls, nn);
+	server_set_config(srv, nc);
+	log_info("configuration reloaded");
+out:
+	config_errors_release(&errs);
+	notify_status(rt, "READY=1\n");
+}
+
+/* Waits for signals, doing the periodic work; returns on TERM/INT. */
+static void
+signal_loop(struct runtime *rt, const sigset_t *set)
 {
 	for (;;) {
+		uint64_t now = event_now_ms(), next = rt->next_status_ms;
+		struct timespec ts;
+		siginfo_t si;
 		int sig;
 
-		if (sigwait(set, &sig) != 0)
-			continue;
+		if (rt->watchdog_ms != 0 && rt->next_ping_ms < next)
+			next = rt->next_ping_ms;
+		next = next > now ? next - now : 0;
+		ts.tv_sec = (time_t)(next / 1000);
+		ts.tv_nsec = (long)(next % 1000) * 1000000;
+		sig = sigtimedwait(set, &si, &ts);
+		now = event_now_ms();
 		switch (sig) {
 		case SIGTERM:
 		case SIGINT:
-			event_shutdown(srv->ev);
 			return;
 		case SIGHUP:
+			reload(rt);
+			break;
 		case SIGUSR1:
 			if (log_reopen() != 0)
 				log_err("cannot reopen the log files");
 			else
 				log_info("log files reopened");
 			break;
+		default:
+			break;		/* a timeout: periodic work below */
+		}
+		watchdog_tick(rt, now);
+		if (now >= rt->next_status_ms) {
+			rt->next_status_ms = now + STATUS_INTERVAL_MS;
+			notify_status(rt, "");
 		}
 	}
 }
@@ -267,50 +442,114 @@ second_signal(void *arg)
 	return NULL;
 }
 
+/*
+ * Started as root: become the configured user, or stay root only when
+ * allowed.  Runs after the listeners are bound (a low port needs root)
+ * and before any thread starts.
+ */
 static int
-run(struct server *srv)
+settle_privileges(const struct config *cfg)
 {
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if (geteuid() != 0) {
+		if (cfg->user[0] != '\0')
+			log_info("not started as root: ignoring user '%s'",
+			    cfg->user);
+		return 0;
+	}
+	if (cfg->user[0] == '\0') {
+		if (cfg->allow_root) {
+			log_warn("serving as root (allow_root = on)");
+			return 0;
+		}
+		log_err("refusing to serve as root: set 'user' in [server] "
+		    "(e.g. user = nobody, or -s user=nobody), or allow_root = on");
+		return -EPERM;
+	}
+	if ((r = daemon_lookup_ids(cfg->user, cfg->group, &uid, &gid)) < 0) {
+		log_err("unknown user '%s' or group '%s'", cfg->user, cfg->group);
+		return r;
+	}
+	if ((r = daemon_drop_privileges(cfg->user, uid, gid)) < 0) {
+		log_errno(LOG_LVL_ERR, -r, "cannot become user '%s'", cfg->user);
+		return r;
+	}
+	log_info("running as user '%s' (uid %u, gid %u)", cfg->user,
+	    (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+static int
+run(struct server *srv, const struct cli *cli)
+{
+	struct config *cfg = server_config(srv);
+	struct runtime rt = {
+		.srv = srv,
+		.cli = cli,
+		.interactive = isatty(STDERR_FILENO),
+		.watchdog_ms = daemon_watchdog_usec() / 1000,
+	};
 	struct listener *ls = NULL;
 	size_t nls = 0;
 	sigset_t set;
 	pthread_t sig2;
-	int r;
+	int r, rc = EXIT_CONFIG;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
-	/* Every thread inherits this mask; only sigwait() sees the signals. */
+	/* Every thread inherits this mask; only this one takes the signals. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((r = listen_open(srv->cfg, &ls, &nls)) < 0)
-		return EXIT_CONFIG;
+	if ((r = daemon_notify_open()) < 0)
+		log_errno(LOG_LVL_WARN, -r, "NOTIFY_SOCKET");
+	if (listen_open(cfg, &ls, &nls) < 0)
+		goto out;
+	if (settle_privileges(cfg) < 0) {
+		listen_close_all(ls, nls);
+		goto out;
+	}
 	if ((srv->ev = event_new(srv, ls, nls)) == NULL)
-		return EXIT_CONFIG;
-	srv->queue = queue_new(srv->cfg->queue_size, event_queue_space,
-	    srv->ev);
+		goto out;
+	/* The watchdog needs the event loop to come round often enough. */
+	if (rt.watchdog_ms > 0)
+		event_set_tick(srv->ev, (unsigned)(rt.watchdog_ms / 4 > 1000 ?
+		    1000 : rt.watchdog_ms / 4 + 1));
+	srv->queue = queue_new(cfg->queue_size, event_queue_space, srv->ev);
 	if (srv->queue == NULL) {
 		log_err("out of memory");
-		return EXIT_CONFIG;
+		goto out;
 	}
-	if ((r = worker_pool_start(srv)) < 0) {
+	if ((r = worker_pool_start(srv, cfg->threads)) < 0) {
 		log_errno(LOG_LVL_ERR, -r, "cannot start the workers");
-		return EXIT_CONFIG;
+		goto out;
 	}
 	if ((r = event_start(srv->ev)) < 0) {
 		log_errno(LOG_LVL_ERR, -r, "cannot start the event thread");
 		queue_close(srv->queue);
 		worker_pool_join(srv);
-		return EXIT_CONFIG;
+		goto out;
 	}
-	listen_print_urls(ls, nls, srv->cfg->root_real);
+	listen_announce(ls, nls, cfg->root_real, rt.interactive);
 	log_info("lanhttpd %s started: %u worker%s, %zu listener%s",
-	    LANHTTPD_VERSION, srv->cfg->threads,
-	    srv->cfg->threads == 1 ? "" : "s", nls, nls == 1 ? "" : "s");
+	    LANHTTPD_VERSION, cfg->threads, cfg->threads == 1 ? "" : "s",
+	    nls, nls == 1 ? "" : "s");
+	/* Every listener is bound and the event loop runs: ready. */
+	notify_status(&rt, "READY=1\n");
+	rt.next_status_ms = event_now_ms() + STATUS_INTERVAL_MS;
+	rt.next_ping_ms = event_now_ms();
+	config_unref(cfg);
+	cfg = NULL;
 
-	signal_loop(srv, &set);
+	signal_loop(&rt, &set);
+	daemon_notify("STOPPING=1\nSTATUS=Finishing responses in flight");
+	event_shutdown(srv->ev);
 	r = pthread_create(&sig2, NULL, second_signal, srv);
 	event_join(srv->ev);
 	queue_close(srv->queue);
@@ -321,37 +560,49 @@ run(struct server *srv)
 	}
 	log_info("stopped after %lu request%s", atomic_load(&srv->requests),
 	    atomic_load(&srv->requests) == 1 ? "" : "s");
-	return 0;
+	rc = 0;
+out:
+	config_unref(cfg);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
+	struct config_errors errs = { 0 };
 	struct server srv = { 0 };
+	struct config *cfg;
 	int rc;
 
 	if (parse_args(argc, argv, &cli) < 0)
 		return EXIT_USAGE;
-	if ((srv.cfg = build_config(&cli)) == NULL)
+	if ((cfg = build_config(&cli, &errs)) == NULL) {
+		fprintf(stderr, "%s", errs.text != NULL ? errs.text : "");
+		fprintf(stderr, "lanhttpd: %u error%s in the configuration\n",
+		    errs.count, errs.count == 1 ? "" : "s");
+		config_errors_release(&errs);
 		return EXIT_CONFIG;
+	}
 	if (cli.check_only) {
 		printf("lanhttpd: configuration OK (root %s, %zu listen "
-		    "address%s, %zu MIME types)\n", srv.cfg->root_real,
-		    srv.cfg->nlisten, srv.cfg->nlisten == 1 ? "" : "es",
-		    mime_count(srv.cfg->mime));
-		config_free(srv.cfg);
+		    "address%s, %zu MIME types)\n", cfg->root_real,
+		    cfg->nlisten, cfg->nlisten == 1 ? "" : "es",
+		    mime_count(cfg->mime));
+		config_unref(cfg);
 		return 0;
 	}
-	if (open_logs(srv.cfg) < 0) {
-		config_free(srv.cfg);
+	if (open_logs(cfg) < 0) {
+		config_unref(cfg);
 		log_close();
 		return EXIT_CONFIG;
 	}
-	rc = run(&srv);
+	server_init(&srv, cfg);
+	rc = run(&srv, &cli);
 	event_free(srv.ev);
 	queue_free(srv.queue);
-	config_free(srv.cfg);
+	server_release(&srv);
+	daemon_notify_close();
 	log_close();
 	return rc;
 }

@@ -24,6 +24,7 @@ struct queue {
 	size_t		 waiting;	/* consumers blocked in pop */
 	bool		 closed;
 	bool		 want_space;
+	unsigned	 kicks;		/* bumped by queue_kick() */
 	void		(*on_space)(void *);
 	void		*arg;
 };
@@ -109,10 +110,12 @@ queue_pop(struct queue *q)
 	bool notify = false;
 
 	pthread_mutex_lock(&q->lock);
-	while (q->len == 0 && !q->closed) {
+	for (unsigned kicks = q->kicks; q->len == 0 && !q->closed;) {
 		q->waiting++;
 		pthread_cond_wait(&q->nonempty, &q->lock);
 		q->waiting--;
+		if (q->kicks != kicks)
+			break;
 	}
 	if (q->len > 0)
 		item = pop_locked(q, &notify);
@@ -144,6 +147,26 @@ queue_close(struct queue *q)
 	q->closed = true;
 	pthread_cond_broadcast(&q->nonempty);
 	pthread_mutex_unlock(&q->lock);
+}
+
+void
+queue_kick(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->kicks++;
+	pthread_cond_broadcast(&q->nonempty);
+	pthread_mutex_unlock(&q->lock);
+}
+
+bool
+queue_is_closed(struct queue *q)
+{
+	bool closed;
+
+	pthread_mutex_lock(&q->lock);
+	closed = q->closed;
+	pthread_mutex_unlock(&q->lock);
+	return closed;
 }
 
 size_t

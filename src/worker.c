@@ -52,7 +52,9 @@
 struct worker {
 	struct server	*srv;
 	pthread_t	 thread;
-	bool		 started;
+	atomic_bool	 quit;		/* asked to leave the pool */
+	_Atomic uint64_t busy_since_ms;	/* 0 while waiting for work */
+	struct cfg_cache cfg;
 	char		*in;
 	size_t		 in_cap;
 	char		*out;
@@ -94,7 +96,7 @@ static void
 finish_close(struct worker *w, struct conn *c)
 {
 	if (c->linger && shutdown(c->fd, SHUT_WR) == 0) {
-		event_arm(w->srv->ev, c, WAIT_LINGER);
+		event_arm(w->srv->ev, c, WAIT_LINGER, w->cfg.cfg);
 		return;
 	}
 	close_conn(w, c);
@@ -277,7 +279,7 @@ park(struct worker *w, struct conn *c, const struct out_seg *segs, size_t n,
 		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
 		/* The queue is full: the socket has room, so poll for it. */
 	}
-	event_arm(w->srv->ev, c, WAIT_WRITE);
+	event_arm(w->srv->ev, c, WAIT_WRITE, w->cfg.cfg);
 	return AFTER_GONE;
 }
 
@@ -340,7 +342,7 @@ static struct serve_ctx
 serve_ctx(struct worker *w)
 {
 	return (struct serve_ctx){
-		.cfg = w->srv->cfg,
+		.cfg = w->cfg.cfg,
 		.draining = atomic_load_explicit(&w->srv->draining,
 		    memory_order_relaxed),
 		.path = w->path,
@@ -392,9 +394,9 @@ wait_for_input(struct worker *w, struct conn *c, size_t len)
 		return;
 	}
 	if (len > 0 || c->discard > 0 || c->nrequests == 0)
-		event_arm(w->srv->ev, c, WAIT_HEAD);
+		event_arm(w->srv->ev, c, WAIT_HEAD, w->cfg.cfg);
 	else
-		event_arm(w->srv->ev, c, WAIT_IDLE);
+		event_arm(w->srv->ev, c, WAIT_IDLE, w->cfg.cfg);
 }
 
 /* Resumes a parked response.  Returns AFTER_CONTINUE if c may go on. */
@@ -418,7 +420,7 @@ resume_response(struct worker *w, struct conn *c)
 				return AFTER_GONE;
 			conn_take(c, OWNER_QUEUE, OWNER_WORKER);
 		}
-		event_arm(w->srv->ev, c, WAIT_WRITE);
+		event_arm(w->srv->ev, c, WAIT_WRITE, w->cfg.cfg);
 		return AFTER_GONE;
 	}
 	access_end_parked(w, c);
@@ -439,7 +441,7 @@ resume_response(struct worker *w, struct conn *c)
 static void
 http_job(struct worker *w, struct conn *c)
 {
-	const struct config *cfg = w->srv->cfg;
+	const struct config *cfg = w->cfg.cfg;
 	const struct http_limits lim = {
 		.max_head = cfg->max_header_size,
 		.max_target = cfg->max_header_size / 2,
@@ -526,89 +528,191 @@ http_job(struct worker *w, struct conn *c)
 	}
 }
 
+/*
+ * A reload may raise max_header_size: the input buffer only ever grows, so
+ * input stashed under a larger limit always fits.
+ */
+static bool
+fit_buffers(struct worker *w, const struct config *cfg)
+{
+	size_t need = cfg->max_header_size + IN_SLACK;
+	char *p;
+
+	if (need <= w->in_cap)
+		return true;
+	if ((p = realloc(w->in, need)) == NULL)
+		return false;
+	w->in = p;
+	w->in_cap = need;
+	return true;
+}
+
+static void
+serve_job(struct worker *w, struct conn *c)
+{
+	const struct config *cfg = cfg_cache_get(w->srv, &w->cfg);
+
+	if (atomic_load(&w->srv->stopping) || !fit_buffers(w, cfg)) {
+		if (c->log_line != NULL)
+			access_end_parked(w, c);
+		close_conn(w, c);
+		return;
+	}
+	switch (c->proto) {
+	case PROTO_HTTP:
+		http_job(w, c);
+		break;
+	}
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct server *srv = w->srv;
+	struct queue *q = w->srv->queue;
 
-	for (;;) {
-		struct conn *c = queue_try_pop(srv->queue);
+	while (!atomic_load(&w->quit)) {
+		struct conn *c = queue_try_pop(q);
 
 		if (c == NULL) {
 			/* About to sleep: the access log may go out now. */
 			log_flush(&w->log);
-			if ((c = queue_pop(srv->queue)) == NULL)
-				break;
+			atomic_store(&w->busy_since_ms, 0);
+			c = queue_pop(q);
+			if (c == NULL) {
+				if (queue_is_closed(q))
+					break;
+				continue;	/* kicked: look at quit */
+			}
 		}
+		atomic_store(&w->busy_since_ms, event_now_ms());
 		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
-		if (atomic_load(&srv->stopping)) {
-			if (c->log_line != NULL)
-				access_end_parked(w, c);
-			close_conn(w, c);
-			continue;
-		}
-		switch (c->proto) {
-		case PROTO_HTTP:
-			http_job(w, c);
-			break;
-		}
+		serve_job(w, c);
 	}
+	atomic_store(&w->busy_since_ms, 0);
 	log_flush(&w->log);
+	cfg_cache_release(&w->cfg);
 	return NULL;
 }
 
 static void
-worker_release(struct worker *w)
+worker_free(struct worker *w)
 {
+	if (w == NULL)
+		return;
 	free(w->in);
 	free(w->out);
+	free(w);
+}
+
+static struct worker *
+worker_new(struct server *srv)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	struct config *cfg = server_config(srv);
+
+	if (w == NULL) {
+		config_unref(cfg);
+		return NULL;
+	}
+	w->srv = srv;
+	w->in_cap = cfg->max_header_size + IN_SLACK;
+	w->in = malloc(w->in_cap);
+	w->out = malloc(OUT_CAP);
+	config_unref(cfg);
+	if (w->in == NULL || w->out == NULL) {
+		worker_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Makes the pool n workers strong by starting more. */
+static int
+pool_grow(struct server *srv, size_t n)
+{
+	struct worker **v;
+
+	if (n <= srv->nworkers)
+		return 0;
+	v = realloc(srv->workers, n * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	srv->workers = v;
+	while (srv->nworkers < n) {
+		struct worker *w = worker_new(srv);
+		int r;
+
+		if (w == NULL)
+			return -ENOMEM;
+		if ((r = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
+			worker_free(w);
+			return -r;
+		}
+		srv->workers[srv->nworkers++] = w;
+	}
+	return 0;
+}
+
+/* Asks the workers past n to leave and waits for them. */
+static void
+pool_shrink(struct server *srv, size_t n)
+{
+	if (n >= srv->nworkers)
+		return;
+	for (size_t i = n; i < srv->nworkers; i++)
+		atomic_store(&srv->workers[i]->quit, true);
+	queue_kick(srv->queue);
+	for (size_t i = n; i < srv->nworkers; i++) {
+		pthread_join(srv->workers[i]->thread, NULL);
+		worker_free(srv->workers[i]);
+		srv->workers[i] = NULL;
+	}
+	srv->nworkers = n;
 }
 
 int
-worker_pool_start(struct server *srv)
+worker_pool_start(struct server *srv, size_t n)
 {
-	size_t n = srv->cfg->threads;
-	int err;
+	int r = pool_grow(srv, n);
 
-	srv->workers = calloc(n, sizeof(*srv->workers));
-	if (srv->workers == NULL)
-		return -ENOMEM;
-	srv->nworkers = n;
-	for (size_t i = 0; i < n; i++) {
-		struct worker *w = &srv->workers[i];
-
-		w->srv = srv;
-		w->in_cap = srv->cfg->max_header_size + IN_SLACK;
-		w->in = malloc(w->in_cap);
-		w->out = malloc(OUT_CAP);
-		if (w->in == NULL || w->out == NULL) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		if ((err = -pthread_create(&w->thread, NULL, worker_main, w))
-		    != 0)
-			goto fail;
-		w->started = true;
+	if (r < 0) {
+		queue_close(srv->queue);
+		worker_pool_join(srv);
 	}
-	return 0;
-fail:
-	queue_close(srv->queue);
-	worker_pool_join(srv);
-	return err;
+	return r;
+}
+
+int
+worker_pool_resize(struct server *srv, size_t n)
+{
+	if (n < srv->nworkers) {
+		pool_shrink(srv, n);
+		return 0;
+	}
+	return pool_grow(srv, n);
 }
 
 void
 worker_pool_join(struct server *srv)
 {
 	for (size_t i = 0; i < srv->nworkers; i++) {
-		struct worker *w = &srv->workers[i];
-
-		if (w->started)
-			pthread_join(w->thread, NULL);
-		worker_release(w);
+		pthread_join(srv->workers[i]->thread, NULL);
+		worker_free(srv->workers[i]);
 	}
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
+}
+
+bool
+worker_pool_alive(struct server *srv, uint64_t now_ms, uint64_t max_busy_ms)
+{
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		uint64_t since = atomic_load(&srv->workers[i]->busy_since_ms);
+
+		if (since != 0 && now_ms > since && now_ms - since > max_busy_ms)
+			return false;
+	}
+	return true;
 }
