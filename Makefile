@@ -19,7 +19,7 @@ LDLIBS   += -pthread $(INIH_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
 BUILD_DEPS = gcc make pkg-config libinih-dev
-TEST_DEPS  = check python3 curl
+TEST_DEPS  = check python3 curl procps systemd man-db groff-base
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -30,7 +30,8 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check check-plain check-asan check-tsan unit integration deps deps-test clean
+.PHONY: all run check check-plain check-asan check-tsan unit integration deps deps-test \
+        install uninstall clean
 
 all: lanhttpd
 
@@ -71,9 +72,62 @@ deps:
 deps-test: deps
 	@sh .ci/deps $(TEST_DEPS)
 
+# As root the daemon refuses to serve unless told whom to become.
+RUN_AS = $(if $(filter 0,$(shell id -u)),-s user=nobody)
+
 run: deps
 	$(MAKE) all
-	./lanhttpd -p 8080 conf/www
+	./lanhttpd -p 8080 $(RUN_AS) conf/www
+
+# Installation.  DESTDIR stages a tree for packaging; PREFIX is where the
+# files will live.  An existing httpd.ini is never overwritten.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR      = $(PREFIX)/bin
+DATADIR     = $(PREFIX)/share/lanhttpd
+MANDIR      = $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+CONFDIR     = $(SYSCONFDIR)/lanhttpd
+INSTALLED_INI = $(DESTDIR)$(CONFDIR)/httpd.ini
+# The shipped httpd.ini, pointed at the installed sample folder.
+INI_SED = 's|^;root = \.$$|root = $(DATADIR)/www|'
+UNIT_SED = 's|/usr/local/bin/|$(BINDIR)/|; s|/etc/lanhttpd/|$(CONFDIR)/|'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 755 lanhttpd $(DESTDIR)$(BINDIR)/lanhttpd
+	sed $(INI_SED) conf/httpd.ini > $(DESTDIR)$(CONFDIR)/httpd.ini.dist
+	@if [ -e $(INSTALLED_INI) ]; then \
+	    echo "keeping $(INSTALLED_INI); the shipped one is httpd.ini.dist"; \
+	else \
+	    cp $(DESTDIR)$(CONFDIR)/httpd.ini.dist $(INSTALLED_INI); \
+	fi
+	chmod 644 $(DESTDIR)$(CONFDIR)/httpd.ini.dist $(INSTALLED_INI)
+	sed $(UNIT_SED) systemd/lanhttpd.service > $(DESTDIR)$(UNITDIR)/lanhttpd.service
+	install -m 644 systemd/lanhttpd.socket $(DESTDIR)$(UNITDIR)/lanhttpd.socket
+	chmod 644 $(DESTDIR)$(UNITDIR)/lanhttpd.service
+	install -m 644 docs/lanhttpd.8 $(DESTDIR)$(MANDIR)/man8/lanhttpd.8
+	install -m 644 docs/httpd.ini.5 $(DESTDIR)$(MANDIR)/man5/httpd.ini.5
+	cp -R conf/www/. $(DESTDIR)$(DATADIR)/www/
+	chmod -R a+rX $(DESTDIR)$(DATADIR)
+	install -m 644 conf/logrotate.d/lanhttpd $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lanhttpd
+
+# Removes what install put there; an httpd.ini that was edited stays.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lanhttpd $(DESTDIR)$(UNITDIR)/lanhttpd.service \
+	    $(DESTDIR)$(UNITDIR)/lanhttpd.socket $(DESTDIR)$(MANDIR)/man8/lanhttpd.8 \
+	    $(DESTDIR)$(MANDIR)/man5/httpd.ini.5 \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lanhttpd
+	rm -rf $(DESTDIR)$(DATADIR)
+	@if [ -e $(INSTALLED_INI) ] && cmp -s $(INSTALLED_INI) $(DESTDIR)$(CONFDIR)/httpd.ini.dist; then \
+	    rm -f $(INSTALLED_INI); \
+	elif [ -e $(INSTALLED_INI) ]; then \
+	    echo "keeping the edited $(INSTALLED_INI)"; \
+	fi
+	rm -f $(DESTDIR)$(CONFDIR)/httpd.ini.dist
+	-rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null
 
 # Sanitizer builds live in their own object directories.
 ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
