@@ -14,6 +14,7 @@ Environment:
 """
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -136,8 +137,9 @@ class Conn:
         self.sock.close()
 
 
-def get(port, path, headers=None, method="GET", version="1.1"):
-    c = Conn(port)
+def get(port, path, headers=None, method="GET", version="1.1",
+        host="127.0.0.1"):
+    c = Conn(port, host=host)
     try:
         h = {"Connection": "close"} if version == "1.1" else {}
         h.update(headers or {})
@@ -168,12 +170,16 @@ def raw(port, data, timeout=5.0):
 class Server:
     """A lanhttpd process serving root, on a loopback socket it is handed."""
 
-    def __init__(self, root, args=(), ini=None, activate=True, env=None):
+    def __init__(self, root, args=(), ini=None, activate=True, env=None,
+                 as_root=True):
         self.root = root
         self.tmp = tempfile.mkdtemp(prefix="lanhttpd-it-")
         self.stderr_path = os.path.join(self.tmp, "stderr")
         self.stdout_path = os.path.join(self.tmp, "stdout")
         self.args = list(args)
+        # Tests run as root in CI; the daemon refuses that unless allowed.
+        if as_root and os.geteuid() == 0:
+            self.args = ["-s", "allow_root=on"] + self.args
         if ini is not None:
             path = os.path.join(self.tmp, "httpd.ini")
             with open(path, "w") as f:
@@ -189,7 +195,9 @@ class Server:
         env = dict(os.environ)
         env.update(self.env)
         pass_fds = ()
-        cmd = WRAPPER + [BIN] + self.args + [self.root]
+        cmd = WRAPPER + [BIN] + self.args
+        if self.root is not None:
+            cmd.append(self.root)
         if self.activate:
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -228,12 +236,10 @@ class Server:
         raise AssertionError("server did not start: " + self.stderr())
 
     def _port_from_stdout(self):
-        with open(self.stdout_path) as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("http://127.0.0.1:"):
-                    return int(line.rsplit(":", 1)[1].rstrip("/"))
-        return None
+        """The port of the first 127.0.0.1 listener the server logged."""
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/",
+                      self.stderr())
+        return int(m.group(1)) if m else None
 
     def stdout(self):
         with open(self.stdout_path, errors="replace") as f:
@@ -262,7 +268,6 @@ class Server:
         self.proc = None
         err = self.stderr()
         if check:
-            import re
             for pat in BAD_STDERR:
                 if re.search(pat, err):
                     raise AssertionError("server stderr reports %r:\n%s"
@@ -318,8 +323,14 @@ class ServerTest(unittest.TestCase):
         self.addCleanup(c.close)
         return c
 
+    NO_ROOT = object()      # serve(root=NO_ROOT): the file names the root
+
     def serve(self, args=(), ini=None, root=None, **kw):
-        s = Server(root or self.root, args=args, ini=ini, **kw)
+        if root is ServerTest.NO_ROOT:
+            root = None
+        elif root is None:
+            root = self.root
+        s = Server(root, args=args, ini=ini, **kw)
         self.servers.append(s)
         return s.start()
 

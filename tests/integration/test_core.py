@@ -494,7 +494,8 @@ class CommandLine(ServerTest):
         self.write("x.txt", b"hello")
         srv = self.serve(["-p", "0", "-l", "127.0.0.1", "-s",
                           "log.access_log=off"], activate=False)
-        self.assertIn("http://127.0.0.1:%d/" % srv.port, srv.stdout())
+        self.assertIn("listening on http://127.0.0.1:%d/" % srv.port,
+                      srv.stderr())
         self.assertEqual(get(srv.port, "/x.txt").body, b"hello")
 
     def test_flags_override_the_file(self):
