@@ -116,6 +116,12 @@ struct conn	*conn_new(int fd, enum listen_proto proto,
  */
 void	conn_free(struct conn *c);
 
+/*
+ * Answers a just-accepted socket that will not become a connection (the
+ * server is overloaded) with a 503 and closes it.  Never blocks.
+ */
+void	conn_shed(int fd);
+
 /* Number of connections currently open. */
 unsigned	conn_open_count(void);
 

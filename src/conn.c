@@ -71,6 +71,25 @@ conn_free(struct conn *c)
 	atomic_fetch_sub_explicit(&open_conns, 1, memory_order_relaxed);
 }
 
+void
+conn_shed(int fd)
+{
+	static const char busy[] =
+	    "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Retry-After: 2\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 26\r\n"
+	    "Connection: close\r\n\r\n"
+	    "Server busy; retry soon.\r\n";
+	char junk[4096];
+
+	/* Read what already arrived, so closing sends no reset over the 503. */
+	(void)!recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+	(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
 unsigned
 conn_open_count(void)
 {

@@ -46,6 +46,12 @@
 #define LINGER_MS	2000
 /* Back-off before retrying accept() after running out of descriptors. */
 #define EMFILE_RETRY_MS	500
+/*
+ * Overload (queue full, or max_connections open) first pauses accepting:
+ * the kernel backlog absorbs a burst.  When it lasts this long, clients
+ * waiting in the backlog get a quick 503 instead of an unbounded wait.
+ */
+#define SHED_AFTER_MS	1000
 
 struct event {
 	struct server	*srv;
@@ -66,6 +72,9 @@ struct event {
 	struct conn	*pend_head, *pend_tail;	/* fired, queue was full */
 	bool		 accept_on;
 	uint64_t	 accept_retry_ms;	/* after EMFILE; 0 = none */
+	uint64_t	 overload_since_ms;	/* 0 = not overloaded */
+	bool		 shedding;	/* answering new connections with 503 */
+	unsigned long	 shed_count;
 	bool		 fd_shortage_logged;
 	bool		 draining;
 	uint64_t	 drain_deadline_ms;
@@ -287,23 +296,62 @@ set_accepting(struct event *ev, bool on)
 	ev->accept_on = on;
 }
 
-/* Accepting may resume once nothing holds it back. */
+static void
+end_overload(struct event *ev)
+{
+	if (ev->shedding)
+		log_info("load is back to normal: %lu connection%s answered "
+		    "503", ev->shed_count, ev->shed_count == 1 ? "" : "s");
+	ev->shedding = false;
+	ev->shed_count = 0;
+	ev->overload_since_ms = 0;
+}
+
+/* The queue is full or the connection limit is reached. */
+static bool
+overloaded(struct event *ev)
+{
+	return ev->pend_head != NULL ||
+	    conn_open_count() >= ev->cfg.cfg->max_connections;
+}
+
+/* Stops accepting because of overload, noting since when. */
+static void
+pause_overloaded(struct event *ev, uint64_t now)
+{
+	set_accepting(ev, false);
+	if (ev->overload_since_ms == 0)
+		ev->overload_since_ms = now;
+	/* A worker closing a connection should tell us. */
+	atomic_store(&ev->want_wake, true);
+}
+
+/*
+ * Accepting resumes once nothing holds it back, or, when an overload has
+ * lasted SHED_AFTER_MS, resumes in shedding mode (503 and close).
+ */
 static void
 maybe_resume_accepting(struct event *ev, uint64_t now)
 {
-	const struct config *cfg = ev->cfg.cfg;
-
-	if (ev->accept_on || ev->draining || ev->pend_head != NULL)
+	if (ev->accept_on || ev->draining)
 		return;
 	if (ev->accept_retry_ms != 0 && now < ev->accept_retry_ms)
 		return;
-	if (conn_open_count() >= cfg->max_connections) {
-		atomic_store(&ev->want_wake, true);
-		/* A close may have raced with the flag; look again. */
-		if (conn_open_count() >= cfg->max_connections)
-			return;
-	}
 	ev->accept_retry_ms = 0;
+	if (overloaded(ev)) {
+		if (ev->overload_since_ms == 0)
+			ev->overload_since_ms = now;
+		if (now - ev->overload_since_ms < SHED_AFTER_MS) {
+			atomic_store(&ev->want_wake, true);
+			return;
+		}
+		if (!ev->shedding)
+			log_warn("overloaded for %u ms: answering new connections "
+			    "with 503 until there is room", SHED_AFTER_MS);
+		ev->shedding = true;
+	} else {
+		end_overload(ev);
+	}
 	set_accepting(ev, true);
 }
 
@@ -338,7 +386,7 @@ push_batch(struct event *ev, struct conn **v, size_t n)
 		pend(ev, v[i]);
 	}
 	if (taken < n)
-		set_accepting(ev, false);
+		pause_overloaded(ev, event_now_ms());
 }
 
 /* Retries the pending list after the queue made room. */
@@ -385,24 +433,43 @@ accept_error(struct event *ev, const struct listener *l, int err,
 	}
 }
 
+/* Logs a connection answered 503 while shedding. */
+static void
+log_shed(struct event *ev, const union conn_addr *peer)
+{
+	struct conn tmp = { .peer = *peer };
+	char addr[64], line[512];
+	struct access_entry e = {
+		.peer = addr, .status = 503, .when = time(NULL),
+	};
+	size_t split, len;
+
+	if (!log_access_enabled())
+		return;
+	conn_peer_string(&tmp, addr, sizeof(addr));
+	if ((len = log_format_access(line, sizeof(line), &e, &split)) > 0)
+		log_access_split(&ev->log, line, len, split, 0);
+}
+
 static void
 accept_from(struct event *ev, struct listener *l, uint64_t now)
 {
-	const struct config *cfg = ev->cfg.cfg;
 	struct conn *batch[ACCEPT_BATCH];
 	size_t n = 0;
 
 	while (ev->accept_on && n < ACCEPT_BATCH) {
 		union conn_addr peer;
 		socklen_t plen = sizeof(peer);
+		bool over = overloaded(ev);
 		struct conn *c;
 		int fd, one = 1;
 
-		if (conn_open_count() >= cfg->max_connections) {
-			set_accepting(ev, false);
-			atomic_store(&ev->want_wake, true);
+		if (over && !ev->shedding) {
+			pause_overloaded(ev, now);
 			break;
 		}
+		if (!over && ev->shedding)
+			end_overload(ev);
 		fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED ||
@@ -415,6 +482,12 @@ accept_from(struct event *ev, struct listener *l, uint64_t now)
 		if (ev->fd_shortage_logged) {
 			log_info("accepting connections again");
 			ev->fd_shortage_logged = false;
+		}
+		if (ev->shedding) {
+			conn_shed(fd);
+			log_shed(ev, &peer);
+			ev->shed_count++;
+			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if ((c = conn_new(fd, l->proto, &peer, now)) == NULL) {
@@ -572,6 +645,9 @@ poll_timeout(struct event *ev, uint64_t now)
 	pthread_mutex_unlock(&ev->lock);
 	if (ev->accept_retry_ms != 0 && ev->accept_retry_ms < next)
 		next = ev->accept_retry_ms;
+	if (!ev->accept_on && ev->overload_since_ms != 0 &&
+	    ev->overload_since_ms + SHED_AFTER_MS < next)
+		next = ev->overload_since_ms + SHED_AFTER_MS;
 	if (ev->draining && ev->drain_deadline_ms < next)
 		next = ev->drain_deadline_ms;
 	if (ev->draining)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -482,6 +483,31 @@ settle_privileges(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * Each connection needs a socket, and one whose download is parked also
+ * holds the file: raise the soft descriptor limit toward what
+ * max_connections may need, as far as the hard limit allows.
+ */
+static void
+raise_fd_limit(const struct config *cfg)
+{
+	rlim_t want = 2 * (rlim_t)cfg->max_connections + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_warn("the descriptor limit (%llu) is below what "
+		    "max_connections = %u may need; accepting pauses when "
+		    "descriptors run out", (unsigned long long)rl.rlim_cur,
+		    cfg->max_connections);
+}
+
 static int
 run(struct server *srv, const struct cli *cli)
 {
@@ -509,6 +535,7 @@ run(struct server *srv, const struct cli *cli)
 
 	if ((r = daemon_notify_open()) < 0)
 		log_errno(LOG_LVL_WARN, -r, "NOTIFY_SOCKET");
+	raise_fd_limit(cfg);
 	if (listen_open(cfg, &ls, &nls) < 0)
 		goto out;
 	if (settle_privileges(cfg) < 0) {
