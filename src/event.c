@@ -46,12 +46,6 @@
 #define LINGER_MS	2000
 /* Back-off before retrying accept() after running out of descriptors. */
 #define EMFILE_RETRY_MS	500
-/*
- * Overload (queue full, or max_connections open) first pauses accepting:
- * the kernel backlog absorbs a burst.  When it lasts this long, clients
- * waiting in the backlog get a quick 503 instead of an unbounded wait.
- */
-#define SHED_AFTER_MS	1000
 
 struct event {
 	struct server	*srv;
@@ -75,7 +69,8 @@ struct event {
 	uint64_t	 overload_since_ms;	/* 0 = not overloaded */
 	bool		 shedding;	/* answering new connections with 503 */
 	unsigned long	 shed_count;
-	bool		 fd_shortage_logged;
+	bool		 fd_shortage;	/* logged, not yet over */
+	unsigned long	 fd_shortage_pauses;
 	bool		 draining;
 	uint64_t	 drain_deadline_ms;
 	struct log_buf	 log;
@@ -327,12 +322,17 @@ pause_overloaded(struct event *ev, uint64_t now)
 }
 
 /*
- * Accepting resumes once nothing holds it back, or, when an overload has
- * lasted SHED_AFTER_MS, resumes in shedding mode (503 and close).
+ * Overload (queue full, or max_connections open) first pauses accepting:
+ * the kernel backlog absorbs a burst.  Accepting resumes once nothing holds
+ * it back, or, when the overload has lasted overload_timeout, resumes in
+ * shedding mode: clients waiting in the backlog get a quick 503 instead of
+ * an unbounded wait.
  */
 static void
 maybe_resume_accepting(struct event *ev, uint64_t now)
 {
+	unsigned grace = ev->cfg.cfg->overload_timeout_ms;
+
 	if (ev->accept_on || ev->draining)
 		return;
 	if (ev->accept_retry_ms != 0 && now < ev->accept_retry_ms)
@@ -341,13 +341,14 @@ maybe_resume_accepting(struct event *ev, uint64_t now)
 	if (overloaded(ev)) {
 		if (ev->overload_since_ms == 0)
 			ev->overload_since_ms = now;
-		if (now - ev->overload_since_ms < SHED_AFTER_MS) {
+		/* since may be a little later than now: never wrap around. */
+		if (now < ev->overload_since_ms + grace) {
 			atomic_store(&ev->want_wake, true);
 			return;
 		}
 		if (!ev->shedding)
 			log_warn("overloaded for %u ms: answering new connections "
-			    "with 503 until there is room", SHED_AFTER_MS);
+			    "with 503 until there is room", grace);
 		ev->shedding = true;
 	} else {
 		end_overload(ev);
@@ -371,7 +372,7 @@ pend(struct event *ev, struct conn *c)
  * fit waits in the pending list and accepting pauses.
  */
 static void
-push_batch(struct event *ev, struct conn **v, size_t n)
+push_batch(struct event *ev, struct conn **v, size_t n, uint64_t now)
 {
 	size_t taken;
 
@@ -386,7 +387,7 @@ push_batch(struct event *ev, struct conn **v, size_t n)
 		pend(ev, v[i]);
 	}
 	if (taken < n)
-		pause_overloaded(ev, event_now_ms());
+		pause_overloaded(ev, now);
 }
 
 /* Retries the pending list after the queue made room. */
@@ -417,12 +418,17 @@ accept_error(struct event *ev, const struct listener *l, int err,
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		/* Log once per shortage, not once per refused client. */
-		if (!ev->fd_shortage_logged) {
+		/*
+		 * Log once per shortage, not once per refused client: the
+		 * shortage ends only when the backlog has been emptied.
+		 */
+		if (!ev->fd_shortage) {
 			log_errno(LOG_LVL_ERR, err, "accept on %s: pausing new "
 			    "connections until some close", l->name);
-			ev->fd_shortage_logged = true;
+			ev->fd_shortage = true;
+			ev->fd_shortage_pauses = 0;
 		}
+		ev->fd_shortage_pauses++;
 		set_accepting(ev, false);
 		ev->accept_retry_ms = now + EMFILE_RETRY_MS;
 		atomic_store(&ev->want_wake, true);
@@ -477,11 +483,15 @@ accept_from(struct event *ev, struct listener *l, uint64_t now)
 				continue;
 			if (errno != EAGAIN)
 				accept_error(ev, l, errno, now);
+			else if (ev->fd_shortage) {
+				/* The backlog is empty: nobody waits any more. */
+				log_info("descriptors available again: every "
+				    "waiting client accepted (%lu pause%s)",
+				    ev->fd_shortage_pauses,
+				    ev->fd_shortage_pauses == 1 ? "" : "s");
+				ev->fd_shortage = false;
+			}
 			break;
-		}
-		if (ev->fd_shortage_logged) {
-			log_info("accepting connections again");
-			ev->fd_shortage_logged = false;
 		}
 		if (ev->shedding) {
 			conn_shed(fd);
@@ -496,7 +506,7 @@ accept_from(struct event *ev, struct listener *l, uint64_t now)
 		}
 		batch[n++] = c;
 	}
-	push_batch(ev, batch, n);
+	push_batch(ev, batch, n, now);
 }
 
 /* ---- lingering close, expiry, drain ---- */
@@ -646,8 +656,8 @@ poll_timeout(struct event *ev, uint64_t now)
 	if (ev->accept_retry_ms != 0 && ev->accept_retry_ms < next)
 		next = ev->accept_retry_ms;
 	if (!ev->accept_on && ev->overload_since_ms != 0 &&
-	    ev->overload_since_ms + SHED_AFTER_MS < next)
-		next = ev->overload_since_ms + SHED_AFTER_MS;
+	    ev->overload_since_ms + ev->cfg.cfg->overload_timeout_ms < next)
+		next = ev->overload_since_ms + ev->cfg.cfg->overload_timeout_ms;
 	if (ev->draining && ev->drain_deadline_ms < next)
 		next = ev->drain_deadline_ms;
 	if (ev->draining)
@@ -838,7 +848,7 @@ event_main(void *arg)
 			else
 				fired[keep++] = fired[i];
 		}
-		push_batch(ev, fired, keep);
+		push_batch(ev, fired, keep, now);
 
 		if (atomic_load(&ev->shutdown_calls) > 0)
 			begin_drain(ev, now);
