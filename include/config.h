@@ -53,6 +53,7 @@ struct config {
 	unsigned	 keepalive_timeout_ms;
 	unsigned	 send_timeout_ms;
 	unsigned	 shutdown_timeout_ms;
+	unsigned	 overload_timeout_ms;
 	char		*index;
 	bool		 allow_hidden;
 	enum symlink_policy symlinks;

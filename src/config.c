@@ -85,6 +85,8 @@ static const struct key keys[] = {
 	    NULL },
 	{ "server", "shutdown_timeout", K_MS, OFF(shutdown_timeout_ms), 0,
 	    HOUR_MS, NULL },
+	{ "server", "overload_timeout", K_MS, OFF(overload_timeout_ms), 0,
+	    HOUR_MS, NULL },
 	{ "server", "index", K_STR, OFF(index), 0, 0, NULL },
 	{ "server", "hidden_files", K_ENUM, OFF(allow_hidden), 0, 0,
 	    hidden_vals },
@@ -151,6 +153,7 @@ config_new(void)
 	c->keepalive_timeout_ms = 15 * 1000;
 	c->send_timeout_ms = 60 * 1000;
 	c->shutdown_timeout_ms = 10 * 1000;
+	c->overload_timeout_ms = 1000;
 	c->allow_hidden = false;
 	c->symlinks = SYMLINKS_INSIDE;
 	c->max_header_size = 8192;
