@@ -19,7 +19,8 @@ LDLIBS   += -pthread $(INIH_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
 BUILD_DEPS = gcc make pkg-config libinih-dev
-TEST_DEPS  = check python3 curl procps systemd man-db groff-base
+TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
+             slowhttptest valgrind
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -30,7 +31,8 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check check-plain check-asan check-tsan unit integration deps deps-test \
+.PHONY: all run check check-plain check-asan check-tsan check-valgrind unit integration \
+        deps deps-test \
         install uninstall clean
 
 all: lanhttpd
@@ -143,20 +145,35 @@ check: deps-test
 	$(MAKE) check-plain
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
+	$(MAKE) check-valgrind
 
 check-plain:
 	$(MAKE) EXTRA_CFLAGS=-Werror unit integration
 
+# Instrumented runs skip the 5-minute soak and shorten the slow-client
+# attacks; the plain run does both in full.
+SAN_TEST_ENV = LANHTTPD_SOAK_SECONDS=0 LANHTTPD_ATTACK_SECONDS=10
+
 check-asan: deps-test
-	$(SAN_ENV) $(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" HARDEN=-fPIE \
-	    EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=3 unit integration
+	$(SAN_ENV) $(SAN_TEST_ENV) $(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" \
+	    HARDEN=-fPIE EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=3 unit integration
 
 # The queue unit test and the whole integration suite (pool, event
 # hand-off, shutdown) under ThreadSanitizer.
 check-tsan: deps-test
-	$(SAN_ENV) $(MAKE) BUILD=build-tsan CFLAGS="$(TSAN_CFLAGS)" HARDEN=-fPIE \
-	    EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=4 \
+	$(SAN_ENV) $(SAN_TEST_ENV) $(MAKE) BUILD=build-tsan CFLAGS="$(TSAN_CFLAGS)" \
+	    HARDEN=-fPIE EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=4 \
 	    UNIT_BINS=build-tsan/tests/check_queue unit integration
+
+# The core integration tests with the server under valgrind memcheck: no
+# invalid access, and nothing definitely or indirectly lost at exit.
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
+           --show-leak-kinds=definite,indirect \
+           --errors-for-leak-kinds=definite,indirect
+check-valgrind: deps-test $(BUILD)/lanhttpd
+	cd tests/integration && LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd \
+	    LANHTTPD_WRAPPER="$(VALGRIND)" LANHTTPD_SLOW=10 \
+	    python3 -m unittest -v test_core
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -190,6 +190,7 @@ class Server:
         self.proc = None
         self.sock = None
         self.port = None
+        self.preexec = None     # run in the child before exec (limits)
 
     def start(self):
         env = dict(os.environ)
@@ -216,7 +217,7 @@ class Server:
                 open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
                 cmd, env=env, pass_fds=pass_fds, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err)
+                stdout=out, stderr=err, preexec_fn=self.preexec)
         if self.sock is not None:
             self.sock.close()      # the server holds its own copy now
         self.wait_ready()

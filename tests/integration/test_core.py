@@ -379,8 +379,9 @@ class Concurrency(ServerTest):
 
     def test_tiny_queue_still_serves_everyone(self):
         self.write("x.txt", b"payload")
+        # A long overload_timeout: this is about waiting, not shedding.
         srv = self.serve(["-t", "1", "-s", "queue_size=1", "-s",
-                          "log.access_log=off"])
+                          "overload_timeout=1h", "-s", "log.access_log=off"])
         results = []
 
         def client():
