@@ -32,7 +32,7 @@ UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run check check-plain check-asan check-tsan check-valgrind unit integration \
-        deps deps-test \
+        deps deps-test deps-fuzz fuzz fuzz-build \
         install uninstall clean
 
 all: lanhttpd
@@ -182,7 +182,43 @@ integration: $(BUILD)/lanhttpd
 	LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd LANHTTPD_SLOW=$(or $(LANHTTPD_SLOW),1) \
 	    python3 -m unittest discover -s tests/integration -p 'test_*.py' -v
 
+# Fuzzing (libFuzzer, clang).  Each harness links only the modules it
+# exercises.  New inputs go to fuzz/corpus-run/ (not committed); the seeds
+# in fuzz/corpus/ are read-only to the run.
+FUZZ_SECONDS ?= 60
+FUZZERS       = http_parse path config
+FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_MODS_http_parse = http_parse span
+FUZZ_MODS_path       = path span
+FUZZ_MODS_config     = config mime span
+
+fuzz/build/fuzz_%: fuzz/fuzz_%.c \
+		$$(addprefix src/,$$(addsuffix .c,$$(FUZZ_MODS_$$*))) \
+		$$(wildcard include/*.h)
+	@mkdir -p fuzz/build
+	clang $(FUZZ_CFLAGS) -o $@ $< \
+	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS)
+
+fuzz-build: $(FUZZERS:%=fuzz/build/fuzz_%)
+
+fuzz: deps-fuzz
+	$(MAKE) fuzz-build
+	@set -e; mkdir -p fuzz/artifacts; for f in $(FUZZERS); do \
+	    mkdir -p fuzz/corpus-run/$$f; \
+	    echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+	    ./fuzz/build/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 -artifact_prefix=fuzz/artifacts/$$f- \
+	        fuzz/corpus-run/$$f fuzz/corpus/$$f 2>&1 | \
+	        grep -E '^(#[0-9]+[[:space:]]+DONE|Done|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|INFO: Seed)' || true; \
+	    if ls fuzz/artifacts/$$f-* >/dev/null 2>&1; then \
+	        echo "fuzz_$$f found a failure: see fuzz/artifacts/"; exit 1; fi; \
+	done
+
+deps-fuzz:
+	@sh .ci/deps clang libclang-rt-14-dev
+
 clean:
-	rm -rf build build-asan build-tsan lanhttpd
+	rm -rf build build-asan build-tsan lanhttpd fuzz/build
 
 -include $(OBJS:.o=.d)
