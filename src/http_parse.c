@@ -319,130 +319,202 @@ request_reset(struct http_request *req)
 	req->status = 0;
 }
 
+/*
+ * The steps below read from a cursor and return 0 when their part is
+ * complete, NEED_MORE when the input ends first, or the HTTP status of
+ * the error.
+ */
+#define NEED_MORE	(-1)
+
+struct cursor {
+	const char	*buf;
+	size_t		 len;
+	size_t		 i;
+};
+
+static int
+take_line_end(struct cursor *c)
+{
+	int r = line_end(c->buf, c->len, &c->i);
+
+	return r > 0 ? 0 : r == 0 ? NEED_MORE : 400;
+}
+
+/* RFC 9112 §2.2: empty lines before the request line are ignored. */
+static int
+skip_empty_lines(struct cursor *c)
+{
+	int st;
+
+	while (c->i < c->len && (c->buf[c->i] == '\r' || c->buf[c->i] == '\n'))
+		if ((st = take_line_end(c)) != 0)
+			return st;
+	return 0;
+}
+
+/* method SP */
+static int
+parse_method(struct cursor *c, struct http_request *req)
+{
+	size_t start = c->i;
+
+	while (c->i < c->len && is_tchar(c->buf[c->i]) &&
+	    c->i - start <= HTTP_MAX_METHOD)
+		c->i++;
+	if (c->i - start > HTTP_MAX_METHOD)
+		return 501;
+	if (c->i == c->len)
+		return NEED_MORE;
+	if (c->i == start || c->buf[c->i] != ' ')
+		return 400;
+	req->method_name = span_make(c->buf + start, c->i - start);
+	req->method = method_lookup(req->method_name);
+	c->i++;
+	return 0;
+}
+
+/* request-target SP: any visible byte, obs-text allowed. */
+static int
+parse_target_token(struct cursor *c, const struct http_limits *lim,
+    struct http_request *req)
+{
+	size_t start = c->i;
+
+	while (c->i < c->len && (unsigned char)c->buf[c->i] > 0x20 &&
+	    c->buf[c->i] != 0x7f) {
+		if (c->i - start >= lim->max_target)
+			return 414;
+		c->i++;
+	}
+	if (c->i == c->len)
+		return NEED_MORE;
+	if (c->i == start || c->buf[c->i] != ' ')
+		return 400;
+	req->target = span_make(c->buf + start, c->i - start);
+	c->i++;
+	return 0;
+}
+
+/* HTTP-version line-end */
+static int
+parse_version_line(struct cursor *c, struct http_request *req)
+{
+	size_t start = c->i;
+	int st;
+
+	while (c->i < c->len && c->buf[c->i] != '\r' && c->buf[c->i] != '\n' &&
+	    c->i - start < 9)
+		c->i++;
+	if (c->i == c->len)
+		return NEED_MORE;
+	if ((st = parse_version(span_make(c->buf + start, c->i - start), req))
+	    != 0)
+		return st;
+	return take_line_end(c);
+}
+
+static int
+parse_request_line(struct cursor *c, const struct http_limits *lim,
+    struct http_request *req)
+{
+	int st;
+
+	if ((st = skip_empty_lines(c)) != 0 || (st = parse_method(c, req)) != 0 ||
+	    (st = parse_target_token(c, lim, req)) != 0)
+		return st;
+	return parse_version_line(c, req);
+}
+
+/* Records a field line in req: its span, and for known fields the first value. */
+static int
+add_header(struct http_request *req, struct span name, struct span value)
+{
+	struct http_header *h;
+
+	if (req->nheaders == HTTP_MAX_HEADERS)
+		return 431;
+	h = &req->headers[req->nheaders++];
+	h->name = name;
+	h->value = value;
+	h->id = header_lookup(name);
+	if (h->id != HDR_OTHER) {
+		if (req->hdr_count[h->id] == 0)
+			req->hdr[h->id] = value;
+		if (req->hdr_count[h->id] < UINT8_MAX)
+			req->hdr_count[h->id]++;
+	}
+	return 0;
+}
+
+/*
+ * field-line CRLF, or the empty line that ends the head (*end set).
+ * RFC 9112 §5: a field name is a token followed directly by ':' (no
+ * whitespace, §5.1; so obs-fold, a line starting with whitespace, is
+ * refused too, §5.2); the value may not hold NUL, other controls or DEL.
+ */
+static int
+parse_field_line(struct cursor *c, struct http_request *req, bool *end)
+{
+	size_t start = c->i, vstart, vend;
+	struct span name;
+	int st;
+
+	if (c->i >= c->len)
+		return NEED_MORE;
+	if (c->buf[c->i] == '\r' || c->buf[c->i] == '\n') {
+		*end = true;
+		return take_line_end(c);
+	}
+	while (c->i < c->len && is_tchar(c->buf[c->i]))
+		c->i++;
+	if (c->i == c->len)
+		return NEED_MORE;
+	if (c->i == start || c->buf[c->i] != ':')
+		return 400;
+	name = span_make(c->buf + start, c->i - start);
+	c->i++;
+	while (c->i < c->len && (c->buf[c->i] == ' ' || c->buf[c->i] == '\t'))
+		c->i++;
+	vstart = c->i;
+	for (; c->i < c->len && c->buf[c->i] != '\r' && c->buf[c->i] != '\n';
+	    c->i++) {
+		unsigned char ch = (unsigned char)c->buf[c->i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return 400;
+	}
+	if (c->i == c->len)
+		return NEED_MORE;
+	vend = c->i;
+	if ((st = take_line_end(c)) != 0)
+		return st;
+	return add_header(req, name,
+	    span_trim(span_make(c->buf + vstart, vend - vstart)));
+}
+
 int
 http_parse_request(const char *buf, size_t len, const struct http_limits *lim,
     struct http_request *req)
 {
-	size_t i = 0, start;
-	int r, st;
+	struct cursor c = { buf, len, 0 };
+	bool end = false;
+	int st;
 
 	request_reset(req);
-
-	/* RFC 9112 §2.2: ignore empty lines before the request line. */
-	while (i < len && (buf[i] == '\r' || buf[i] == '\n')) {
-		if ((r = line_end(buf, len, &i)) == 0)
-			return need_more(req, len, lim, true);
-		if (r < 0)
-			return fail(req, 400);
+	if ((st = parse_request_line(&c, lim, req)) != 0)
+		return st == NEED_MORE ? need_more(req, len, lim, true) :
+		    fail(req, st);
+	while (!end) {
+		if ((st = parse_field_line(&c, req, &end)) != 0)
+			return st == NEED_MORE ? need_more(req, len, lim, false) :
+			    fail(req, st);
 	}
-
-	/* method SP */
-	start = i;
-	while (i < len && is_tchar(buf[i]) && i - start <= HTTP_MAX_METHOD)
-		i++;
-	if (i - start > HTTP_MAX_METHOD)
-		return fail(req, 501);
-	if (i == len)
-		return need_more(req, len, lim, true);
-	if (i == start || buf[i] != ' ')
-		return fail(req, 400);
-	req->method_name = span_make(buf + start, i - start);
-	req->method = method_lookup(req->method_name);
-	i++;
-
-	/* request-target SP: any visible byte, obs-text allowed. */
-	start = i;
-	while (i < len && (unsigned char)buf[i] > 0x20 && buf[i] != 0x7f) {
-		if (i - start >= lim->max_target)
-			return fail(req, 414);
-		i++;
-	}
-	if (i == len)
-		return need_more(req, len, lim, true);
-	if (i == start || buf[i] != ' ')
-		return fail(req, 400);
-	req->target = span_make(buf + start, i - start);
-	i++;
-
-	/* HTTP-version line-end */
-	start = i;
-	while (i < len && buf[i] != '\r' && buf[i] != '\n' && i - start < 9)
-		i++;
-	if (i == len)
-		return need_more(req, len, lim, true);
-	if ((st = parse_version(span_make(buf + start, i - start), req)) != 0)
-		return fail(req, st);
-	if ((r = line_end(buf, len, &i)) == 0)
-		return need_more(req, len, lim, true);
-	if (r < 0)
-		return fail(req, 400);
-
-	/* *( field-line CRLF ) CRLF */
-	for (;;) {
-		struct span name, value;
-		size_t vstart, vend;
-
-		if (i >= len)
-			return need_more(req, len, lim, false);
-		if (buf[i] == '\r' || buf[i] == '\n') {
-			if ((r = line_end(buf, len, &i)) == 0)
-				return need_more(req, len, lim, false);
-			if (r < 0)
-				return fail(req, 400);
-			break;
-		}
-		/* §5.2: obs-fold is refused, as is anything but a token. */
-		start = i;
-		while (i < len && is_tchar(buf[i]))
-			i++;
-		if (i == len)
-			return need_more(req, len, lim, false);
-		/* §5.1: no whitespace between the field name and the colon. */
-		if (i == start || buf[i] != ':')
-			return fail(req, 400);
-		name = span_make(buf + start, i - start);
-		i++;
-		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-			i++;
-		vstart = i;
-		while (i < len && buf[i] != '\r' && buf[i] != '\n') {
-			unsigned char c = (unsigned char)buf[i];
-
-			/* NUL, other controls and DEL are never valid here. */
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return fail(req, 400);
-			i++;
-		}
-		if (i == len)
-			return need_more(req, len, lim, false);
-		vend = i;
-		if ((r = line_end(buf, len, &i)) == 0)
-			return need_more(req, len, lim, false);
-		if (r < 0)
-			return fail(req, 400);
-		value = span_trim(span_make(buf + vstart, vend - vstart));
-
-		if (req->nheaders == HTTP_MAX_HEADERS)
-			return fail(req, 431);
-		struct http_header *h = &req->headers[req->nheaders++];
-
-		h->name = name;
-		h->value = value;
-		h->id = header_lookup(name);
-		if (h->id != HDR_OTHER) {
-			if (req->hdr_count[h->id] == 0)
-				req->hdr[h->id] = value;
-			if (req->hdr_count[h->id] < UINT8_MAX)
-				req->hdr_count[h->id]++;
-		}
-	}
-
-	if (i > lim->max_head)
+	if (c.i > lim->max_head)
 		return fail(req, 431);
-	req->head_len = i;
+	req->head_len = c.i;
 	if ((st = check_semantics(req)) != 0)
 		return fail(req, st);
-	return (int)i;
+	return (int)c.i;
 }
 
 bool
