@@ -209,6 +209,30 @@ path_open(int root_fd, const char *root_real, const char *rel,
 	return errno_status(err);
 }
 
+/*
+ * Bytes that stay as they are in an encoded path: RFC 3986 unreserved
+ * characters, '/', and the sub-delims and ':' '@' that are safe in a path
+ * segment.  '%', '?', '#', '&', '+', space, controls and every byte above
+ * 0x7f are encoded.
+ */
+static const unsigned char path_safe[256] = {
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['/'] = 1, ['!'] = 1,
+	['$'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1, ['*'] = 1, [','] = 1,
+	[';'] = 1, ['='] = 1, [':'] = 1, ['@'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
 size_t
 path_encode(const char *in, size_t len, char *out, size_t cap)
 {
@@ -218,19 +242,14 @@ path_encode(const char *in, size_t len, char *out, size_t cap)
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
-		bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || c == '/' || c == '!' || c == '$' ||
-		    c == '\'' || c == '(' || c == ')' || c == '*' ||
-		    c == ',' || c == ';' || c == '=' || c == ':' || c == '@';
-		size_t n = keep ? 1 : 3;
+		size_t n = path_safe[c] ? 1 : 3;
 
 		need += n;
 		if (!fits || w + n >= cap) {
 			fits = false;
 			continue;
 		}
-		if (keep) {
+		if (n == 1) {
 			out[w++] = (char)c;
 		} else {
 			out[w++] = '%';
