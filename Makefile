@@ -31,6 +31,7 @@ UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run check check-plain check-asan check-tsan unit integration deps deps-test \
+        deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
 
 all: lanhttpd
@@ -71,6 +72,12 @@ deps:
 
 deps-test: deps
 	@sh .ci/deps $(TEST_DEPS)
+
+# systemd-nspawn at the version of the installed systemd, so that apt does
+# not upgrade the host's systemd along with it; debootstrap for the tree.
+deps-systemd: deps-test
+	@sh .ci/deps "systemd-container=$$(dpkg-query -W -f='$${Version}' systemd)" \
+	    debootstrap
 
 # As root the daemon refuses to serve unless told whom to become.
 RUN_AS = $(if $(filter 0,$(shell id -u)),-s user=nobody)
@@ -143,6 +150,22 @@ check: deps-test
 	$(MAKE) check-plain
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
+	$(MAKE) check-systemd-$(SYSTEMD_CHECK)
+
+# The units under a real systemd booted in a container (tests/systemd/).
+# make check runs them when the machine can (root, nspawn works) and says
+# why not otherwise; CI sets SYSTEMD_CHECK=require so it never skips.
+SYSTEMD_CHECK ?= auto
+check-systemd: deps-systemd
+	$(MAKE) all
+	python3 tests/systemd/check.py
+
+check-systemd-require: check-systemd
+
+check-systemd-auto:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) -s deps-systemd; fi
+	$(MAKE) all
+	python3 tests/systemd/check.py --if-possible
 
 check-plain:
 	$(MAKE) EXTRA_CFLAGS=-Werror unit integration
