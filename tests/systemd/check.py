@@ -691,9 +691,9 @@ def main():
     work = container.workdir()
     ct = None
     try:
-        stale = container.remove_stale(log)
+        container.remove_stale(log)
         tree = container.ensure_tree(log)
-        ct = container.Container(tree, work, log, after_stale=stale)
+        ct = container.Container(tree, work, log)
         log("booting %s" % ct.name)
         state = ct.boot()
         log("systemd is %s (container PID 1 is host PID %d)"

@@ -237,26 +237,22 @@ def remove_stale(log):
     """Removes what a run of this harness left when it was killed.
 
     Such a run's nspawn got SIGTERM from the kernel and powered off; its
-    cgroups, scratch directory and nspawn's runtime directories stay.
-    Returns True when there was any.
+    cgroups and scratch directory stay (and nspawn's runtime directories,
+    which the power-off of this run removes).
     """
     def dead(m):
         return m is not None and not os.path.exists("/proc/%s" % m.group(1))
 
-    found = False
     for h in cgroup_hierarchies():
         for n in os.listdir(h):
             if dead(re.fullmatch(re.escape(NAME_PREFIX) + r"(\d+)", n)):
                 log("removing what a killed run left: %s" % os.path.join(h, n))
                 _remove_cgroup(os.path.join(h, n))
-                found = True
     tmp = tempfile.gettempdir()
     for n in os.listdir(tmp):
         if dead(re.match(re.escape(NAME_PREFIX) + r"(\d+)-", n)):
             log("removing what a killed run left: %s" % os.path.join(tmp, n))
             shutil.rmtree(os.path.join(tmp, n), ignore_errors=True)
-            found = True
-    return found
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -277,7 +273,7 @@ def _unmount_under(path):
 class Container:
     """One booted container; use as a context manager (power-off on exit)."""
 
-    def __init__(self, tree, workdir, log, after_stale=False):
+    def __init__(self, tree, workdir, log):
         self.tree = tree
         self.workdir = workdir
         self.log = log
@@ -288,9 +284,6 @@ class Container:
         self.nspawn = None
         self.pid1 = None
         self.pid1_start = None
-        # nspawn's runtime directories are ours to remove when we (or a
-        # killed run of ours) made them.
-        self.made_nspawn_run = after_stale or not os.path.isdir(NSPAWN_RUN)
 
     # Start and stop.
 
@@ -386,7 +379,10 @@ class Container:
             shutil.rmtree(d, ignore_errors=True)
         if killed:
             _remove_image_lock(self.tree)
-        if self.made_nspawn_run:
+        # nspawn leaves its runtime directories; empty ones go while no
+        # other run of ours is up (one busy with nspawn keeps files there).
+        if not any(n.startswith(NAME_PREFIX) for h in cgroup_hierarchies()
+                   for n in os.listdir(h)):
             for d in ("propagate", "locks", "unix-export", ""):
                 try:
                     os.rmdir(os.path.join(NSPAWN_RUN, d))
