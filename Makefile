@@ -100,11 +100,13 @@ INSTALLED_INI = $(DESTDIR)$(CONFDIR)/httpd.ini
 INI_SED = 's|^;root = \.$$|root = $(DATADIR)/www|'
 UNIT_SED = 's|/usr/local/bin/|$(BINDIR)/|; s|/etc/lanhttpd/|$(CONFDIR)/|'
 
-install: all
+# The binary comes from $(BUILD), not from the ./lanhttpd copy, which is
+# whatever build last refreshed it (after make check, a sanitizer one).
+install: $(BUILD)/lanhttpd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(SYSCONFDIR)/logrotate.d
-	install -m 755 lanhttpd $(DESTDIR)$(BINDIR)/lanhttpd
+	install -m 755 $(BUILD)/lanhttpd $(DESTDIR)$(BINDIR)/lanhttpd
 	sed $(INI_SED) conf/httpd.ini > $(DESTDIR)$(CONFDIR)/httpd.ini.dist
 	@if [ -e $(INSTALLED_INI) ]; then \
 	    echo "keeping $(INSTALLED_INI); the shipped one is httpd.ini.dist"; \
