@@ -58,11 +58,13 @@ START_DELAY_S = 2
 SHUTDOWN_TIMEOUT_S = 10     # the shipped default of shutdown_timeout
 
 # The test's own drop-in: a start that takes a moment (the shell execs the
-# daemon, so the PID stays), and a short watchdog.
+# daemon, so the PID stays), and a short watchdog.  The journal would name
+# the daemon's lines after the shell without SyslogIdentifier=.
 DROPIN = """\
 [Service]
 ExecStart=
 ExecStart=/bin/sh -c 'sleep %d; exec %s/bin/lanhttpd -c %s'
+SyslogIdentifier=lanhttpd
 WatchdogSec=%ds
 """ % (START_DELAY_S, PREFIX, INI, WATCHDOG_S)
 
@@ -218,11 +220,18 @@ def get(ct, path, **kw):
 def install(ct, readme):
     """`make install` with DESTDIR at the container's root."""
     readme.take("make install")
+    # As a person would type it: no variables of a make that runs us
+    # (make check-asan's BUILD= would install a sanitizer build).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     r = container.run(["make", "-s", "-C", REPO, "install",
                        "DESTDIR=" + ct.path(""), "PREFIX=" + PREFIX],
-                      timeout=300, check=False)
+                      timeout=300, check=False, env=env)
     if r.returncode != 0:
         raise Failed("make install failed:\n" + r.stdout + r.stderr)
+    r = ct.run([PREFIX + "/bin/lanhttpd", "--version"], check=False)
+    expect(r.returncode == 0, "the installed binary does not run in the "
+           "container: %s" % (r.stdout + r.stderr).strip())
     readme.systemctl("systemctl daemon-reload")
 
 

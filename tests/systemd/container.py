@@ -14,11 +14,12 @@ The recipe is the one in the shared notes on real systemd (Debian 12):
   caller's cgroup, so the caller gets a fresh one that is removed after.
 - Everything that talks to the container goes through nsenter, bounded by
   timeout(1).
-- Power-off always: SIGTERM to nspawn (a clean shutdown), SIGKILL after a
-  deadline, then the container's PID 1 and anything left in our cgroups,
-  then the cgroups and nspawn's runtime directories.  The launcher also
-  asks the kernel to SIGTERM nspawn if the harness itself is killed, and a
-  new run removes what a killed run left behind.
+- Power-off always: SIGTERM to nspawn (a clean shutdown, about 0.2 s;
+  repeated while systemd is too early in its boot to take it), SIGKILL
+  after a deadline, then the container's PID 1 and anything left in our
+  cgroups, then the cgroups and nspawn's runtime directories.  The
+  launcher also asks the kernel to SIGTERM nspawn if the harness itself is
+  killed, and a new run removes what a killed run left behind.
 """
 
 import ctypes
