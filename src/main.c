@@ -570,7 +570,7 @@ run(struct server *srv, const struct cli *cli)
 	/* Every listener is bound and the event loop runs: ready. */
 	notify_status(&rt, "READY=1\n");
 	rt.next_status_ms = event_now_ms() + STATUS_INTERVAL_MS;
-	rt.next_ping_ms = event_now_ms();
+	rt.next_ping_ms = event_now_ms() + rt.watchdog_ms / 4;
 	config_unref(cfg);
 	cfg = NULL;
 
