@@ -60,6 +60,7 @@ MODS_config     = config mime span
 MODS_queue      = queue
 MODS_log        = log span
 MODS_http_response = http_response span
+MODS_lab        = lab span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
