@@ -668,8 +668,11 @@ watch_listener(struct event *ev, struct listener *l, int op)
 	return epoll_ctl(ev->epfd, op, l->fd, &ee);
 }
 
-/* Takes the listener set a reload posted, if any. */
-static void
+/*
+ * Takes the listener set a reload posted, if any.  Returns true when it
+ * did: the old set is freed, so pointers into it are no longer valid.
+ */
+static bool
 apply_new_listeners(struct event *ev)
 {
 	struct listener *nls, *old = ev->ls;
@@ -678,7 +681,7 @@ apply_new_listeners(struct event *ev)
 	pthread_mutex_lock(&ev->lock);
 	if (!ev->have_new_ls) {
 		pthread_mutex_unlock(&ev->lock);
-		return;
+		return false;
 	}
 	nls = ev->new_ls;
 	nn = ev->new_nls;
@@ -713,6 +716,7 @@ apply_new_listeners(struct event *ev)
 			log_info("listening on http://%s/", nls[j].name);
 	}
 	free(old);
+	return true;
 }
 
 void
@@ -844,8 +848,12 @@ event_main(void *arg)
 			begin_drain(ev, now);
 		if (atomic_load(&ev->shutdown_calls) > 1)
 			ev->drain_deadline_ms = now;
-		if (woke)
-			apply_new_listeners(ev);
+		/*
+		 * ready[] points into the listener set a reload just freed:
+		 * forget it, the listeners are level-triggered and fire again.
+		 */
+		if (woke && apply_new_listeners(ev))
+			nready = 0;
 		if (woke || ev->pend_head != NULL)
 			push_pending(ev);
 		if (!ev->draining) {
