@@ -562,6 +562,12 @@ serve_job(struct worker *w, struct conn *c)
 	case PROTO_HTTP:
 		http_job(w, c);
 		break;
+	case PROTO_PING:
+	case PROTO_DAYTIME:
+	case PROTO_TRANSFER:
+		/* NEEDSWORK: the lab's services are not served yet. */
+		close_conn(w, c);
+		break;
 	}
 }
 
