@@ -26,6 +26,13 @@
 
 #include "span.h"
 
+/* A time as microseconds (for the monotonic clock the buckets run on). */
+static inline uint64_t
+lab_us(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u;
+}
+
 /* ---- ping ---- */
 
 /* The largest payload answered; larger datagrams are dropped unanswered. */

@@ -596,6 +596,25 @@ root_file_rel(const char *file, bool allow_hidden, char *out, size_t cap)
 	return NULL;
 }
 
+/* Stores value, a file under root, in *field; NULL or the reason not. */
+static const char *
+set_root_file(char **field, const char *value)
+{
+	char rel[PATH_MAX], *s = dup_unquoted(value);
+	const char *why;
+
+	if (s == NULL)
+		return "out of memory";
+	/* Hidden names are judged by finish, once hidden_files is known. */
+	if ((why = root_file_rel(s, true, rel, sizeof(rel))) != NULL) {
+		free(s);
+		return why;
+	}
+	free(*field);
+	*field = s;
+	return NULL;
+}
+
 /*
  * Stores value into the field of k.  base is the config file path (for
  * relative paths) or NULL.  Returns NULL or the reason for refusing it.
@@ -681,20 +700,10 @@ set_key(struct config *c, const struct key *k, const char *value,
 		}
 	case K_LISTEN:
 		return add_listen(c, value, section_proto(k->section));
-	case K_ROOTFILE: {
-		char rel[PATH_MAX], *s = dup_unquoted(value);
-
-		if (s == NULL)
-			return "out of memory";
-		/* Hidden names are judged by finish, once hidden_files is known. */
-		if ((why = root_file_rel(s, true, rel, sizeof(rel))) != NULL) {
-			free(s);
-			break;
-		}
-		free(*(char **)(void *)field);
-		*(char **)(void *)field = s;
-		return NULL;
-	}
+	case K_ROOTFILE:
+		if ((why = set_root_file((char **)(void *)field, value)) == NULL)
+			return NULL;
+		break;
 	}
 	snprintf(why_buf, why_cap, "%s (got '%s')", why, value);
 	return why_buf;
@@ -953,22 +962,17 @@ service_on(const struct config *c, const struct listen_spec *ls)
 	return config_proto_enabled(c, ls->proto);
 }
 
-/*
- * Drops the addresses of services that are off, gives each service that
- * is on and has none its default (every address), and each address
- * without a port its service's port.
- */
+/* Each service that is on and has no address gets every address. */
 static unsigned
-finish_listen(struct config *c, struct config_errors *errs)
+add_default_listen(struct config *c, struct config_errors *errs)
 {
-	filter_listen(c, service_on);
 	for (unsigned p = 0; p < PROTO_COUNT; p++) {
-		bool have = false;
+		bool have = !config_proto_enabled(c, (enum listen_proto)p);
 		struct listen_spec *ls;
 
 		for (size_t i = 0; i < c->nlisten && !have; i++)
 			have = c->listen[i].proto == (enum listen_proto)p;
-		if (have || !config_proto_enabled(c, (enum listen_proto)p))
+		if (have)
 			continue;
 		if (c->nlisten == CONFIG_MAX_LISTEN) {
 			config_error(errs, "[%s] listen: too many listen "
@@ -980,6 +984,13 @@ finish_listen(struct config *c, struct config_errors *errs)
 		ls->wildcard = true;
 		ls->proto = (enum listen_proto)p;
 	}
+	return 0;
+}
+
+/* An address without a port takes its service's. */
+static void
+fill_listen_ports(struct config *c)
+{
 	for (size_t i = 0; i < c->nlisten; i++) {
 		struct listen_spec *ls = &c->listen[i];
 
@@ -995,12 +1006,18 @@ finish_listen(struct config *c, struct config_errors *errs)
 			((struct sockaddr_in6 *)&ls->addr)->sin6_port =
 			    htons(ls->port);
 	}
-	/* TCP and UDP have separate port spaces. */
+}
+
+/* One address and port for two listeners of one transport is an error. */
+static unsigned
+check_listen_twice(const struct config *c, struct config_errors *errs)
+{
 	for (size_t i = 0; i < c->nlisten; i++) {
 		for (size_t j = i + 1; j < c->nlisten; j++) {
 			const struct listen_spec *a = &c->listen[i],
 			    *b = &c->listen[j];
 
+			/* TCP and UDP have separate port spaces. */
 			if (a->port != 0 && a->port == b->port &&
 			    protos[a->proto].dgram == protos[b->proto].dgram &&
 			    a->wildcard == b->wildcard &&
@@ -1014,6 +1031,21 @@ finish_listen(struct config *c, struct config_errors *errs)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Drops the addresses of services that are off, gives each service that
+ * is on and has none its default (every address), and each address
+ * without a port its service's port.
+ */
+static unsigned
+finish_listen(struct config *c, struct config_errors *errs)
+{
+	filter_listen(c, service_on);
+	if (add_default_listen(c, errs) != 0)
+		return 1;
+	fill_listen_ports(c);
+	return check_listen_twice(c, errs);
 }
 
 /* The transfer file, normalised under the dotfile policy now known. */

@@ -512,6 +512,31 @@ daytime_answer(int fd)
 	conn_answer_close(fd, line, lab_daytime_now(line, sizeof(line)));
 }
 
+/*
+ * What becomes of a socket just accepted on l: refused while shedding,
+ * answered at once (daytime), or a connection for the queue (returned).
+ */
+static struct conn *
+take_accepted(struct event *ev, const struct listener *l, int fd,
+    const union conn_addr *peer, uint64_t now)
+{
+	struct conn *c;
+	int one = 1;
+
+	if (ev->shedding) {
+		shed(ev, l, fd, peer);
+		return NULL;
+	}
+	if (l->proto == PROTO_DAYTIME) {
+		daytime_answer(fd);
+		return NULL;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((c = conn_new(fd, l->proto, peer, now)) == NULL)
+		log_err("out of memory accepting a connection");
+	return c;
+}
+
 static void
 accept_from(struct event *ev, struct listener *l, uint64_t now)
 {
@@ -523,7 +548,7 @@ accept_from(struct event *ev, struct listener *l, uint64_t now)
 		socklen_t plen = sizeof(peer);
 		bool over = overloaded(ev);
 		struct conn *c;
-		int fd, one = 1;
+		int fd;
 
 		if (over && !ev->shedding) {
 			pause_overloaded(ev, now);
@@ -544,20 +569,8 @@ accept_from(struct event *ev, struct listener *l, uint64_t now)
 			log_info("accepting connections again");
 			ev->fd_shortage_logged = false;
 		}
-		if (ev->shedding) {
-			shed(ev, l, fd, &peer);
-			continue;
-		}
-		if (l->proto == PROTO_DAYTIME) {
-			daytime_answer(fd);
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if ((c = conn_new(fd, l->proto, &peer, now)) == NULL) {
-			log_err("out of memory accepting a connection");
-			break;
-		}
-		batch[n++] = c;
+		if ((c = take_accepted(ev, l, fd, &peer, now)) != NULL)
+			batch[n++] = c;
 	}
 	push_batch(ev, batch, n);
 }
@@ -592,6 +605,20 @@ ping_from(struct event *ev, struct listener *l, uint64_t now)
 	lab_ping_serve(l->fd, ev->ping_lim, cfg->ping_rate_source,
 	    cfg->ping_rate_total, &ev->ping);
 	ping_log(ev, now);
+}
+
+/* The listeners epoll reported: answer pings, accept connections. */
+static void
+serve_listeners(struct event *ev, struct listener **ready, size_t n,
+    uint64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (config_proto_dgram(ready[i]->proto))
+			ping_from(ev, ready[i], now);
+		else
+			accept_from(ev, ready[i], now);
+	}
+	maybe_resume_accepting(ev, now);
 }
 
 /* ---- lingering close, expiry, drain ---- */
@@ -672,6 +699,24 @@ expire_due(struct event *ev, uint64_t now)
 		for (size_t i = 0; i < n; i++)
 			expire(ev, due[i]);
 	} while (n == 64);
+}
+
+/*
+ * Connections epoll handed back: closing ones are drained here, not by a
+ * worker; the others go to the queue.
+ */
+static void
+push_fired(struct event *ev, struct conn **fired, size_t n)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (fired[i]->wait == WAIT_LINGER)
+			linger_read(ev, fired[i]);
+		else
+			fired[keep++] = fired[i];
+	}
+	push_batch(ev, fired, keep);
 }
 
 /* Closes idle connections (drain start), or all of them (final stop). */
@@ -931,16 +976,7 @@ event_main(void *arg)
 			(void)!read(ev->wakefd, &v, sizeof(v));
 		}
 
-		/* Closing connections are drained here, not by a worker. */
-		size_t keep = 0;
-
-		for (size_t i = 0; i < nfired; i++) {
-			if (fired[i]->wait == WAIT_LINGER)
-				linger_read(ev, fired[i]);
-			else
-				fired[keep++] = fired[i];
-		}
-		push_batch(ev, fired, keep);
+		push_fired(ev, fired, nfired);
 
 		if (atomic_load(&ev->shutdown_calls) > 0)
 			begin_drain(ev, now);
@@ -954,15 +990,8 @@ event_main(void *arg)
 			nready = 0;
 		if (woke || ev->pend_head != NULL)
 			push_pending(ev);
-		if (!ev->draining) {
-			for (size_t i = 0; i < nready; i++) {
-				if (config_proto_dgram(ready[i]->proto))
-					ping_from(ev, ready[i], now);
-				else
-					accept_from(ev, ready[i], now);
-			}
-			maybe_resume_accepting(ev, now);
-		}
+		if (!ev->draining)
+			serve_listeners(ev, ready, nready, now);
 		expire_due(ev, now);
 	}
 	close_armed(ev, true);

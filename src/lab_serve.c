@@ -20,21 +20,28 @@
 
 /* ---- ping ---- */
 
+/* The limiter's clock: monotonic microseconds. */
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return lab_us(&ts);
+}
+
 struct lab_limiter *
 lab_ping_limiter(unsigned total)
 {
 	struct lab_limiter *l = malloc(sizeof(*l));
-	struct timespec ts;
-	uint64_t seed;
+	uint64_t seed, now = now_us();
 
 	if (l == NULL)
 		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	/* Unpredictable, so nobody can pick addresses that share slots. */
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)getpid();
-	lab_limiter_init(l, seed, total,
-	    (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+		seed = now << 20 ^ (uint64_t)getpid();
+	lab_limiter_init(l, seed, total, now);
 	return l;
 }
 
@@ -133,11 +140,8 @@ void
 lab_ping_serve(int fd, struct lab_limiter *lim, unsigned per_source,
     unsigned total, struct lab_ping_counts *n)
 {
-	struct timespec ts;
-	uint64_t now_us;
+	uint64_t now = now_us();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	for (int i = 0; i < LAB_PING_BATCH; i++) {
 		char buf[LAB_PING_MAX];
 		unsigned char key[16];
@@ -166,7 +170,7 @@ lab_ping_serve(int fd, struct lab_limiter *lim, unsigned per_source,
 			n->ignored++;
 			continue;
 		}
-		if (!lab_limiter_allow(lim, key, per_source, total, now_us)) {
+		if (!lab_limiter_allow(lim, key, per_source, total, now)) {
 			n->limited++;
 			continue;
 		}

@@ -97,7 +97,7 @@ mono_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return lab_us(&ts);
 }
 
 /* A number of seconds from the command line, in microseconds. */
