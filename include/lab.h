@@ -105,7 +105,7 @@ struct lab_source {
 };
 
 struct lab_limiter {
-	uint64_t	 seed;		/* hash key: addresses cannot be aimed */
+	uint64_t	 seed;		/* keys the hash: no aiming at slots */
 	struct lab_bucket total;
 	struct lab_source slot[LAB_LIMIT_SLOTS];
 };

@@ -31,7 +31,7 @@ struct lab_ping_counts {
 	unsigned long	 answered;
 	unsigned long	 limited;	/* held back by a token bucket */
 	unsigned long	 oversize;	/* over LAB_PING_MAX bytes */
-	unsigned long	 ignored;	/* nothing to upper-case, or not unicast */
+	unsigned long	 ignored;	/* nothing to upper-case; not unicast */
 	unsigned long	 unsent;	/* no room in the socket, or an error */
 };
 

@@ -247,7 +247,8 @@ config_new(void)
 	c->user = strdup("");
 	c->group = strdup("");
 	c->transfer_file = strdup("");
-	if (c->transfer_file == NULL || c->root == NULL || c->index == NULL || c->access_log == NULL ||
+	if (c->transfer_file == NULL ||
+	    c->root == NULL || c->index == NULL || c->access_log == NULL ||
 	    c->error_log == NULL || c->user == NULL || c->group == NULL) {
 		config_free(c);
 		return NULL;
@@ -701,7 +702,8 @@ set_key(struct config *c, const struct key *k, const char *value,
 	case K_LISTEN:
 		return add_listen(c, value, section_proto(k->section));
 	case K_ROOTFILE:
-		if ((why = set_root_file((char **)(void *)field, value)) == NULL)
+		why = set_root_file((char **)(void *)field, value);
+		if (why == NULL)
 			return NULL;
 		break;
 	}
@@ -1058,7 +1060,8 @@ finish_transfer(struct config *c, struct config_errors *errs)
 	if (!c->transfer_enable)
 		return 0;
 	if (c->transfer_file[0] == '\0') {
-		config_error(errs, "[transfer] file: required when enable = on");
+		config_error(errs, "[transfer] file: required when "
+		    "enable = on");
 		return 1;
 	}
 	why = root_file_rel(c->transfer_file, c->allow_hidden, rel,

@@ -362,8 +362,9 @@ maybe_resume_accepting(struct event *ev, uint64_t now)
 			return;
 		}
 		if (!ev->shedding)
-			log_warn("overloaded for %u ms: refusing new connections "
-			    "(HTTP with 503) until there is room", SHED_AFTER_MS);
+			log_warn("overloaded for %u ms: refusing new "
+			    "connections (HTTP with 503) until there is room",
+			    SHED_AFTER_MS);
 		ev->shedding = true;
 	} else {
 		end_overload(ev);

@@ -170,8 +170,9 @@ lab_daytime_format(char *out, size_t cap, const struct tm *tm, long usec)
 
 	if (off < 0)
 		off = -off;
-	n = snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d.%06ld %c%02ld%02ld"
-	    "\r\n", tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+	n = snprintf(out, cap,
+	    "%04d-%02d-%02d %02d:%02d:%02d.%06ld %c%02ld%02ld\r\n",
+	    tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
 	    tm->tm_hour, tm->tm_min, tm->tm_sec, usec, sign, off / 3600,
 	    off / 60 % 60);
 	if (n < 0 || (size_t)n >= cap)
@@ -285,7 +286,9 @@ static const struct utf8_form {
 static size_t
 utf8_seq_len(const unsigned char *p, size_t len)
 {
-	for (size_t i = 0; i < sizeof(utf8_forms) / sizeof(utf8_forms[0]); i++) {
+	const size_t nforms = sizeof(utf8_forms) / sizeof(utf8_forms[0]);
+
+	for (size_t i = 0; i < nforms; i++) {
 		const struct utf8_form *f = &utf8_forms[i];
 
 		if (p[0] < f->lead_lo || p[0] > f->lead_hi)

@@ -294,7 +294,8 @@ listen_reuse(const struct config *c, const struct listener *cur,
 			continue;
 		}
 		if ((r = open_one(&c->listen[i], &ls[i])) < 0) {
-			log_errno(LOG_LVL_ERR, -r, "cannot listen on %s port %u",
+			log_errno(LOG_LVL_ERR, -r,
+			    "cannot listen on %s port %u",
 			    config_proto_name(c->listen[i].proto),
 			    c->listen[i].port);
 			/* Close only what this call opened. */

@@ -54,7 +54,7 @@ struct pinger {
 	char		 addr[NI_MAXHOST];	/* numeric */
 	size_t		 pad;			/* -s */
 	uint64_t	 transmitted, received, late, dups, foreign;
-	unsigned	 refused;	/* port unreachable for the current ping */
+	unsigned	 refused;	/* "unreachable" for the current ping */
 	struct lab_rtt	 rtt;
 	struct sent	 ring[RING];
 	char		 expect[MAX_SIZE + 1];
@@ -74,21 +74,22 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: lanhttpd-ping [-p PORT] [-c COUNT] [-i INTERVAL] [-W TIMEOUT] "
-	    "[-s SIZE] HOST\n"
+	    "usage: lanhttpd-ping [-p PORT] [-c COUNT] [-i INTERVAL] "
+	    "[-W TIMEOUT] [-s SIZE] HOST\n"
 	    "\n"
-	    "Sends UDP pings to lanhttpd's ping responder (or the lab's server)\n"
-	    "and reports replies, losses and round-trip times.\n"
+	    "Sends UDP pings to lanhttpd's ping responder (or the lab's\n"
+	    "server) and reports replies, losses and round-trip times.\n"
 	    "\n"
 	    "  -p PORT      the responder's port (default 12000)\n"
 	    "  -c COUNT     pings to send (default 10; 0: until Ctrl-C)\n"
 	    "  -i INTERVAL  seconds between pings (default 1)\n"
 	    "  -W TIMEOUT   seconds to wait for each reply (default 1)\n"
-	    "  -s SIZE      pad each message to SIZE bytes (the daemon answers\n"
-	    "               up to 1024)\n"
+	    "  -s SIZE      pad each message to SIZE bytes (the daemon\n"
+	    "               answers up to 1024)\n"
 	    "  -h           show this help\n"
 	    "\n"
-	    "Exit status: 0 if a reply came, 1 if none did, 2 on usage errors.\n");
+	    "Exit status: 0 if a reply came, 1 if none did, 2 on usage "
+	    "errors.\n");
 }
 
 static uint64_t
@@ -183,10 +184,11 @@ handle_datagram(struct pinger *p, size_t len, uint64_t now)
 
 	if (!lab_ping_parse(span_make(p->buf, len), true, &seq) ||
 	    (s = &p->ring[seq % RING])->seq != seq || seq == 0 ||
-	    len != expected_reply(p, s) || memcmp(p->buf, p->expect, len) != 0) {
+	    len != expected_reply(p, s) ||
+	    memcmp(p->buf, p->expect, len) != 0) {
 		p->foreign++;
-		printf("%zu bytes from %s: not a reply to this ping (ignored)\n",
-		    len, p->addr);
+		printf("%zu bytes from %s: not a reply to this ping "
+		    "(ignored)\n", len, p->addr);
 		return false;
 	}
 	if (s->answered) {
@@ -314,16 +316,16 @@ parse_options(int argc, char **argv, struct options *o)
 		switch (ch) {
 		case 'p':
 			if (!parse_count(optarg, 65535, &port) || port == 0) {
-				fprintf(stderr, "lanhttpd-ping: bad port '%s'\n",
-				    optarg);
+				fprintf(stderr,
+				    "lanhttpd-ping: bad port '%s'\n", optarg);
 				return -1;
 			}
 			o->port = optarg;
 			break;
 		case 'c':
 			if (!parse_count(optarg, 1000000000, &o->count)) {
-				fprintf(stderr, "lanhttpd-ping: bad count '%s'\n",
-				    optarg);
+				fprintf(stderr,
+				    "lanhttpd-ping: bad count '%s'\n", optarg);
 				return -1;
 			}
 			break;
@@ -420,7 +422,8 @@ main(int argc, char **argv)
 		struct timespec now;
 
 		clock_gettime(CLOCK_REALTIME, &now);
-		first = lab_ping_format(p->buf, sizeof(p->buf), 1, &now, p->pad);
+		first = lab_ping_format(p->buf, sizeof(p->buf), 1, &now,
+		    p->pad);
 	}
 	printf("PING %s (%s) port %s: %zu bytes of data\n", p->host, p->addr,
 	    o.port, first);

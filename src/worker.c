@@ -614,8 +614,11 @@ transfer_begin(struct worker *w, struct conn *c)
 	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
 	c->status = lab_transfer_open(cfg, &c->file_fd, &c->src_size, &reason);
 	c->src_stage = XFER_BODY;
-	if (c->status == 200 && (n = lab_transfer_head(w->out,
-	    OUT_CAP - LAB_B64_LEN(LAB_XFER_CHUNK) - 2, name.p, name.len)) == 0) {
+	/* Leave room for the first piece and the tail after the head. */
+	if (c->status == 200)
+		n = lab_transfer_head(w->out, OUT_CAP -
+		    LAB_B64_LEN(LAB_XFER_CHUNK) - 2, name.p, name.len);
+	if (c->status == 200 && n == 0) {
 		c->status = 500;
 		reason = "file name too long";
 	}
@@ -664,7 +667,7 @@ transfer_piece(struct worker *w, struct conn *c, size_t o)
 	return (ssize_t)o;
 }
 
-/* Builds the next piece after the o bytes in w->out, sends it, parks the rest. */
+/* Builds the piece after the o bytes in w->out, sends it, parks the rest. */
 static enum send_rc
 transfer_send_piece(struct worker *w, struct conn *c, size_t o,
     uint64_t budget)
@@ -705,7 +708,8 @@ transfer_job(struct worker *w, struct conn *c)
 	c->wait = WAIT_NONE;
 	for (;;) {
 		uint64_t used = c->sent - start;
-		uint64_t budget = used < JOB_MAX_BYTES ? JOB_MAX_BYTES - used : 0;
+		uint64_t budget = used < JOB_MAX_BYTES ?
+		    JOB_MAX_BYTES - used : 0;
 		enum send_rc rc;
 
 		if (c->out.segs != NULL) {

@@ -4,12 +4,14 @@ The test binds 127.0.0.1:0 itself and hands the socket to the server as
 systemd socket-activation fd 3 (LISTEN_FDS=1, LISTEN_FDNAMES=http, and
 LISTEN_PID set by a small launcher that execs the server), so there is no
 port race and the activation path is exercised on every run.  A test may
-pass more sockets, each with its FileDescriptorName= (Server(sockets=...)).  Every socket has a timeout and every server is
-stopped by PID: SIGTERM, wait with a deadline, SIGKILL as a last resort.
+pass more sockets, each with its FileDescriptorName= (Server(sockets=...)).
+Every socket has a timeout and every server is stopped by PID: SIGTERM,
+wait with a deadline, SIGKILL as a last resort.
 A server that logs a sanitizer report or exits non-zero fails the test.
 
 Environment:
   LANHTTPD_BIN      the binary under test (default: ../../build/lanhttpd)
+  LANHTTPD_PING_BIN lanhttpd-ping, for test_lab.py (default: beside it)
   LANHTTPD_WRAPPER  a command prefix, e.g. "valgrind --error-exitcode=99"
   LANHTTPD_SLOW     a factor for time limits (sanitizer and valgrind runs)
 """
