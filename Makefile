@@ -2,7 +2,7 @@
 #
 #   make run      build and serve conf/www on port 8080
 #   make check    build and run every test (installs what it needs)
-#   make          build ./lanhttpd
+#   make          build ./lanhttpd and ./lanhttpd-ping
 
 VERSION   = 0.1.0
 CC       ?= gcc
@@ -26,6 +26,9 @@ BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
 OBJS      = $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB_OBJS  = $(filter-out $(BUILD)/main.o,$(OBJS))
+# The ping client is a program of its own: none of the daemon but lab.c.
+PING_OBJS = $(BUILD)/ping_client.o $(BUILD)/lab.o $(BUILD)/span.o
+DAEMON_OBJS = $(filter-out $(BUILD)/ping_client.o,$(OBJS))
 ALL_CFLAGS = $(CSTD) $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
@@ -36,13 +39,19 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
 
-all: lanhttpd
+all: lanhttpd lanhttpd-ping
 
 lanhttpd: $(BUILD)/lanhttpd
 	cp $< $@
 
-$(BUILD)/lanhttpd: $(OBJS)
+lanhttpd-ping: $(BUILD)/lanhttpd-ping
+	cp $< $@
+
+$(BUILD)/lanhttpd: $(DAEMON_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/lanhttpd-ping: $(PING_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -59,10 +68,11 @@ MODS_span       = span
 MODS_http_parse = http_parse span
 MODS_path       = path span
 MODS_mime       = mime span
-MODS_config     = config mime span
+MODS_config     = config mime path span
 MODS_queue      = queue
 MODS_log        = log span
 MODS_http_response = http_response span
+MODS_lab        = lab span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
@@ -104,11 +114,13 @@ UNIT_SED = 's|/usr/local/bin/|$(BINDIR)/|; s|/etc/lanhttpd/|$(CONFDIR)/|'
 
 # The binary comes from $(BUILD), not from the ./lanhttpd copy, which is
 # whatever build last refreshed it (after make check, a sanitizer one).
-install: $(BUILD)/lanhttpd
+install: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 755 $(BUILD)/lanhttpd $(DESTDIR)$(BINDIR)/lanhttpd
+	install -m 755 $(BUILD)/lanhttpd-ping $(DESTDIR)$(BINDIR)/lanhttpd-ping
 	sed $(INI_SED) conf/httpd.ini > $(DESTDIR)$(CONFDIR)/httpd.ini.dist
 	@if [ -e $(INSTALLED_INI) ]; then \
 	    echo "keeping $(INSTALLED_INI); the shipped one is httpd.ini.dist"; \
@@ -120,6 +132,7 @@ install: $(BUILD)/lanhttpd
 	install -m 644 systemd/lanhttpd.socket $(DESTDIR)$(UNITDIR)/lanhttpd.socket
 	chmod 644 $(DESTDIR)$(UNITDIR)/lanhttpd.service
 	install -m 644 docs/lanhttpd.8 $(DESTDIR)$(MANDIR)/man8/lanhttpd.8
+	install -m 644 docs/lanhttpd-ping.1 $(DESTDIR)$(MANDIR)/man1/lanhttpd-ping.1
 	install -m 644 docs/httpd.ini.5 $(DESTDIR)$(MANDIR)/man5/httpd.ini.5
 	cp -R conf/www/. $(DESTDIR)$(DATADIR)/www/
 	chmod -R a+rX $(DESTDIR)$(DATADIR)
@@ -127,7 +140,9 @@ install: $(BUILD)/lanhttpd
 
 # Removes what install put there; an httpd.ini that was edited stays.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/lanhttpd $(DESTDIR)$(UNITDIR)/lanhttpd.service \
+	rm -f $(DESTDIR)$(BINDIR)/lanhttpd $(DESTDIR)$(BINDIR)/lanhttpd-ping \
+	    $(DESTDIR)$(MANDIR)/man1/lanhttpd-ping.1 \
+	    $(DESTDIR)$(UNITDIR)/lanhttpd.service \
 	    $(DESTDIR)$(UNITDIR)/lanhttpd.socket $(DESTDIR)$(MANDIR)/man8/lanhttpd.8 \
 	    $(DESTDIR)$(MANDIR)/man5/httpd.ini.5 \
 	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lanhttpd
@@ -203,8 +218,10 @@ check-valgrind: deps-test $(BUILD)/lanhttpd
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: $(BUILD)/lanhttpd
-	LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd LANHTTPD_SLOW=$(or $(LANHTTPD_SLOW),1) \
+integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
+	LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd \
+	    LANHTTPD_PING_BIN=$(CURDIR)/$(BUILD)/lanhttpd-ping \
+	    LANHTTPD_SLOW=$(or $(LANHTTPD_SLOW),1) \
 	    python3 -m unittest discover -s tests/integration -p 'test_*.py' -v
 
 # Fuzzing (libFuzzer, clang).  Each harness links only the modules it
@@ -244,6 +261,6 @@ deps-fuzz:
 	@sh .ci/deps clang libclang-rt-14-dev
 
 clean:
-	rm -rf build build-asan build-tsan lanhttpd fuzz/build
+	rm -rf build build-asan build-tsan lanhttpd lanhttpd-ping fuzz/build
 
 -include $(OBJS:.o=.d)

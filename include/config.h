@@ -22,9 +22,18 @@
 
 #define CONFIG_MAX_LISTEN	16
 
+/*
+ * What a listener speaks.  The protocol decides the transport too (ping is
+ * UDP, the others TCP) and the ini section of its settings.
+ */
 enum listen_proto {
 	PROTO_HTTP = 0,
+	PROTO_PING,		/* the lab's UDP ping responder */
+	PROTO_DAYTIME,		/* one line with the time, then close */
+	PROTO_TRANSFER,		/* one file pushed as JSON with base64 */
 };
+
+#define PROTO_COUNT	4
 
 struct listen_spec {
 	struct sockaddr_storage addr;
@@ -62,6 +71,15 @@ struct config {
 	char		*group;		/* "" = the user's primary group */
 	bool		 allow_root;
 
+	/* [ping], [daytime], [transfer]: the lab's services (lab.h). */
+	bool		 ping_enable;
+	unsigned	 ping_rate_source;	/* replies/s to one address */
+	unsigned	 ping_rate_total;	/* replies/s in all */
+	bool		 daytime_enable;
+	bool		 transfer_enable;
+	char		*transfer_file;		/* as configured, under root */
+	unsigned	 transfer_max_size;
+
 	/* [log] */
 	char		*access_log;
 	char		*error_log;
@@ -77,6 +95,7 @@ struct config {
 	/* Derived by config_finish(). */
 	char		*root_real;	/* canonical root path */
 	int		 root_fd;	/* O_PATH directory fd, or -1 */
+	char		*transfer_rel;	/* transfer_file normalised, or NULL */
 	struct mime_table *mime;
 };
 
@@ -120,17 +139,35 @@ unsigned	config_set(struct config *c, const char *section,
 
 /*
  * Applies a command-line port: it becomes the default port and replaces
- * the port of every listen entry read from the file.
+ * the port of every HTTP listen entry read from the file.
  */
 void	config_override_port(struct config *c, uint16_t port);
 
-/* Drops listen entries read from the file (before -l adds new ones). */
+/* Drops HTTP listen entries read from the file (before -l adds new ones). */
 void	config_clear_listen(struct config *c);
 
 /*
+ * The name of protocol p: its ini section ("server" for HTTP aside), the
+ * FileDescriptorName= that maps a socket-activated socket to it, and the
+ * scheme of its "listening on" log line: "http", "ping", "daytime",
+ * "transfer".
+ */
+const char	*config_proto_name(enum listen_proto p);
+
+/* True when p runs over UDP (datagram sockets), false for TCP. */
+bool	config_proto_dgram(enum listen_proto p);
+
+/* The protocol named name; false when no protocol has that name. */
+bool	config_proto_by_name(const char *name, enum listen_proto *p);
+
+/* True when the configuration turns p on (HTTP always is). */
+bool	config_proto_enabled(const struct config *c, enum listen_proto p);
+
+/*
  * Cross-key checks and derived state: resolves threads, opens the root,
- * builds the MIME table, fills in listen defaults.  Returns the number of
- * new errors.
+ * builds the MIME table, fills in listen defaults (and drops the entries
+ * of services that are off), normalises the transfer file.  Returns the
+ * number of new errors.
  */
 unsigned	config_finish(struct config *c, struct config_errors *errs);
 

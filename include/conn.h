@@ -98,6 +98,11 @@ struct conn {
 	char		*log_line;	/* access-log line, "%B" at log_split */
 	uint32_t	 log_split;
 
+	/* A file transfer (PROTO_TRANSFER); the file is file_fd. */
+	uint64_t	 src_off;	/* file bytes encoded so far */
+	uint64_t	 src_size;	/* bytes to encode: the size at open */
+	uint8_t		 src_stage;	/* how far the JSON got (worker.c) */
+
 	uint32_t	 nrequests;
 	struct conn	*next;		/* event thread's pending list */
 	union conn_addr	 peer;
@@ -117,10 +122,12 @@ struct conn	*conn_new(int fd, enum listen_proto proto,
 void	conn_free(struct conn *c);
 
 /*
- * Answers a just-accepted socket that will not become a connection (the
- * server is overloaded) with a 503 and closes it.  Never blocks.
+ * Sends msg[0..len) (nothing when len is 0) on a just-accepted socket that
+ * will not become a connection, and closes it: an overloaded server's
+ * refusal in the listener's protocol, or a daytime line.  Never blocks; a
+ * message that does not fit in the socket buffer is cut short.
  */
-void	conn_shed(int fd);
+void	conn_answer_close(int fd, const char *msg, size_t len);
 
 /* Number of connections currently open. */
 unsigned	conn_open_count(void);
@@ -147,6 +154,12 @@ int	conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
 
 /* Drops a parked response and closes its file. */
 void	conn_clear_output(struct conn *c);
+
+/*
+ * Drops the parked bytes only, once they are sent: the response file and
+ * the access-log line stay (a transfer goes on with the next piece).
+ */
+void	conn_drop_output(struct conn *c);
 
 /* Formats the peer address ("192.0.2.1", "2001:db8::1") into buf. */
 void	conn_peer_string(const struct conn *c, char *buf, size_t cap);

@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lab.h"
 #include "mime.h"
 
 enum key_type {
@@ -36,7 +37,8 @@ enum key_type {
 	K_PATH,		/* string; relative to the file's directory */
 	K_BOOL,
 	K_ENUM,
-	K_LISTEN,	/* address list, accumulates */
+	K_LISTEN,	/* address list, accumulates; the section's protocol */
+	K_ROOTFILE,	/* a file under root, as path.c would resolve it */
 };
 
 struct enum_val {
@@ -101,7 +103,85 @@ static const struct key keys[] = {
 	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
 	{ "log", "level", K_ENUM, OFF(log_level), 0, 0, level_vals },
 	{ "mime", "types_file", K_PATH, OFF(types_file), 0, 0, NULL },
+	{ "ping", "enable", K_BOOL, OFF(ping_enable), 0, 0, NULL },
+	{ "ping", "listen", K_LISTEN, 0, 0, 0, NULL },
+	{ "ping", "rate_per_source", K_UINT, OFF(ping_rate_source), 1,
+	    LAB_RATE_MAX, NULL },
+	{ "ping", "rate_total", K_UINT, OFF(ping_rate_total), 1, LAB_RATE_MAX,
+	    NULL },
+	{ "daytime", "enable", K_BOOL, OFF(daytime_enable), 0, 0, NULL },
+	{ "daytime", "listen", K_LISTEN, 0, 0, 0, NULL },
+	{ "transfer", "enable", K_BOOL, OFF(transfer_enable), 0, 0, NULL },
+	{ "transfer", "listen", K_LISTEN, 0, 0, 0, NULL },
+	{ "transfer", "file", K_ROOTFILE, OFF(transfer_file), 0, 0, NULL },
+	{ "transfer", "max_size", K_SIZE, OFF(transfer_max_size), 0,
+	    UINT32_MAX, NULL },
 };
+
+/*
+ * Each protocol's name (its section, FileDescriptorName= and log scheme),
+ * transport and default port (0: [server] port).
+ */
+static const struct proto_info {
+	const char	*name;
+	const char	*section;
+	bool		 dgram;
+	uint16_t	 port;
+} protos[PROTO_COUNT] = {
+	[PROTO_HTTP] = { "http", "server", false, 0 },
+	[PROTO_PING] = { "ping", "ping", true, 12000 },
+	[PROTO_DAYTIME] = { "daytime", "daytime", false, 9999 },
+	[PROTO_TRANSFER] = { "transfer", "transfer", false, 5566 },
+};
+
+const char *
+config_proto_name(enum listen_proto p)
+{
+	return (unsigned)p < PROTO_COUNT ? protos[p].name : "?";
+}
+
+bool
+config_proto_dgram(enum listen_proto p)
+{
+	return (unsigned)p < PROTO_COUNT && protos[p].dgram;
+}
+
+bool
+config_proto_by_name(const char *name, enum listen_proto *p)
+{
+	for (unsigned i = 0; i < PROTO_COUNT; i++) {
+		if (strcmp(protos[i].name, name) == 0) {
+			*p = (enum listen_proto)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+config_proto_enabled(const struct config *c, enum listen_proto p)
+{
+	switch (p) {
+	case PROTO_HTTP:
+		return true;
+	case PROTO_PING:
+		return c->ping_enable;
+	case PROTO_DAYTIME:
+		return c->daytime_enable;
+	case PROTO_TRANSFER:
+		return c->transfer_enable;
+	}
+	return false;
+}
+
+static enum listen_proto
+section_proto(const char *section)
+{
+	for (unsigned i = 0; i < PROTO_COUNT; i++)
+		if (strcasecmp(protos[i].section, section) == 0)
+			return (enum listen_proto)i;
+	return PROTO_HTTP;
+}
 
 void
 config_error(struct config_errors *errs, const char *fmt, ...)
@@ -159,6 +239,9 @@ config_new(void)
 	c->max_header_size = 8192;
 	c->log_level = LOG_LVL_INFO;
 	c->root_fd = -1;
+	c->ping_rate_source = 50;
+	c->ping_rate_total = 1000;
+	c->transfer_max_size = 256u << 20;
 	atomic_init(&c->refs, 1);
 	c->root = strdup(".");
 	c->index = strdup("index.html");
@@ -166,7 +249,9 @@ config_new(void)
 	c->error_log = strdup("stderr");
 	c->user = strdup("");
 	c->group = strdup("");
-	if (c->root == NULL || c->index == NULL || c->access_log == NULL ||
+	c->transfer_file = strdup("");
+	if (c->transfer_file == NULL ||
+	    c->root == NULL || c->index == NULL || c->access_log == NULL ||
 	    c->error_log == NULL || c->user == NULL || c->group == NULL) {
 		config_free(c);
 		return NULL;
@@ -187,6 +272,8 @@ config_free(struct config *c)
 	free(c->access_log);
 	free(c->error_log);
 	free(c->types_file);
+	free(c->transfer_file);
+	free(c->transfer_rel);
 	for (size_t i = 0; i < c->nmime_pairs; i++) {
 		free(c->mime_pairs[i].ext);
 		free(c->mime_pairs[i].type);
@@ -401,9 +488,9 @@ config_format_addr(const struct sockaddr_storage *ss, char *buf, size_t cap)
 	}
 }
 
-/* Appends every whitespace- or comma-separated address in v. */
+/* Appends every whitespace- or comma-separated address in v for proto. */
 static const char *
-add_listen(struct config *c, const char *v)
+add_listen(struct config *c, const char *v, enum listen_proto proto)
 {
 	char *copy = strdup(v), *save = NULL, *tok;
 	const char *why = NULL;
@@ -419,7 +506,7 @@ add_listen(struct config *c, const char *v)
 		if ((why = config_parse_listen(tok, &c->listen[c->nlisten]))
 		    != NULL)
 			break;
-		c->nlisten++;
+		c->listen[c->nlisten++].proto = proto;
 	}
 	free(copy);
 	return why;
@@ -478,6 +565,58 @@ parse_bool(const char *v, bool *out)
 		}
 	}
 	return "expected on or off";
+}
+
+/*
+ * Resolves file, a path under root (a leading '/' means the root, as in a
+ * URL), by the rules of a request path: percent-encoded first, so that
+ * path_normalize() reads every byte literally, then normalised.  Stores
+ * the relative path in out.  Returns NULL or the reason it is refused.
+ */
+static const char *
+root_file_rel(const char *file, bool allow_hidden, char *out, size_t cap)
+{
+	char enc[3 * PATH_MAX + 2];
+	struct path_result res;
+	size_t n;
+
+	enc[0] = '/';
+	n = path_encode(file, strlen(file), enc + 1, sizeof(enc) - 1);
+	if (n >= sizeof(enc) - 1)
+		return "path too long";
+	switch (path_normalize(span_make(enc, n + 1), allow_hidden, out, cap,
+	    &res)) {
+	case 0:
+		break;
+	case 404:
+		return "a hidden name (set hidden_files = allow to serve it)";
+	case 414:
+		return "path too long";
+	default:
+		return "leads out of the root";
+	}
+	if (res.is_root || res.trailing_slash)
+		return "must name a file under the root";
+	return NULL;
+}
+
+/* Stores value, a file under root, in *field; NULL or the reason not. */
+static const char *
+set_root_file(char **field, const char *value)
+{
+	char rel[PATH_MAX], *s = dup_unquoted(value);
+	const char *why;
+
+	if (s == NULL)
+		return "out of memory";
+	/* Hidden names are judged by finish, once hidden_files is known. */
+	if ((why = root_file_rel(s, true, rel, sizeof(rel))) != NULL) {
+		free(s);
+		return why;
+	}
+	free(*field);
+	*field = s;
+	return NULL;
 }
 
 /*
@@ -564,7 +703,12 @@ set_key(struct config *c, const struct key *k, const char *value,
 			return why_buf;
 		}
 	case K_LISTEN:
-		return add_listen(c, value);
+		return add_listen(c, value, section_proto(k->section));
+	case K_ROOTFILE:
+		why = set_root_file((char **)(void *)field, value);
+		if (why == NULL)
+			return NULL;
+		break;
 	}
 	snprintf(why_buf, why_cap, "%s (got '%s')", why, value);
 	return why_buf;
@@ -628,15 +772,37 @@ config_override_port(struct config *c, uint16_t port)
 {
 	c->port = port;
 	for (size_t i = 0; i < c->nlisten; i++) {
+		if (c->listen[i].proto != PROTO_HTTP)
+			continue;
 		c->listen[i].port = port;
 		c->listen[i].has_port = true;
 	}
 }
 
+/* Keeps the listen entries keep() approves, in order. */
+static void
+filter_listen(struct config *c,
+    bool (*keep)(const struct config *, const struct listen_spec *))
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nlisten; i++)
+		if (keep(c, &c->listen[i]))
+			c->listen[n++] = c->listen[i];
+	c->nlisten = n;
+}
+
+static bool
+not_http(const struct config *c, const struct listen_spec *ls)
+{
+	(void)c;
+	return ls->proto != PROTO_HTTP;
+}
+
 void
 config_clear_listen(struct config *c)
 {
-	c->nlisten = 0;
+	filter_listen(c, not_http);
 }
 
 struct load_ctx {
@@ -795,21 +961,47 @@ finish_mime(struct config *c, struct config_errors *errs)
 	return 0;
 }
 
-static unsigned
-finish_listen(struct config *c, struct config_errors *errs)
+static bool
+service_on(const struct config *c, const struct listen_spec *ls)
 {
-	if (c->nlisten == 0) {
-		struct listen_spec *ls = &c->listen[c->nlisten++];
+	return config_proto_enabled(c, ls->proto);
+}
 
+/* Each service that is on and has no address gets every address. */
+static unsigned
+add_default_listen(struct config *c, struct config_errors *errs)
+{
+	for (unsigned p = 0; p < PROTO_COUNT; p++) {
+		bool have = !config_proto_enabled(c, (enum listen_proto)p);
+		struct listen_spec *ls;
+
+		for (size_t i = 0; i < c->nlisten && !have; i++)
+			have = c->listen[i].proto == (enum listen_proto)p;
+		if (have)
+			continue;
+		if (c->nlisten == CONFIG_MAX_LISTEN) {
+			config_error(errs, "[%s] listen: too many listen "
+			    "addresses", protos[p].section);
+			return 1;
+		}
+		ls = &c->listen[c->nlisten++];
 		memset(ls, 0, sizeof(*ls));
 		ls->wildcard = true;
-		ls->proto = PROTO_HTTP;
+		ls->proto = (enum listen_proto)p;
 	}
+	return 0;
+}
+
+/* An address without a port takes its service's. */
+static void
+fill_listen_ports(struct config *c)
+{
 	for (size_t i = 0; i < c->nlisten; i++) {
 		struct listen_spec *ls = &c->listen[i];
 
 		if (!ls->has_port) {
-			ls->port = c->port;
+			ls->port = protos[ls->proto].port != 0 ?
+			    protos[ls->proto].port : c->port;
 			ls->has_port = true;
 		}
 		if (ls->addr.ss_family == AF_INET)
@@ -819,20 +1011,72 @@ finish_listen(struct config *c, struct config_errors *errs)
 			((struct sockaddr_in6 *)&ls->addr)->sin6_port =
 			    htons(ls->port);
 	}
+}
+
+/* One address and port for two listeners of one transport is an error. */
+static unsigned
+check_listen_twice(const struct config *c, struct config_errors *errs)
+{
 	for (size_t i = 0; i < c->nlisten; i++) {
 		for (size_t j = i + 1; j < c->nlisten; j++) {
 			const struct listen_spec *a = &c->listen[i],
 			    *b = &c->listen[j];
 
+			/* TCP and UDP have separate port spaces. */
 			if (a->port != 0 && a->port == b->port &&
+			    protos[a->proto].dgram == protos[b->proto].dgram &&
 			    a->wildcard == b->wildcard &&
 			    a->addrlen == b->addrlen &&
 			    memcmp(&a->addr, &b->addr, a->addrlen) == 0) {
-				config_error(errs, "[server] listen: address "
-				    "given twice (port %u)", a->port);
+				config_error(errs, "[%s] listen: address "
+				    "given twice (port %u)",
+				    protos[b->proto].section, a->port);
 				return 1;
 			}
 		}
+	}
+	return 0;
+}
+
+/*
+ * Drops the addresses of services that are off, gives each service that
+ * is on and has none its default (every address), and each address
+ * without a port its service's port.
+ */
+static unsigned
+finish_listen(struct config *c, struct config_errors *errs)
+{
+	filter_listen(c, service_on);
+	if (add_default_listen(c, errs) != 0)
+		return 1;
+	fill_listen_ports(c);
+	return check_listen_twice(c, errs);
+}
+
+/* The transfer file, normalised under the dotfile policy now known. */
+static unsigned
+finish_transfer(struct config *c, struct config_errors *errs)
+{
+	char rel[PATH_MAX];
+	const char *why;
+
+	if (!c->transfer_enable)
+		return 0;
+	if (c->transfer_file[0] == '\0') {
+		config_error(errs, "[transfer] file: required when "
+		    "enable = on");
+		return 1;
+	}
+	why = root_file_rel(c->transfer_file, c->allow_hidden, rel,
+	    sizeof(rel));
+	if (why != NULL) {
+		config_error(errs, "[transfer] file: '%s': %s",
+		    c->transfer_file, why);
+		return 1;
+	}
+	if ((c->transfer_rel = strdup(rel)) == NULL) {
+		config_error(errs, "out of memory");
+		return 1;
 	}
 	return 0;
 }
@@ -874,6 +1118,7 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_root(c, errs);
 	n += finish_mime(c, errs);
 	n += finish_listen(c, errs);
+	n += finish_transfer(c, errs);
 	n += finish_user(c, errs);
 	return n;
 }

@@ -44,11 +44,17 @@ conn_new(int fd, enum listen_proto proto, const union conn_addr *peer,
 }
 
 void
-conn_clear_output(struct conn *c)
+conn_drop_output(struct conn *c)
 {
 	free(c->out.segs);
 	free(c->out.mem);
 	memset(&c->out, 0, sizeof(c->out));
+}
+
+void
+conn_clear_output(struct conn *c)
+{
+	conn_drop_output(c);
 	if (c->file_fd >= 0) {
 		close(c->file_fd);
 		c->file_fd = -1;
@@ -72,20 +78,14 @@ conn_free(struct conn *c)
 }
 
 void
-conn_shed(int fd)
+conn_answer_close(int fd, const char *msg, size_t len)
 {
-	static const char busy[] =
-	    "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Retry-After: 2\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Length: 26\r\n"
-	    "Connection: close\r\n\r\n"
-	    "Server busy; retry soon.\r\n";
 	char junk[4096];
 
-	/* Read what already arrived, so closing sends no reset over the 503. */
+	/* Read what already arrived, so closing sends no reset over msg. */
 	(void)!recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
-	(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (len > 0)
+		(void)!send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	shutdown(fd, SHUT_WR);
 	close(fd);
 }

@@ -17,6 +17,13 @@
  *
  * Workers wake this thread through an eventfd, and only when it asked to
  * be woken (queue full, connection limit, descriptor shortage).
+ *
+ * A listener carries its protocol.  HTTP and transfer connections go
+ * through the queue to the workers.  A daytime connection is answered
+ * right after accept() with one non-blocking send and closed; a ping
+ * socket (UDP) is answered here, a bounded batch of datagrams per wakeup
+ * (lab_serve.c).  Neither ever blocks this thread.  Ping sockets stay
+ * armed while accepting pauses: a datagram holds no connection.
  */
 #include "event.h"
 
@@ -35,6 +42,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "lab.h"
+#include "lab_serve.h"
 #include "listen.h"
 #include "log.h"
 #include "queue.h"
@@ -46,6 +55,8 @@
 #define LINGER_MS	2000
 /* Back-off before retrying accept() after running out of descriptors. */
 #define EMFILE_RETRY_MS	500
+/* How often the ping responder's drops are summed up in the log. */
+#define PING_LOG_MS	60000
 
 struct event {
 	struct server	*srv;
@@ -77,6 +88,11 @@ struct event {
 
 	struct cfg_cache cfg;		/* the event thread's reference */
 	unsigned	 tick_ms;
+
+	/* The ping responder's state; event thread only. */
+	struct lab_limiter *ping_lim;	/* allocated at the first datagram */
+	struct lab_ping_counts ping;	/* since the last log line */
+	uint64_t	 ping_log_ms;
 
 	/* Listeners posted by a reload, under lock; applied by the thread. */
 	struct listener	*new_ls;
@@ -285,7 +301,7 @@ set_accepting(struct event *ev, bool on)
 			.data.ptr = &ev->ls[i],
 		};
 
-		if (ev->ls[i].fd >= 0)
+		if (ev->ls[i].fd >= 0 && !config_proto_dgram(ev->ls[i].proto))
 			epoll_ctl(ev->epfd, EPOLL_CTL_MOD, ev->ls[i].fd, &ee);
 	}
 	ev->accept_on = on;
@@ -295,8 +311,8 @@ static void
 end_overload(struct event *ev)
 {
 	if (ev->shedding)
-		log_info("load is back to normal: %lu connection%s answered "
-		    "503", ev->shed_count, ev->shed_count == 1 ? "" : "s");
+		log_info("load is back to normal: %lu connection%s refused",
+		    ev->shed_count, ev->shed_count == 1 ? "" : "s");
 	ev->shedding = false;
 	ev->shed_count = 0;
 	ev->overload_since_ms = 0;
@@ -347,8 +363,9 @@ maybe_resume_accepting(struct event *ev, uint64_t now)
 			return;
 		}
 		if (!ev->shedding)
-			log_warn("overloaded for %u ms: answering new connections "
-			    "with 503 until there is room", grace);
+			log_warn("overloaded for %u ms: refusing new "
+			    "connections (HTTP with 503) until there is room",
+			    grace);
 		ev->shedding = true;
 	} else {
 		end_overload(ev);
@@ -439,14 +456,15 @@ accept_error(struct event *ev, const struct listener *l, int err,
 	}
 }
 
-/* Logs a connection answered 503 while shedding. */
+/* Logs a connection refused while shedding, as a 503. */
 static void
-log_shed(struct event *ev, const union conn_addr *peer)
+log_shed(struct event *ev, const union conn_addr *peer, struct span req)
 {
 	struct conn tmp = { .peer = *peer };
 	char addr[64], line[512];
 	struct access_entry e = {
-		.peer = addr, .status = 503, .when = time(NULL),
+		.peer = addr, .request_line = req, .status = 503,
+		.when = time(NULL),
 	};
 	size_t split, len;
 
@@ -457,18 +475,87 @@ log_shed(struct event *ev, const union conn_addr *peer)
 		log_access_split(&ev->log, line, len, split, 0);
 }
 
+/*
+ * Refuses fd while overloaded, in the words of its protocol: a 503 for
+ * HTTP, the JSON error for a transfer, nothing (a close) for daytime.
+ */
+static void
+shed(struct event *ev, const struct listener *l, int fd,
+    const union conn_addr *peer)
+{
+	static const char busy_503[] =
+	    "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Retry-After: 2\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 26\r\n"
+	    "Connection: close\r\n\r\n"
+	    "Server busy; retry soon.\r\n";
+	char msg[64];
+
+	switch (l->proto) {
+	case PROTO_HTTP:
+		conn_answer_close(fd, busy_503, sizeof(busy_503) - 1);
+		log_shed(ev, peer, SPAN_NULL);
+		break;
+	case PROTO_TRANSFER:
+		conn_answer_close(fd, msg, lab_transfer_error(msg, sizeof(msg),
+		    "server busy"));
+		log_shed(ev, peer, SPAN_LIT("TRANSFER"));
+		break;
+	case PROTO_DAYTIME:
+	case PROTO_PING:
+		conn_answer_close(fd, NULL, 0);
+		break;
+	}
+	ev->shed_count++;
+}
+
+/* A daytime client gets its line now and is closed; nothing is queued. */
+static void
+daytime_answer(int fd)
+{
+	char line[LAB_DAYTIME_MAX];
+
+	conn_answer_close(fd, line, lab_daytime_now(line, sizeof(line)));
+}
+
+/*
+ * What becomes of a socket just accepted on l: refused while shedding,
+ * answered at once (daytime), or a connection for the queue (returned).
+ */
+static struct conn *
+take_accepted(struct event *ev, const struct listener *l, int fd,
+    const union conn_addr *peer, uint64_t now)
+{
+	struct conn *c;
+	int one = 1;
+
+	if (ev->shedding) {
+		shed(ev, l, fd, peer);
+		return NULL;
+	}
+	if (l->proto == PROTO_DAYTIME) {
+		daytime_answer(fd);
+		return NULL;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((c = conn_new(fd, l->proto, peer, now)) == NULL)
+		log_err("out of memory accepting a connection");
+	return c;
+}
+
 static void
 accept_from(struct event *ev, struct listener *l, uint64_t now)
 {
 	struct conn *batch[ACCEPT_BATCH];
 	size_t n = 0;
 
-	while (ev->accept_on && n < ACCEPT_BATCH) {
+	for (int tries = 0; ev->accept_on && tries < ACCEPT_BATCH; tries++) {
 		union conn_addr peer;
 		socklen_t plen = sizeof(peer);
 		bool over = overloaded(ev);
 		struct conn *c;
-		int fd, one = 1;
+		int fd;
 
 		if (over && !ev->shedding) {
 			pause_overloaded(ev, now);
@@ -493,20 +580,56 @@ accept_from(struct event *ev, struct listener *l, uint64_t now)
 			}
 			break;
 		}
-		if (ev->shedding) {
-			conn_shed(fd);
-			log_shed(ev, &peer);
-			ev->shed_count++;
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if ((c = conn_new(fd, l->proto, &peer, now)) == NULL) {
-			log_err("out of memory accepting a connection");
-			break;
-		}
-		batch[n++] = c;
+		if ((c = take_accepted(ev, l, fd, &peer, now)) != NULL)
+			batch[n++] = c;
 	}
 	push_batch(ev, batch, n, now);
+}
+
+/* Sums up what the ping responder dropped, once per PING_LOG_MS at most. */
+static void
+ping_log(struct event *ev, uint64_t now)
+{
+	struct lab_ping_counts *p = &ev->ping;
+
+	if (now < ev->ping_log_ms)
+		return;
+	ev->ping_log_ms = now + PING_LOG_MS;
+	if (p->limited + p->oversize + p->unsent > 0)
+		log_info("ping: %lu answered, %lu held back by the rate limit, "
+		    "%lu over %d bytes, %lu unsent", p->answered, p->limited,
+		    p->oversize, LAB_PING_MAX, p->unsent);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The ping socket l is readable: answer what is waiting, a batch at most. */
+static void
+ping_from(struct event *ev, struct listener *l, uint64_t now)
+{
+	const struct config *cfg = ev->cfg.cfg;
+
+	if (ev->ping_lim == NULL &&
+	    (ev->ping_lim = lab_ping_limiter(cfg->ping_rate_total)) == NULL) {
+		log_err("out of memory answering a ping");
+		return;
+	}
+	lab_ping_serve(l->fd, ev->ping_lim, cfg->ping_rate_source,
+	    cfg->ping_rate_total, &ev->ping);
+	ping_log(ev, now);
+}
+
+/* The listeners epoll reported: answer pings, accept connections. */
+static void
+serve_listeners(struct event *ev, struct listener **ready, size_t n,
+    uint64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (config_proto_dgram(ready[i]->proto))
+			ping_from(ev, ready[i], now);
+		else
+			accept_from(ev, ready[i], now);
+	}
+	maybe_resume_accepting(ev, now);
 }
 
 /* ---- lingering close, expiry, drain ---- */
@@ -587,6 +710,24 @@ expire_due(struct event *ev, uint64_t now)
 		for (size_t i = 0; i < n; i++)
 			expire(ev, due[i]);
 	} while (n == 64);
+}
+
+/*
+ * Connections epoll handed back: closing ones are drained here, not by a
+ * worker; the others go to the queue.
+ */
+static void
+push_fired(struct event *ev, struct conn **fired, size_t n, uint64_t now)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (fired[i]->wait == WAIT_LINGER)
+			linger_read(ev, fired[i]);
+		else
+			fired[keep++] = fired[i];
+	}
+	push_batch(ev, fired, keep, now);
 }
 
 /* Closes idle connections (drain start), or all of them (final stop). */
@@ -671,15 +812,19 @@ static int
 watch_listener(struct event *ev, struct listener *l, int op)
 {
 	struct epoll_event ee = {
-		.events = ev->accept_on ? EPOLLIN : 0,
+		.events = ev->accept_on || config_proto_dgram(l->proto) ?
+		    EPOLLIN : 0,
 		.data.ptr = l,
 	};
 
 	return epoll_ctl(ev->epfd, op, l->fd, &ee);
 }
 
-/* Takes the listener set a reload posted, if any. */
-static void
+/*
+ * Takes the listener set a reload posted, if any.  Returns true when it
+ * did: the old set is freed, so pointers into it are no longer valid.
+ */
+static bool
 apply_new_listeners(struct event *ev)
 {
 	struct listener *nls, *old = ev->ls;
@@ -688,7 +833,7 @@ apply_new_listeners(struct event *ev)
 	pthread_mutex_lock(&ev->lock);
 	if (!ev->have_new_ls) {
 		pthread_mutex_unlock(&ev->lock);
-		return;
+		return false;
 	}
 	nls = ev->new_ls;
 	nn = ev->new_nls;
@@ -707,7 +852,8 @@ apply_new_listeners(struct event *ev)
 		if (!kept && old[i].fd >= 0) {
 			epoll_ctl(ev->epfd, EPOLL_CTL_DEL, old[i].fd, NULL);
 			close(old[i].fd);
-			log_info("stopped listening on http://%s/", old[i].name);
+			log_info("stopped listening on %s://%s/",
+			    config_proto_name(old[i].proto), old[i].name);
 		}
 	}
 	for (size_t j = 0; j < nn; j++) {
@@ -720,9 +866,11 @@ apply_new_listeners(struct event *ev)
 			log_errno(LOG_LVL_ERR, errno, "cannot watch %s",
 			    nls[j].name);
 		else if (!shared)
-			log_info("listening on http://%s/", nls[j].name);
+			log_info("listening on %s://%s/",
+			    config_proto_name(nls[j].proto), nls[j].name);
 	}
 	free(old);
+	return true;
 }
 
 void
@@ -839,30 +987,22 @@ event_main(void *arg)
 			(void)!read(ev->wakefd, &v, sizeof(v));
 		}
 
-		/* Closing connections are drained here, not by a worker. */
-		size_t keep = 0;
-
-		for (size_t i = 0; i < nfired; i++) {
-			if (fired[i]->wait == WAIT_LINGER)
-				linger_read(ev, fired[i]);
-			else
-				fired[keep++] = fired[i];
-		}
-		push_batch(ev, fired, keep, now);
+		push_fired(ev, fired, nfired, now);
 
 		if (atomic_load(&ev->shutdown_calls) > 0)
 			begin_drain(ev, now);
 		if (atomic_load(&ev->shutdown_calls) > 1)
 			ev->drain_deadline_ms = now;
-		if (woke)
-			apply_new_listeners(ev);
+		/*
+		 * ready[] points into the listener set a reload just freed:
+		 * forget it, the listeners are level-triggered and fire again.
+		 */
+		if (woke && apply_new_listeners(ev))
+			nready = 0;
 		if (woke || ev->pend_head != NULL)
 			push_pending(ev);
-		if (!ev->draining) {
-			for (size_t i = 0; i < nready; i++)
-				accept_from(ev, ready[i], now);
-			maybe_resume_accepting(ev, now);
-		}
+		if (!ev->draining)
+			serve_listeners(ev, ready, nready, now);
 		expire_due(ev, now);
 	}
 	close_armed(ev, true);
@@ -958,6 +1098,7 @@ event_free(struct event *ev)
 	event_join(ev);
 	listen_close_all(ev->ls, ev->nls);
 	free(ev->new_ls);
+	free(ev->ping_lim);
 	if (ev->epfd >= 0)
 		close(ev->epfd);
 	if (ev->wakefd >= 0)

@@ -32,6 +32,24 @@ set_flags(int fd)
 	return 0;
 }
 
+/*
+ * A ping socket reports the address each datagram was sent to, so that the
+ * reply can leave from it even when the socket is bound to every address
+ * (IPV6_RECVPKTINFO covers IPv4 clients of a dual-stack socket too).
+ */
+static int
+ask_pktinfo(int fd, int family)
+{
+	int one = 1, r;
+
+	if (family == AF_INET6)
+		r = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+		    sizeof(one));
+	else
+		r = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	return r < 0 ? -errno : 0;
+}
+
 static void
 name_listener(struct listener *l)
 {
@@ -43,14 +61,49 @@ name_listener(struct listener *l)
 		snprintf(l->name, sizeof(l->name), "fd %d", l->fd);
 }
 
-/* A listener for each socket systemd passed (sd_listen_fds(3)). */
+/*
+ * Checks a socket systemd passed against the protocol its name gives:
+ * ping wants a datagram socket, the others a listening stream socket.
+ */
 static int
-adopt_fds(struct listener **out, size_t *n)
+check_adopted(struct listener *l)
+{
+	int type = 0, acc = 0, r;
+	socklen_t len = sizeof(type);
+	bool dgram = config_proto_dgram(l->proto);
+
+	if (getsockopt(l->fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		type = -1;
+	len = sizeof(acc);
+	if (!dgram && (getsockopt(l->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
+	    &len) < 0 || !acc))
+		type = -1;
+	if (type != (dgram ? SOCK_DGRAM : SOCK_STREAM)) {
+		log_err("socket activation: fd %d is not a %s socket, as its "
+		    "name '%s' asks", l->fd, dgram ? "datagram" : "listening",
+		    config_proto_name(l->proto));
+		return -EINVAL;
+	}
+	if ((r = set_flags(l->fd)) < 0)
+		return r;
+	name_listener(l);
+	return dgram ? ask_pktinfo(l->fd, l->addr.ss_family) : 0;
+}
+
+/*
+ * A listener for each socket systemd passed (sd_listen_fds(3)).  The name
+ * (FileDescriptorName=) says the protocol: "ping", "daytime", "transfer";
+ * any other name, or none, is HTTP.  A socket for a service that c turns
+ * off is closed with a warning.
+ */
+static int
+adopt_fds(const struct config *c, struct listener **out, size_t *n)
 {
 	int fds[DAEMON_MAX_FDS];
 	const char *names[DAEMON_MAX_FDS];
 	struct listener *ls;
-	int nfds = daemon_listen_fds(fds, names, DAEMON_MAX_FDS);
+	int nfds = daemon_listen_fds(fds, names, DAEMON_MAX_FDS), r;
+	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -62,29 +115,30 @@ adopt_fds(struct listener **out, size_t *n)
 	if ((ls = calloc((size_t)nfds, sizeof(*ls))) == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < nfds; i++) {
-		struct listener *l = &ls[i];
-		int acc = 0, r;
-		socklen_t alen = sizeof(acc);
+		struct listener *l = &ls[k];
 
 		l->kind = EV_LISTENER;
 		l->fd = fds[i];
-		l->proto = PROTO_HTTP;
 		l->activated = true;
-		if (getsockopt(l->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) < 0
-		    || !acc) {
-			log_err("socket activation: fd %d is not a listening "
-			    "socket", l->fd);
-			free(ls);
-			return -EINVAL;
+		if (!config_proto_by_name(names[i], &l->proto))
+			l->proto = PROTO_HTTP;
+		if (!config_proto_enabled(c, l->proto)) {
+			log_warn("socket activation: closing the '%s' socket "
+			    "(fd %d): [%s] enable = off", names[i], fds[i],
+			    names[i]);
+			close(fds[i]);
+			continue;
 		}
-		if ((r = set_flags(l->fd)) < 0) {
-			free(ls);
+		if ((r = check_adopted(l)) < 0) {
+			listen_close_all(ls, k);
+			for (int j = i; j < nfds; j++)
+				close(fds[j]);
 			return r;
 		}
-		name_listener(l);
+		k++;
 	}
 	*out = ls;
-	*n = (size_t)nfds;
+	*n = k;
 	return 1;
 }
 
@@ -93,7 +147,10 @@ open_one(const struct listen_spec *spec, struct listener *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = spec->addrlen;
-	int fd, one = 1, zero = 0, family;
+	bool dgram = config_proto_dgram(spec->proto);
+	int type = (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC;
+	int fd, one = 1, zero = 0, family, r;
 
 	l->kind = EV_LISTENER;
 	l->fd = -1;
@@ -111,7 +168,7 @@ open_one(const struct listen_spec *spec, struct listener *l)
 		memcpy(&ss, &spec->addr, spec->addrlen);
 	}
 	family = ss.ss_family;
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(family, type, 0);
 	if (fd < 0 && spec->wildcard && errno == EAFNOSUPPORT) {
 		/* No IPv6 here: all IPv4 addresses then. */
 		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
@@ -122,21 +179,26 @@ open_one(const struct listen_spec *spec, struct listener *l)
 		a4->sin_port = htons(spec->port);
 		len = sizeof(*a4);
 		family = AF_INET;
-		fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = socket(family, type, 0);
 	}
 	if (fd < 0)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* On UDP it would let a second process share the port unnoticed. */
+	if (!dgram)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* A wildcard socket takes IPv4 clients too (dual-stack). */
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
 		    spec->wildcard ? &zero : &one, sizeof(int));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(fd, LISTEN_BACKLOG) < 0) {
-		int err = -errno;
-
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		r = -errno;
+	else if (dgram)
+		r = ask_pktinfo(fd, family);
+	else
+		r = listen(fd, LISTEN_BACKLOG) < 0 ? -errno : 0;
+	if (r < 0) {
 		close(fd);
-		return err;
+		return r;
 	}
 	l->fd = fd;
 	name_listener(l);
@@ -149,7 +211,7 @@ listen_open(const struct config *c, struct listener **out, size_t *n)
 	struct listener *ls;
 	int r;
 
-	if ((r = adopt_fds(out, n)) != 0)
+	if ((r = adopt_fds(c, out, n)) != 0)
 		return r < 0 ? r : 0;
 	if ((ls = calloc(c->nlisten, sizeof(*ls))) == NULL)
 		return -ENOMEM;
@@ -163,7 +225,8 @@ listen_open(const struct config *c, struct listener **out, size_t *n)
 			else
 				config_format_addr(&c->listen[i].addr, addr,
 				    sizeof(addr));
-			log_errno(LOG_LVL_ERR, -r, "cannot listen on %s", addr);
+			log_errno(LOG_LVL_ERR, -r, "cannot listen on %s://%s/",
+			    config_proto_name(c->listen[i].proto), addr);
 			listen_close_all(ls, i);
 			return r;
 		}
@@ -175,7 +238,11 @@ listen_open(const struct config *c, struct listener **out, size_t *n)
 
 static uint16_t port_of(const struct sockaddr_storage *ss);
 
-/* True when the open listener l is what spec asks for. */
+/*
+ * True when the open listener l is what spec asks for.  The protocol
+ * decides the transport, so a ping (UDP) socket never stands in for a TCP
+ * listener on the same port, nor daytime for HTTP.
+ */
 static bool
 same_address(const struct listen_spec *spec, const struct listener *l)
 {
@@ -227,7 +294,9 @@ listen_reuse(const struct config *c, const struct listener *cur,
 			continue;
 		}
 		if ((r = open_one(&c->listen[i], &ls[i])) < 0) {
-			log_errno(LOG_LVL_ERR, -r, "cannot listen on port %u",
+			log_errno(LOG_LVL_ERR, -r,
+			    "cannot listen on %s port %u",
+			    config_proto_name(c->listen[i].proto),
 			    c->listen[i].port);
 			/* Close only what this call opened. */
 			for (size_t k = 0; k < i; k++) {
@@ -308,11 +377,16 @@ listen_announce(const struct listener *ls, size_t n, const char *root,
 		uint16_t port = port_of(&l->addr);
 		bool any = false;
 
-		if (l->proto != PROTO_HTTP)
-			continue;
 		if (!interactive) {
-			log_info("listening on http://%s/%s", l->name,
+			log_info("listening on %s://%s/%s",
+			    config_proto_name(l->proto), l->name,
 			    l->activated ? " (socket activation)" : "");
+			continue;
+		}
+		if (l->proto != PROTO_HTTP) {
+			printf("  %s service on %s port %u\n",
+			    config_proto_name(l->proto),
+			    config_proto_dgram(l->proto) ? "UDP" : "TCP", port);
 			continue;
 		}
 		if (l->addr.ss_family == AF_INET6) {

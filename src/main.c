@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "event.h"
 #include "http_response.h"
+#include "lab_serve.h"
 #include "listen.h"
 #include "log.h"
 #include "mime.h"
@@ -212,6 +213,41 @@ build_config(const struct cli *cli, struct config_errors *errs)
 	return c;
 }
 
+/*
+ * The transfer file is opened anew for each client, so a missing one is
+ * no reason to refuse to start (clients get a JSON error until it is put
+ * there): start-up and reload warn, --check-config (as_error) fails.
+ * Returns 0 when the file can be sent, -1 after saying why not.
+ */
+static int
+check_transfer_file(const struct config *c, bool as_error)
+{
+	const char *reason;
+	char why[160];
+	uint64_t size;
+	int fd, status;
+
+	if (!c->transfer_enable)
+		return 0;
+	status = lab_transfer_open(c, &fd, &size, &reason);
+	if (status == 200) {
+		close(fd);
+		return 0;
+	}
+	if (status == 413)
+		snprintf(why, sizeof(why), "%s (%llu bytes, max_size %u)",
+		    reason, (unsigned long long)size, c->transfer_max_size);
+	else
+		snprintf(why, sizeof(why), "%s", reason);
+	if (as_error)
+		fprintf(stderr, "lanhttpd: [transfer] file '%s': %s\n",
+		    c->transfer_file, why);
+	else
+		log_warn("[transfer] file '%s': %s; transfer clients get an "
+		    "error until it is fixed", c->transfer_file, why);
+	return -1;
+}
+
 static int
 open_logs(const struct config *c)
 {
@@ -381,6 +417,7 @@ reload(struct runtime *rt)
 	event_replace_listeners(srv->ev, nls, nn);
 	server_set_config(srv, nc);
 	log_info("configuration reloaded");
+	check_transfer_file(nc, false);
 out:
 	config_errors_release(&errs);
 	notify_status(rt, "READY=1\n");
@@ -567,6 +604,7 @@ run(struct server *srv, const struct cli *cli)
 	log_info("lanhttpd %s started: %u worker%s, %zu listener%s",
 	    LANHTTPD_VERSION, cfg->threads, cfg->threads == 1 ? "" : "s",
 	    nls, nls == 1 ? "" : "s");
+	check_transfer_file(cfg, false);
 	/* Every listener is bound and the event loop runs: ready. */
 	notify_status(&rt, "READY=1\n");
 	rt.next_status_ms = event_now_ms() + STATUS_INTERVAL_MS;
@@ -612,6 +650,10 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (cli.check_only) {
+		if (check_transfer_file(cfg, true) < 0) {
+			config_unref(cfg);
+			return EXIT_CONFIG;
+		}
 		printf("lanhttpd: configuration OK (root %s, %zu listen "
 		    "address%s, %zu MIME types)\n", cfg->root_real,
 		    cfg->nlisten, cfg->nlisten == 1 ? "" : "es",

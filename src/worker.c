@@ -13,6 +13,14 @@
  * connection; everything else lives in the worker's buffers.  A worker
  * that has served many requests or bytes in one job puts the connection
  * back on the queue, so one fast client cannot monopolise it.
+ *
+ * A transfer connection (the lab's file push, PROTO_TRANSFER) reads
+ * nothing: the worker opens the file, then builds the JSON a piece at a
+ * time into its output buffer (the head, then the base64 of LAB_XFER_CHUNK
+ * file bytes, then the tail) and sends each piece before building the
+ * next.  When the socket fills up, the unsent rest of the piece is parked
+ * in the connection exactly like an HTTP response, so memory per transfer
+ * stays at one piece whatever the file size and no worker waits.
  */
 #include "worker.h"
 
@@ -21,6 +29,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -34,6 +43,8 @@
 #include "event.h"
 #include "http_parse.h"
 #include "http_serve.h"
+#include "lab.h"
+#include "lab_serve.h"
 #include "log.h"
 #include "queue.h"
 #include "server.h"
@@ -48,6 +59,13 @@
 #define OUT_CAP			(SERVE_INLINE_MAX + 24 * 1024)
 /* Pipelined input beyond one maximal request head. */
 #define IN_SLACK		(16 * 1024)
+/* How often a transfer's unreadable file is reported (not per client). */
+#define XFER_WARN_MS		10000
+
+/* A transfer piece is read into w->in and encoded into w->out. */
+static_assert(LAB_XFER_CHUNK <= IN_SLACK, "in holds a transfer piece");
+static_assert(LAB_B64_LEN(LAB_XFER_CHUNK) + 2048 <= OUT_CAP,
+    "out holds a transfer piece with the JSON head and tail");
 
 struct worker {
 	struct server	*srv;
@@ -72,6 +90,13 @@ enum send_rc {
 	SEND_AGAIN,	/* the socket is full */
 	SEND_YIELD,	/* the job's byte budget is spent */
 	SEND_ERROR,
+};
+
+/* How far a transfer's JSON got (conn.src_stage). */
+enum xfer_stage {
+	XFER_NEW = 0,	/* the file is not opened yet */
+	XFER_BODY,	/* the head is built; file pieces follow */
+	XFER_END,	/* the last piece is built */
 };
 
 /* What became of the connection after a response. */
@@ -196,37 +221,43 @@ request_line(const struct http_request *req)
 	    (size_t)(req->target.p + req->target.len - req->method_name.p) + 9);
 }
 
-/* Formats the access-log line of the response now starting. */
+/* Formats e, with the client's address, into w->logline. */
 static void
-access_begin(struct worker *w, const struct conn *c,
-    const struct http_request *req, int status)
+access_format(struct worker *w, const struct conn *c, struct access_entry *e)
 {
 	char peer[64];
-	struct access_entry e = {
-		.peer = peer,
-		.status = status,
-		.when = time(NULL),
-	};
 
 	w->logline_len = 0;
 	if (!log_access_enabled())
 		return;
 	conn_peer_string(c, peer, sizeof(peer));
+	e->peer = peer;
+	e->when = time(NULL);
+	w->logline_len = log_format_access(w->logline, sizeof(w->logline), e,
+	    &w->logline_split);
+	if (w->logline_len == 0) {
+		/* Absurdly long fields: log the essentials only. */
+		e->referer = e->user_agent = SPAN_NULL;
+		if (e->request_line.len > 1024)
+			e->request_line.len = 1024;
+		w->logline_len = log_format_access(w->logline,
+		    sizeof(w->logline), e, &w->logline_split);
+	}
+}
+
+/* Formats the access-log line of the response now starting. */
+static void
+access_begin(struct worker *w, const struct conn *c,
+    const struct http_request *req, int status)
+{
+	struct access_entry e = { .status = status };
+
 	if (req != NULL) {
 		e.request_line = request_line(req);
 		e.referer = req->hdr[HDR_REFERER];
 		e.user_agent = req->hdr[HDR_USER_AGENT];
 	}
-	w->logline_len = log_format_access(w->logline, sizeof(w->logline), &e,
-	    &w->logline_split);
-	if (w->logline_len == 0) {
-		/* Absurdly long fields: log the essentials only. */
-		e.referer = e.user_agent = SPAN_NULL;
-		if (e.request_line.len > 1024)
-			e.request_line.len = 1024;
-		w->logline_len = log_format_access(w->logline,
-		    sizeof(w->logline), &e, &w->logline_split);
-	}
+	access_format(w, c, &e);
 }
 
 static uint64_t
@@ -253,6 +284,40 @@ access_end_parked(struct worker *w, struct conn *c)
 }
 
 /*
+ * Hands c, with output still to send, on: to the queue when it only used
+ * up its job's budget (yield), else to epoll until the socket has room.
+ */
+static void
+wait_writable(struct worker *w, struct conn *c, bool yield)
+{
+	c->wait = WAIT_WRITE;
+	if (yield) {
+		conn_take(c, OWNER_WORKER, OWNER_QUEUE);
+		if (queue_push(w->srv->queue, c))
+			return;
+		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+		/* The queue is full: the socket has room, so poll for it. */
+	}
+	event_arm(w->srv->ev, c, WAIT_WRITE, w->cfg.cfg);
+}
+
+/* Sends what c has parked, from where it stopped last time. */
+static enum send_rc
+send_parked(struct conn *c, uint64_t budget)
+{
+	struct conn_out *o = &c->out;
+	size_t cur = o->cur;
+	uint64_t done = o->done;
+	enum send_rc rc;
+
+	rc = send_segs(c->fd, c->file_fd, o->segs, o->nsegs, &cur, &done,
+	    &c->sent, budget);
+	o->cur = (uint8_t)cur;
+	o->done = done;
+	return rc;
+}
+
+/*
  * Parks the unsent rest of a response in c and hands c to epoll for
  * writability, or to the queue when it only used up its budget.
  * input[0..len) is pipelined input that must survive the wait.
@@ -271,15 +336,7 @@ park(struct worker *w, struct conn *c, const struct out_seg *segs, size_t n,
 		c->log_line = strndup(w->logline, w->logline_len);
 		c->log_split = (uint32_t)w->logline_split;
 	}
-	c->wait = WAIT_WRITE;
-	if (yield) {
-		conn_take(c, OWNER_WORKER, OWNER_QUEUE);
-		if (queue_push(w->srv->queue, c))
-			return AFTER_GONE;
-		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
-		/* The queue is full: the socket has room, so poll for it. */
-	}
-	event_arm(w->srv->ev, c, WAIT_WRITE, w->cfg.cfg);
+	wait_writable(w, c, yield);
 	return AFTER_GONE;
 }
 
@@ -403,24 +460,10 @@ wait_for_input(struct worker *w, struct conn *c, size_t len)
 static enum after
 resume_response(struct worker *w, struct conn *c)
 {
-	struct conn_out *o = &c->out;
-	size_t cur = o->cur;
-	uint64_t done = o->done;
-	enum send_rc rc;
+	enum send_rc rc = send_parked(c, JOB_MAX_BYTES);
 
-	rc = send_segs(c->fd, c->file_fd, o->segs, o->nsegs, &cur, &done,
-	    &c->sent, JOB_MAX_BYTES);
-	o->cur = (uint8_t)cur;
-	o->done = done;
 	if (rc == SEND_AGAIN || rc == SEND_YIELD) {
-		c->wait = WAIT_WRITE;
-		if (rc == SEND_YIELD) {
-			conn_take(c, OWNER_WORKER, OWNER_QUEUE);
-			if (queue_push(w->srv->queue, c))
-				return AFTER_GONE;
-			conn_take(c, OWNER_QUEUE, OWNER_WORKER);
-		}
-		event_arm(w->srv->ev, c, WAIT_WRITE, w->cfg.cfg);
+		wait_writable(w, c, rc == SEND_YIELD);
 		return AFTER_GONE;
 	}
 	access_end_parked(w, c);
@@ -528,6 +571,174 @@ http_job(struct worker *w, struct conn *c)
 	}
 }
 
+/* ---- the file transfer ---- */
+
+/* Says why the file cannot be sent: once in a while, not once per client. */
+static void
+transfer_warn(const struct config *cfg, int status, const char *reason,
+    uint64_t size)
+{
+	static _Atomic uint64_t next_ms;
+	static _Atomic int last_status;
+	uint64_t now = event_now_ms(), due = atomic_load(&next_ms);
+
+	if (status == atomic_load(&last_status) && now < due)
+		return;
+	if (!atomic_compare_exchange_strong(&next_ms, &due, now + XFER_WARN_MS))
+		return;		/* another worker is saying it */
+	atomic_store(&last_status, status);
+	if (status == 413)
+		log_warn("transfer: cannot send '%s': %s (%llu bytes, max_size "
+		    "%u)", cfg->transfer_file, reason, (unsigned long long)size,
+		    cfg->transfer_max_size);
+	else
+		log_warn("transfer: cannot send '%s': %s", cfg->transfer_file,
+		    reason);
+}
+
+/*
+ * Opens the file for this client (a file replaced on disk is what the next
+ * client gets), keeps the access-log line in c, and builds the first bytes
+ * in w->out: the JSON head, or the whole JSON error.  Returns their length.
+ */
+static size_t
+transfer_begin(struct worker *w, struct conn *c)
+{
+	const struct config *cfg = w->cfg.cfg;
+	struct span name = lab_transfer_name(cfg);
+	const char *reason = NULL;
+	struct access_entry e = { .request_line = SPAN_LIT("TRANSFER") };
+	size_t n = 0;
+	int len;
+
+	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
+	c->status = lab_transfer_open(cfg, &c->file_fd, &c->src_size, &reason);
+	c->src_stage = XFER_BODY;
+	/* Leave room for the first piece and the tail after the head. */
+	if (c->status == 200)
+		n = lab_transfer_head(w->out, OUT_CAP -
+		    LAB_B64_LEN(LAB_XFER_CHUNK) - 2, name.p, name.len);
+	if (c->status == 200 && n == 0) {
+		c->status = 500;
+		reason = "file name too long";
+	}
+	if (c->status != 200) {
+		transfer_warn(cfg, c->status, reason, c->src_size);
+		n = lab_transfer_error(w->out, OUT_CAP, reason);
+		c->src_stage = XFER_END;
+	}
+	len = snprintf(w->scratch, sizeof(w->scratch), "TRANSFER /%s",
+	    cfg->transfer_rel != NULL ? cfg->transfer_rel : "");
+	if (len > 0 && (size_t)len < sizeof(w->scratch))
+		e.request_line = span_make(w->scratch, (size_t)len);
+	e.status = c->status;
+	access_format(w, c, &e);
+	if (w->logline_len > 0) {
+		c->log_line = strndup(w->logline, w->logline_len);
+		c->log_split = (uint32_t)w->logline_split;
+	}
+	return n;
+}
+
+/*
+ * Appends to the o bytes in w->out the next piece of the file: the base64
+ * of up to LAB_XFER_CHUNK bytes, and the JSON tail after the last one.
+ * Returns the length of the whole, or a negative errno.
+ */
+static ssize_t
+transfer_piece(struct worker *w, struct conn *c, size_t o)
+{
+	bool last;
+	ssize_t n;
+
+	if (c->src_stage != XFER_BODY)
+		return (ssize_t)o;
+	n = lab_transfer_encode(c->file_fd, &c->src_off, c->src_size, w->in,
+	    w->out + o, &last);
+	if (n < 0)
+		return n;
+	o += (size_t)n;
+	if (last) {
+		memcpy(w->out + o, LAB_TRANSFER_TAIL,
+		    sizeof(LAB_TRANSFER_TAIL) - 1);
+		o += sizeof(LAB_TRANSFER_TAIL) - 1;
+		c->src_stage = XFER_END;
+	}
+	return (ssize_t)o;
+}
+
+/* Builds the piece after the o bytes in w->out, sends it, parks the rest. */
+static enum send_rc
+transfer_send_piece(struct worker *w, struct conn *c, size_t o,
+    uint64_t budget)
+{
+	struct out_seg seg = { .mem = w->out };
+	ssize_t n = transfer_piece(w, c, o);
+	size_t cur = 0;
+	uint64_t done = 0;
+	enum send_rc rc;
+
+	if (n < 0) {
+		log_errno(LOG_LVL_WARN, (int)-n, "transfer: cannot read '%s'",
+		    w->cfg.cfg->transfer_file);
+		return SEND_ERROR;
+	}
+	seg.len = (uint64_t)n;
+	rc = send_segs(c->fd, c->file_fd, &seg, 1, &cur, &done, &c->sent,
+	    budget);
+	if ((rc == SEND_AGAIN || rc == SEND_YIELD) &&
+	    conn_park_output(c, &seg, 1, cur, done) != 0) {
+		log_err("out of memory parking a transfer; closing it");
+		return SEND_ERROR;
+	}
+	return rc;
+}
+
+/*
+ * Serves a transfer connection until the JSON is out (then half-closes, so
+ * anything the client sent cannot turn the close into a reset), the socket
+ * is full (parked for EPOLLOUT) or the job's byte budget is spent.
+ */
+static void
+transfer_job(struct worker *w, struct conn *c)
+{
+	uint64_t start = c->sent;
+	size_t head = c->src_stage == XFER_NEW ? transfer_begin(w, c) : 0;
+
+	c->wait = WAIT_NONE;
+	for (;;) {
+		uint64_t used = c->sent - start;
+		uint64_t budget = used < JOB_MAX_BYTES ?
+		    JOB_MAX_BYTES - used : 0;
+		enum send_rc rc;
+
+		if (c->out.segs != NULL) {
+			if ((rc = send_parked(c, budget)) == SEND_DONE)
+				conn_drop_output(c);
+		} else if (head == 0 && c->src_stage == XFER_END) {
+			access_end_parked(w, c);
+			conn_clear_output(c);
+			c->linger = true;
+			finish_close(w, c);
+			return;
+		} else if (budget == 0) {
+			rc = SEND_YIELD;
+		} else {
+			rc = transfer_send_piece(w, c, head, budget);
+		}
+		head = 0;
+		if (rc == SEND_AGAIN || rc == SEND_YIELD) {
+			wait_writable(w, c, rc == SEND_YIELD);
+			return;
+		}
+		if (rc == SEND_ERROR) {
+			access_end_parked(w, c);
+			close_conn(w, c);
+			return;
+		}
+	}
+}
+
 /*
  * A reload may raise max_header_size: the input buffer only ever grows, so
  * input stashed under a larger limit always fits.
@@ -561,6 +772,14 @@ serve_job(struct worker *w, struct conn *c)
 	switch (c->proto) {
 	case PROTO_HTTP:
 		http_job(w, c);
+		break;
+	case PROTO_TRANSFER:
+		transfer_job(w, c);
+		break;
+	case PROTO_PING:
+	case PROTO_DAYTIME:
+		/* NOTREACHED: the event thread answers these itself. */
+		close_conn(w, c);
 		break;
 	}
 }

@@ -1,14 +1,17 @@
 """Integration-test harness: runs the real lanhttpd binary on loopback.
 
 The test binds 127.0.0.1:0 itself and hands the socket to the server as
-systemd socket-activation fd 3 (LISTEN_FDS=1, LISTEN_PID set by the shell
-that execs the server), so there is no port race and the activation path
-is exercised on every run.  Every socket has a timeout and every server is
-stopped by PID: SIGTERM, wait with a deadline, SIGKILL as a last resort.
+systemd socket-activation fd 3 (LISTEN_FDS=1, LISTEN_FDNAMES=http, and
+LISTEN_PID set by a small launcher that execs the server), so there is no
+port race and the activation path is exercised on every run.  A test may
+pass more sockets, each with its FileDescriptorName= (Server(sockets=...)).
+Every socket has a timeout and every server is stopped by PID: SIGTERM,
+wait with a deadline, SIGKILL as a last resort.
 A server that logs a sanitizer report or exits non-zero fails the test.
 
 Environment:
   LANHTTPD_BIN      the binary under test (default: ../../build/lanhttpd)
+  LANHTTPD_PING_BIN lanhttpd-ping, for test_lab.py (default: beside it)
   LANHTTPD_WRAPPER  a command prefix, e.g. "valgrind --error-exitcode=99"
   LANHTTPD_SLOW     a factor for time limits (sanitizer and valgrind runs)
 """
@@ -20,6 +23,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -38,6 +42,21 @@ BAD_STDERR = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
 
 def scaled(seconds):
     return seconds * SLOW
+
+
+# Runs in the child: moves the passed sockets to fds 3, 4, ... (through
+# fds above 100, so no move overwrites a socket still to be moved), sets
+# LISTEN_PID to its own pid, which exec keeps, and execs the server.
+LAUNCH = (
+    "import fcntl, os, sys\n"
+    "src = [int(x) for x in sys.argv[1].split(',')]\n"
+    "tmp = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in src]\n"
+    "for i, fd in enumerate(tmp):\n"
+    "    os.dup2(fd, 3 + i)\n"
+    "for fd in set(src + tmp) - set(range(3, 3 + len(src))):\n"
+    "    os.close(fd)\n"
+    "os.environ['LISTEN_PID'] = str(os.getpid())\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n")
 
 
 class Response:
@@ -171,7 +190,7 @@ class Server:
     """A lanhttpd process serving root, on a loopback socket it is handed."""
 
     def __init__(self, root, args=(), ini=None, activate=True, env=None,
-                 as_root=True):
+                 as_root=True, sockets=None):
         self.root = root
         self.tmp = tempfile.mkdtemp(prefix="lanhttpd-it-")
         self.stderr_path = os.path.join(self.tmp, "stderr")
@@ -186,9 +205,10 @@ class Server:
                 f.write(ini)
             self.args += ["-c", path]
         self.activate = activate
+        # [(FileDescriptorName, socket)], passed as fds 3, 4, ...
+        self.sockets = sockets
         self.env = env or {}
         self.proc = None
-        self.sock = None
         self.port = None
         self.preexec = None     # run in the child before exec (limits)
 
@@ -200,26 +220,27 @@ class Server:
         if self.root is not None:
             cmd.append(self.root)
         if self.activate:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.sock.bind(("127.0.0.1", 0))
-            self.sock.listen(1024)
-            self.port = self.sock.getsockname()[1]
-            # The socket must be fd 3 in the child, and LISTEN_PID the pid
-            # that ends up running the server: the shell's own, kept by exec.
-            env["LISTEN_FDS"] = "1"
-            fd = self.sock.fileno()
-            move = "" if fd == 3 else "exec 3<&%d %d<&-; " % (fd, fd)
-            cmd = ["sh", "-c", move + 'export LISTEN_PID=$$; exec "$@"',
-                   "sh"] + cmd
-            pass_fds = (self.sock.fileno(),)
+            if self.sockets is None:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", 0))
+                sock.listen(1024)
+                self.sockets = [("http", sock)]
+            for name, sock in self.sockets:
+                if name == "http" and self.port is None:
+                    self.port = sock.getsockname()[1]
+            env["LISTEN_FDS"] = str(len(self.sockets))
+            env["LISTEN_FDNAMES"] = ":".join(n for n, _ in self.sockets)
+            pass_fds = tuple(sock.fileno() for _, sock in self.sockets)
+            cmd = [sys.executable, "-c", LAUNCH,
+                   ",".join(str(fd) for fd in pass_fds)] + cmd
         with open(self.stdout_path, "wb") as out, \
                 open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
                 cmd, env=env, pass_fds=pass_fds, stdin=subprocess.DEVNULL,
                 stdout=out, stderr=err, preexec_fn=self.preexec)
-        if self.sock is not None:
-            self.sock.close()      # the server holds its own copy now
+        for _, sock in self.sockets or ():
+            sock.close()           # the server holds its own copy now
         self.wait_ready()
         return self
 

@@ -403,7 +403,9 @@ class Install(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         r = self.make("install", "DESTDIR=" + d, "PREFIX=/usr/local")
         self.assertEqual(r.returncode, 0, r.stderr)
-        want = ["usr/local/bin/lanhttpd", "etc/lanhttpd/httpd.ini",
+        want = ["usr/local/bin/lanhttpd", "usr/local/bin/lanhttpd-ping",
+                "usr/local/share/man/man1/lanhttpd-ping.1",
+                "etc/lanhttpd/httpd.ini",
                 "usr/local/lib/systemd/system/lanhttpd.service",
                 "usr/local/lib/systemd/system/lanhttpd.socket",
                 "usr/local/share/man/man8/lanhttpd.8",
@@ -434,7 +436,8 @@ class Install(unittest.TestCase):
         self.assertTrue(os.path.exists(ini))
 
     def test_man_pages_render_cleanly(self):
-        for page in ("docs/lanhttpd.8", "docs/httpd.ini.5"):
+        for page in ("docs/lanhttpd.8", "docs/httpd.ini.5",
+                     "docs/lanhttpd-ping.1"):
             r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z",
                                 os.path.join(REPO, page)],
                                capture_output=True, text=True, timeout=30)

@@ -943,6 +943,216 @@ START_TEST(free_null_and_release_empty)
 }
 END_TEST
 
+/* ---- the lab's services: [ping], [daytime], [transfer] ---- */
+
+/* The entries of proto after finish, counted; the first in *first. */
+static size_t
+listen_of(enum listen_proto proto, const struct listen_spec **first)
+{
+	size_t n = 0;
+
+	*first = NULL;
+	for (size_t i = 0; i < g_c->nlisten; i++) {
+		if (g_c->listen[i].proto != proto)
+			continue;
+		if (n++ == 0)
+			*first = &g_c->listen[i];
+	}
+	return n;
+}
+
+START_TEST(lab_services_are_off_by_default)
+{
+	const struct listen_spec *ls;
+
+	ck_assert(!g_c->ping_enable && !g_c->daytime_enable &&
+	    !g_c->transfer_enable);
+	ck_assert_uint_eq(g_c->ping_rate_source, 50);
+	ck_assert_uint_eq(g_c->ping_rate_total, 1000);
+	ck_assert_uint_eq(g_c->transfer_max_size, 256u << 20);
+	set_root(g_dir);
+	/* Addresses of a service that is off are dropped. */
+	expect_no_errors(load("[ping]\nlisten = 127.0.0.1:7\n"));
+	expect_no_errors(config_finish(g_c, &g_errs));
+	ck_assert_uint_eq(listen_of(PROTO_PING, &ls), 0);
+	ck_assert_uint_eq(listen_of(PROTO_HTTP, &ls), 1);
+}
+END_TEST
+
+START_TEST(lab_services_get_the_lab_ports)
+{
+	const struct listen_spec *ls;
+
+	set_root(g_dir);
+	tu_write_file(g_dir, "guido.jpg", "x", 1);
+	expect_no_errors(load("[ping]\nenable = on\n[daytime]\nenable = yes\n"
+	    "[transfer]\nenable = on\nfile = guido.jpg\n"));
+	expect_no_errors(config_finish(g_c, &g_errs));
+	ck_assert_uint_eq(listen_of(PROTO_PING, &ls), 1);
+	ck_assert(ls->wildcard);
+	ck_assert_uint_eq(ls->port, 12000);
+	ck_assert_uint_eq(listen_of(PROTO_DAYTIME, &ls), 1);
+	ck_assert_uint_eq(ls->port, 9999);
+	ck_assert_uint_eq(listen_of(PROTO_TRANSFER, &ls), 1);
+	ck_assert_uint_eq(ls->port, 5566);
+	ck_assert_uint_eq(listen_of(PROTO_HTTP, &ls), 1);
+	ck_assert_uint_eq(ls->port, 8080);
+	ck_assert_str_eq(g_c->transfer_rel, "guido.jpg");
+}
+END_TEST
+
+START_TEST(lab_listen_belongs_to_its_section)
+{
+	const struct listen_spec *ls;
+	char buf[64];
+
+	set_root(g_dir);
+	expect_no_errors(load("[server]\nport = 9000\n"
+	    "[ping]\nenable = on\nlisten = 127.0.0.1 [::1]:12001\n"
+	    "rate_per_source = 5\nrate_total = 7\n"));
+	expect_no_errors(config_finish(g_c, &g_errs));
+	ck_assert_uint_eq(g_c->ping_rate_source, 5);
+	ck_assert_uint_eq(g_c->ping_rate_total, 7);
+	ck_assert_uint_eq(listen_of(PROTO_PING, &ls), 2);
+	/* A ping address without a port takes the ping port, not 9000. */
+	config_format_addr(&ls[0].addr, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "127.0.0.1:12000");
+	ck_assert_uint_eq(ls[1].proto, PROTO_PING);
+	ck_assert_uint_eq(ls[1].port, 12001);
+	/* The HTTP default is still there, on its own port. */
+	ck_assert_uint_eq(listen_of(PROTO_HTTP, &ls), 1);
+	ck_assert_uint_eq(ls->port, 9000);
+}
+END_TEST
+
+START_TEST(lab_udp_and_tcp_may_share_a_port)
+{
+	set_root(g_dir);
+	expect_no_errors(load("[server]\nlisten = 127.0.0.1:7000\n"
+	    "[ping]\nenable = on\nlisten = 127.0.0.1:7000\n"));
+	expect_no_errors(config_finish(g_c, &g_errs));
+}
+END_TEST
+
+START_TEST(lab_two_tcp_services_on_one_port_is_error)
+{
+	set_root(g_dir);
+	expect_no_errors(load("[server]\nlisten = 127.0.0.1:7000\n"
+	    "[daytime]\nenable = on\nlisten = 127.0.0.1:7000\n"));
+	ck_assert_uint_eq(config_finish(g_c, &g_errs), 1);
+	expect_error("[daytime] listen: address given twice (port 7000)");
+}
+END_TEST
+
+START_TEST(lab_command_line_port_and_listen_are_http_only)
+{
+	const struct listen_spec *ls;
+
+	set_root(g_dir);
+	expect_no_errors(load("[server]\nlisten = 127.0.0.1:8081\n"
+	    "[daytime]\nenable = on\nlisten = 127.0.0.1:13\n"));
+	config_override_port(g_c, 9999);
+	config_clear_listen(g_c);
+	expect_no_errors(config_finish(g_c, &g_errs));
+	ck_assert_uint_eq(listen_of(PROTO_DAYTIME, &ls), 1);
+	ck_assert_uint_eq(ls->port, 13);
+	ck_assert_uint_eq(listen_of(PROTO_HTTP, &ls), 1);
+	ck_assert(ls->wildcard);
+	ck_assert_uint_eq(ls->port, 9999);
+}
+END_TEST
+
+static const struct lab_bad_case {
+	const char	*ini;
+	int		 line;
+	const char	*error;
+} lab_bad_cases[] = {
+	{ "[ping]\nenable = maybe\n", 2, "[ping] enable: expected on or off" },
+	{ "[ping]\nrate_per_source = 0\n", 2,
+	    "[ping] rate_per_source: out of range" },
+	{ "[ping]\nrate_total = 1000001\n", 2,
+	    "[ping] rate_total: out of range" },
+	{ "[ping]\nlisten = ::1\n", 2, "[ping] listen: IPv6 addresses go in" },
+	{ "[daytime]\nport = 13\n", 2, "[daytime] port: unknown key" },
+	{ "[transfer]\nmax_size = 5G\n", 2,
+	    "[transfer] max_size: out of range" },
+	{ "[transfer]\nmax_size = lots\n", 2, "[transfer] max_size: expected" },
+	{ "[transfer]\n\nfile = ../etc/passwd\n", 3,
+	    "[transfer] file: leads out of the root" },
+	{ "[transfer]\nfile = a/../../b\n", 2,
+	    "[transfer] file: leads out of the root" },
+	{ "[transfer]\nfile = /\n", 2,
+	    "[transfer] file: must name a file under the root" },
+	{ "[transfer]\nfile = pics/\n", 2,
+	    "[transfer] file: must name a file under the root" },
+};
+
+START_TEST(lab_bad_values_name_their_line)
+{
+	const struct lab_bad_case *t = &lab_bad_cases[_i];
+
+	ck_assert_uint_eq(load(t->ini), 1);
+	expect_line_error(t->line, t->error);
+}
+END_TEST
+
+START_TEST(lab_transfer_needs_a_file)
+{
+	set_root(g_dir);
+	expect_no_errors(load("[transfer]\nenable = on\n"));
+	ck_assert_uint_eq(config_finish(g_c, &g_errs), 1);
+	expect_error("[transfer] file: required when enable = on");
+}
+END_TEST
+
+START_TEST(lab_transfer_file_follows_the_dotfile_policy)
+{
+	set_root(g_dir);
+	expect_no_errors(load("[transfer]\nenable = on\nfile = .secret\n"));
+	ck_assert_uint_eq(config_finish(g_c, &g_errs), 1);
+	expect_error("[transfer] file: '.secret': a hidden name");
+
+	cfg_teardown();
+	cfg_setup();
+	set_root(g_dir);
+	expect_no_errors(load("[server]\nhidden_files = allow\n"
+	    "[transfer]\nenable = on\nfile = .secret\n"));
+	expect_no_errors(config_finish(g_c, &g_errs));
+	ck_assert_str_eq(g_c->transfer_rel, ".secret");
+}
+END_TEST
+
+START_TEST(lab_transfer_file_is_taken_literally)
+{
+	set_root(g_dir);
+	/* No percent-decoding: '%41' is three characters of a name. */
+	expect_no_errors(load("[transfer]\nenable = on\n"
+	    "file = /pics/./a%41 \"b\".jpg\n"));
+	expect_no_errors(config_finish(g_c, &g_errs));
+	ck_assert_str_eq(g_c->transfer_rel, "pics/a%41 \"b\".jpg");
+}
+END_TEST
+
+START_TEST(lab_protocol_names)
+{
+	static const char *const names[] = {
+		"http", "ping", "daytime", "transfer",
+	};
+	enum listen_proto p;
+
+	for (unsigned i = 0; i < PROTO_COUNT; i++) {
+		ck_assert_str_eq(config_proto_name((enum listen_proto)i),
+		    names[i]);
+		ck_assert(config_proto_by_name(names[i], &p));
+		ck_assert_uint_eq(p, i);
+		ck_assert(config_proto_dgram(p) == (p == PROTO_PING));
+	}
+	ck_assert(!config_proto_by_name("lanhttpd.socket", &p));
+	ck_assert(!config_proto_by_name("", &p));
+	ck_assert(!config_proto_by_name("HTTP", &p));
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1019,6 +1229,21 @@ config_suite(void)
 	tcase_add_test(tc, finish_applies_mime_overrides);
 	tcase_add_test(tc, finish_missing_types_file_is_error);
 	tcase_add_test(tc, finish_loads_relative_types_file);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lab");
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
+	tcase_add_test(tc, lab_services_are_off_by_default);
+	tcase_add_test(tc, lab_services_get_the_lab_ports);
+	tcase_add_test(tc, lab_listen_belongs_to_its_section);
+	tcase_add_test(tc, lab_udp_and_tcp_may_share_a_port);
+	tcase_add_test(tc, lab_two_tcp_services_on_one_port_is_error);
+	tcase_add_test(tc, lab_command_line_port_and_listen_are_http_only);
+	tcase_add_loop_test(tc, lab_bad_values_name_their_line, 0,
+	    (int)(sizeof(lab_bad_cases) / sizeof(lab_bad_cases[0])));
+	tcase_add_test(tc, lab_transfer_needs_a_file);
+	tcase_add_test(tc, lab_transfer_file_follows_the_dotfile_policy);
+	tcase_add_test(tc, lab_transfer_file_is_taken_literally);
+	tcase_add_test(tc, lab_protocol_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
