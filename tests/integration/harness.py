@@ -33,6 +33,9 @@ BIN = os.environ.get("LANHTTPD_BIN",
                      os.path.join(HERE, "..", "..", "build", "lanhttpd"))
 WRAPPER = shlex.split(os.environ.get("LANHTTPD_WRAPPER", ""))
 SLOW = float(os.environ.get("LANHTTPD_SLOW", "1"))
+# Sanitizer and valgrind runs are slowed down; their memory figures (shadow
+# memory, quarantines) say nothing about the server's own use.
+INSTRUMENTED = SLOW > 1
 
 # Lines in the server's stderr that mean a memory or UB error.
 BAD_STDERR = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
