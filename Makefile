@@ -35,7 +35,7 @@ UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run check check-plain check-asan check-tsan check-valgrind unit integration \
-        deps deps-test deps-fuzz fuzz fuzz-build \
+        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions \
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
 
@@ -259,6 +259,17 @@ fuzz: deps-fuzz
 
 deps-fuzz:
 	@sh .ci/deps clang libclang-rt-14-dev
+
+# Benchmarks are not tests: figures only mean something as ratios within one
+# run on a quiet machine.  See docs/performance.md.
+bench: deps
+	@sh .ci/deps wrk valgrind
+	bench/run
+
+bench-instructions: $(BUILD)/lanhttpd
+	@sh .ci/deps valgrind
+	bench/instructions --kind A
+	bench/instructions --kind G
 
 clean:
 	rm -rf build build-asan build-tsan lanhttpd lanhttpd-ping fuzz/build
