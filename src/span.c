@@ -91,3 +91,50 @@ span_next_list_elem(struct span *rest, struct span *elem)
 	}
 	return false;
 }
+
+/*
+ * RFC 3629 §4: the lead byte fixes the length and the range of the second
+ * byte, which is what excludes overlong forms, surrogates and code points
+ * above U+10FFFF.
+ */
+static bool
+utf8_lead(unsigned char c, size_t *n, unsigned char *lo, unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		*n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		*n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		*n = 4;
+	else
+		return false;	/* continuation byte, overlong lead, > U+10FFFF */
+	if (c == 0xe0)
+		*lo = 0xa0;
+	else if (c == 0xed)
+		*hi = 0x9f;
+	else if (c == 0xf0)
+		*lo = 0x90;
+	else if (c == 0xf4)
+		*hi = 0x8f;
+	return true;
+}
+
+size_t
+utf8_seq_len(const char *p, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned char lo, hi;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (!utf8_lead(s[0], &n, &lo, &hi) || len < n || s[1] < lo ||
+	    s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
