@@ -39,6 +39,8 @@ enum key_type {
 	K_ENUM,
 	K_LISTEN,	/* address list, accumulates; the section's protocol */
 	K_ROOTFILE,	/* a file under root, as path.c would resolve it */
+	K_MAX_AGE,	/* "off" or a duration in seconds ("1h"); stored as long */
+	K_URL_PATH,	/* "" (none) or a path from the root, starting with '/' */
 };
 
 struct enum_val {
@@ -99,6 +101,16 @@ static const struct key keys[] = {
 	{ "server", "user", K_STR, OFF(user), 0, 0, NULL },
 	{ "server", "group", K_STR, OFF(group), 0, 0, NULL },
 	{ "server", "allow_root", K_BOOL, OFF(allow_root), 0, 0, NULL },
+	{ "server", "etag_inode", K_BOOL, OFF(etag_inode), 0, 0, NULL },
+	{ "server", "cache_max_age", K_MAX_AGE, OFF(cache_max_age), 0,
+	    10ull * 365 * 24 * 3600, NULL },
+	{ "server", "directory_listing", K_BOOL, OFF(directory_listing), 0, 0,
+	    NULL },
+	{ "server", "precompressed", K_BOOL, OFF(precompressed), 0, 0, NULL },
+	{ "server", "error_page_404", K_URL_PATH, OFF(error_page_404), 0, 0,
+	    NULL },
+	{ "server", "error_page_403", K_URL_PATH, OFF(error_page_403), 0, 0,
+	    NULL },
 	{ "log", "access_log", K_PATH, OFF(access_log), 0, 0, NULL },
 	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
 	{ "log", "level", K_ENUM, OFF(log_level), 0, 0, level_vals },
@@ -237,6 +249,10 @@ config_new(void)
 	c->allow_hidden = false;
 	c->symlinks = SYMLINKS_INSIDE;
 	c->max_header_size = 8192;
+	c->etag_inode = true;
+	c->cache_max_age = -1;
+	c->directory_listing = true;
+	c->precompressed = true;
 	c->log_level = LOG_LVL_INFO;
 	c->root_fd = -1;
 	c->ping_rate_source = 50;
@@ -274,6 +290,8 @@ config_free(struct config *c)
 	free(c->types_file);
 	free(c->transfer_file);
 	free(c->transfer_rel);
+	free(c->error_page_404);
+	free(c->error_page_403);
 	for (size_t i = 0; i < c->nmime_pairs; i++) {
 		free(c->mime_pairs[i].ext);
 		free(c->mime_pairs[i].type);
@@ -343,6 +361,10 @@ parse_scaled(const char *v, const struct unit *units, uint64_t min,
 
 static const struct unit ms_units[] = {
 	{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", HOUR_MS },
+	{ NULL, 0 },
+};
+static const struct unit sec_units[] = {
+	{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 24 * 3600 },
 	{ NULL, 0 },
 };
 static const struct unit size_units[] = {
@@ -567,6 +589,43 @@ parse_bool(const char *v, bool *out)
 	return "expected on or off";
 }
 
+/* "off" (or "none"): -1; else a duration in seconds, "1h" and "7d" too. */
+static const char *
+parse_max_age(const char *value, const struct key *k, long *out)
+{
+	const char *why;
+	uint64_t v;
+
+	if (strcasecmp(value, "off") == 0 || strcasecmp(value, "none") == 0) {
+		*out = -1;
+		return NULL;
+	}
+	if ((why = parse_scaled(value, sec_units, k->min, k->max, &v)) != NULL)
+		return why;
+	*out = (long)v;
+	return NULL;
+}
+
+/* An empty value means none; anything else must be a path from the root. */
+static const char *
+set_url_path(struct config *c, const struct key *k, const char *value)
+{
+	char **field = (char **)(void *)((char *)c + k->off);
+	char *s = dup_unquoted(value);
+
+	if (s == NULL)
+		return "out of memory";
+	if (s[0] != '\0' && s[0] != '/') {
+		free(s);
+		return "expected a path starting with '/', e.g. /404.html";
+	}
+	free(*field);
+	*field = s[0] != '\0' ? s : NULL;
+	if (*field == NULL)
+		free(s);
+	return NULL;
+}
+
 /*
  * Resolves file, a path under root (a leading '/' means the root, as in a
  * URL), by the rules of a request path: percent-encoded first, so that
@@ -709,6 +768,13 @@ set_key(struct config *c, const struct key *k, const char *value,
 		if (why == NULL)
 			return NULL;
 		break;
+	case K_MAX_AGE:
+		if ((why = parse_max_age(value, k, (long *)(void *)field))
+		    != NULL)
+			break;
+		return NULL;
+	case K_URL_PATH:
+		return set_url_path(c, k, value);
 	}
 	snprintf(why_buf, why_cap, "%s (got '%s')", why, value);
 	return why_buf;
