@@ -71,8 +71,11 @@ MODS_mime       = mime span
 MODS_config     = config mime path span
 MODS_queue      = queue
 MODS_log        = log span
-MODS_http_response = http_response span
+MODS_http_response = http_response path span
 MODS_lab        = lab span
+MODS_file       = file http_parse http_response path span
+MODS_negotiate  = negotiate http_parse span
+MODS_listing    = listing http_response http_parse path span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
