@@ -329,7 +329,9 @@ file_if_range(struct span v, const struct file_info *fi)
 	time_t t;
 
 	v = span_trim(v);
-	if (v.len > 0 && (v.p[0] == '"' || v.p[0] == 'W')) {
+	/* An entity-tag starts with DQUOTE or "W/"; "Wed, ..." is a date. */
+	if (v.len > 0 && (v.p[0] == '"' ||
+	    (v.len >= 2 && v.p[0] == 'W' && v.p[1] == '/'))) {
 		rest = v;
 		if (etag_next(&rest, &tag, &weak) != 1 || weak || rest.len != 0)
 			return false;
