@@ -19,8 +19,10 @@ LDLIBS   += -pthread $(INIH_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
 BUILD_DEPS = gcc make pkg-config libinih-dev
+# wget, aria2, rclone and chromium are the real clients of
+# tests/integration/test_clients.py.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
-             slowhttptest valgrind
+             slowhttptest valgrind wget aria2 rclone chromium
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
