@@ -608,22 +608,35 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 	plan_listing(x, req, dfd, pr->len, res);
 }
 
+/*
+ * Decodes the request path into x->path and opens it beneath the root.
+ * Returns 0 with *pr and *fdp (the caller owns the fd), or a status.
+ */
+static int
+resolve(const struct serve_ctx *x, const struct http_request *req,
+    struct path_result *pr, int *fdp)
+{
+	const struct config *cfg = x->cfg;
+	int code;
+
+	code = path_normalize(req->path, cfg->allow_hidden, x->path,
+	    x->path_cap, pr);
+	if (code == 0)
+		code = path_open(cfg->root_fd, cfg->root_real, x->path,
+		    cfg->symlinks, fdp);
+	return code;
+}
+
 /* OPTIONS (RFC 9110 §9.3.7): what the server, or a resource, allows. */
 static void
 plan_options(const struct serve_ctx *x, const struct http_request *req,
     struct response *res)
 {
-	const struct config *cfg = x->cfg;
 	struct path_result pr;
 	int fd, code;
 
 	if (req->path.len != 1 || req->path.p[0] != '*') {
-		code = path_normalize(req->path, cfg->allow_hidden, x->path,
-		    x->path_cap, &pr);
-		if (code == 0)
-			code = path_open(cfg->root_fd, cfg->root_real, x->path,
-			    cfg->symlinks, &fd);
-		if (code != 0) {
+		if ((code = resolve(x, req, &pr, &fd)) != 0) {
 			plan_fail(x, res, code);
 			return;
 		}
@@ -639,7 +652,6 @@ void
 http_serve(const struct serve_ctx *x, const struct http_request *req,
     struct response *res)
 {
-	const struct config *cfg = x->cfg;
 	struct path_result pr;
 	struct stat st;
 	int fd, code;
@@ -668,12 +680,7 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 		return;
 	}
 
-	code = path_normalize(req->path, cfg->allow_hidden, x->path,
-	    x->path_cap, &pr);
-	if (code == 0)
-		code = path_open(cfg->root_fd, cfg->root_real, x->path,
-		    cfg->symlinks, &fd);
-	if (code != 0) {
+	if ((code = resolve(x, req, &pr, &fd)) != 0) {
 		plan_fail(x, res, code);
 		return;
 	}
