@@ -626,6 +626,33 @@ set_url_path(struct config *c, const struct key *k, const char *value)
 	return NULL;
 }
 
+/* One of the names in k->enums; the reason lists them all. */
+static const char *
+set_enum(const struct key *k, const char *value, char *field, char *why_buf,
+    size_t why_cap)
+{
+	size_t o = 0;
+	int n;
+
+	for (const struct enum_val *e = k->enums; e->name != NULL; e++) {
+		if (strcasecmp(value, e->name) == 0) {
+			if (k->enums == hidden_vals)
+				*(bool *)(void *)field = e->value != 0;
+			else
+				*(int *)(void *)field = e->value;
+			return NULL;
+		}
+	}
+	n = snprintf(why_buf, why_cap, "expected one of:");
+	o = n > 0 ? (size_t)n : 0;
+	for (const struct enum_val *e = k->enums; e->name != NULL && o < why_cap;
+	    e++) {
+		n = snprintf(why_buf + o, why_cap - o, " %s", e->name);
+		o += n > 0 ? (size_t)n : 0;
+	}
+	return why_buf;
+}
+
 /*
  * Resolves file, a path under root (a leading '/' means the root, as in a
  * URL), by the rules of a request path: percent-encoded first, so that
@@ -739,28 +766,7 @@ set_key(struct config *c, const struct key *k, const char *value,
 			break;
 		return NULL;
 	case K_ENUM:
-		for (const struct enum_val *e = k->enums; e->name != NULL; e++) {
-			if (strcasecmp(value, e->name) == 0) {
-				if (k->enums == hidden_vals)
-					*(bool *)(void *)field = e->value != 0;
-				else
-					*(int *)(void *)field = e->value;
-				return NULL;
-			}
-		}
-		{
-			size_t o = 0;
-			int n = snprintf(why_buf, why_cap, "expected one of:");
-
-			o = n > 0 ? (size_t)n : 0;
-			for (const struct enum_val *e = k->enums;
-			    e->name != NULL && o < why_cap; e++) {
-				n = snprintf(why_buf + o, why_cap - o, " %s",
-				    e->name);
-				o += n > 0 ? (size_t)n : 0;
-			}
-			return why_buf;
-		}
+		return set_enum(k, value, field, why_buf, why_cap);
 	case K_LISTEN:
 		return add_listen(c, value, section_proto(k->section));
 	case K_ROOTFILE:
