@@ -87,8 +87,12 @@ hb_fmt(struct hbuf *hb, const char *fmt, ...)
 	if (hb->overflow)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(hb->p + hb->len, hb->cap - hb->len, fmt, ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n < hb->cap - hb->len) {
+		hb->len += (size_t)n;
+		return;
+	}
 	/* Room for the terminating NUL too, which is not counted. */
 	if (n < 0 || !hb_reserve(hb, (size_t)n + 1)) {
 		hb->overflow = true;

@@ -270,6 +270,7 @@ START_TEST(html_page_escapes_and_links)
 	add(&l, "中文 文件.pdf", false, 1, 0);
 	add(&l, "javascript:alert(1)", false, 1, 0);
 	add(&l, "sub dir", true, 0, 0);
+	add(&l, "late", false, 0, 1735689599);
 	p = page(&l, "x/<y>", LANG_EN, false);
 	ck_assert_ptr_nonnull(strstr(p, "<a href=\"%3Cscript%3E.txt\">"
 	    "&lt;script&gt;.txt</a>"));
@@ -280,6 +281,9 @@ START_TEST(html_page_escapes_and_links)
 	ck_assert_ptr_nonnull(strstr(p, "href=\"javascript%3Aalert%281%29\""));
 	ck_assert_ptr_nonnull(strstr(p, "<a href=\"sub%20dir/\">sub dir/</a>"));
 	ck_assert_ptr_nonnull(strstr(p, "title=\"1536 bytes\">1.5 KiB<"));
+	ck_assert_ptr_nonnull(strstr(p, "<td class=\"m\"><time datetime=\""
+	    "1970-01-01T00:00:00Z\" title=\"1970-01-01 00:00:00 UTC\">"
+	    "1970-01-01 00:00</time></td>"));
 	/* Breadcrumb: the parent as a link, the folder itself as text. */
 	ck_assert_ptr_nonnull(strstr(p, "<a href=\"/x/\">x</a>"));
 	ck_assert_ptr_nonnull(strstr(p, "&lt;y&gt;</h1>"));
@@ -288,7 +292,8 @@ START_TEST(html_page_escapes_and_links)
 	ck_assert_ptr_nonnull(strstr(p, "name=\"viewport\""));
 	ck_assert_ptr_nonnull(strstr(p, "prefers-color-scheme:dark"));
 	ck_assert_ptr_nonnull(strstr(p, "?sort=size&amp;order=asc"));
-	ck_assert_ptr_nonnull(strstr(p, "1 folder, 4 files"));
+	ck_assert_ptr_nonnull(strstr(p, "1 folder, 5 files"));
+	ck_assert_ptr_nonnull(strstr(p, "datetime=\"2024-12-31T23:59:59Z\""));
 	ck_assert_ptr_null(strstr(p, "<script>"));
 	ck_assert_ptr_null(strstr(p, "<script"));
 	free(p);
