@@ -41,6 +41,13 @@ struct file_info {
 void	file_info_from_stat(const struct stat *st, bool with_inode,
 	    const char *variant, struct file_info *fi);
 
+/*
+ * RFC 9110 §8.8.2.1: a modification time later than now (a clock that was
+ * wrong, a file from elsewhere) is sent, and compared, as now.  The ETag
+ * keeps the real time.
+ */
+void	file_info_clamp(struct file_info *fi, time_t now);
+
 /* A Range header with more range-specs than this is ignored (200). */
 #define RANGE_MAX_SPECS	64
 /* At most this many parts in a multipart/byteranges response. */

@@ -33,6 +33,15 @@ file_info_from_stat(const struct stat *st, bool with_inode,
 	http_date(fi->mtime, fi->last_modified);
 }
 
+void
+file_info_clamp(struct file_info *fi, time_t now)
+{
+	if (fi->mtime > now) {
+		fi->mtime = now;
+		http_date(now, fi->last_modified);
+	}
+}
+
 /*
  * Reads the digits at s.p[*i..] into *out, saturating at UINT64_MAX (a
  * position beyond any file is as good as the largest one).  False when

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -459,6 +460,7 @@ plan_file(const struct serve_ctx *x, const struct http_request *req, int fd,
 		choose_precompressed(x, req, &rp);
 	file_info_from_stat(&rp.st, cfg->etag_inode, coding_ext[rp.coding],
 	    &rp.fi);
+	file_info_clamp(&rp.fi, time(NULL));
 	if ((code = file_preconditions(req, &rp.fi)) != 0) {
 		close(rp.fd);
 		if (code == 304)

@@ -234,6 +234,17 @@ class Conditional(ServerTest):
         self.assertEqual(self.cond({"If-Match": '"other"',
                                     "If-None-Match": self.etag}).status, 412)
 
+    def test_future_mtime_is_sent_as_now(self):
+        """RFC 9110 §8.8.2.1: Last-Modified is never later than Date."""
+        p = self.write("future.txt", b"from the future")
+        os.utime(p, (4102444800, 4102444800))          # 2100
+        r = get(self.srv.port, "/future.txt")
+        lm = email.utils.parsedate_to_datetime(r.header("last-modified"))
+        date = email.utils.parsedate_to_datetime(r.header("date"))
+        self.assertLessEqual(lm, date)
+        self.assertEqual(get(self.srv.port, "/future.txt", {
+            "If-Modified-Since": r.header("last-modified")}).status, 304)
+
     def test_etag_changes_with_the_file(self):
         with open(self.path, "ab") as f:
             f.write(b"more")

@@ -334,6 +334,22 @@ START_TEST(etag_variants_and_inode_switch)
 }
 END_TEST
 
+START_TEST(future_mtime_is_clamped_to_now)
+{
+	struct file_info fi;
+	char tag[FILE_ETAG_MAX];
+
+	fi_make(&fi);		/* 1994 */
+	memcpy(tag, fi.etag, sizeof(tag));
+	file_info_clamp(&fi, 2000000000);
+	ck_assert_int_eq(fi.mtime, 784111777);
+	file_info_clamp(&fi, 700000000);	/* "now" before the mtime */
+	ck_assert_int_eq(fi.mtime, 700000000);
+	ck_assert_str_eq(fi.last_modified, "Sat, 07 Mar 1992 20:26:40 GMT");
+	ck_assert_str_eq(fi.etag, tag);
+}
+END_TEST
+
 static Suite *
 file_suite(void)
 {
@@ -351,6 +367,7 @@ file_suite(void)
 	    sizeof(cond_cases) / sizeof(cond_cases[0]));
 	tcase_add_test(tc, if_range_cases);
 	tcase_add_test(tc, etag_variants_and_inode_switch);
+	tcase_add_test(tc, future_mtime_is_clamped_to_now);
 	suite_add_tcase(s, tc);
 	return s;
 }
