@@ -233,12 +233,14 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # exercises.  New inputs go to fuzz/corpus-run/ (not committed); the seeds
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
-FUZZERS       = http_parse path config
+FUZZERS       = http_parse path config semantics listing
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
 FUZZ_MODS_path       = path span
 FUZZ_MODS_config     = config mime span
+FUZZ_MODS_semantics  = file negotiate listing http_parse http_response path span
+FUZZ_MODS_listing    = listing http_response http_parse path span
 
 fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 		$$(addprefix src/,$$(addsuffix .c,$$(FUZZ_MODS_$$*))) \
