@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	listing_init(&l);
 	while (i < size) {
 		const char *slash = memchr(in + i, '/', size - i);
-		size_t n = slash != NULL ? (size_t)(slash - (in + i)) : size - i;
+		size_t n = slash != NULL ? (size_t)(slash - (in + i)) :
+		    size - i;
 		size_t nul = strnlen(in + i, n);
 
 		/* Names on disk hold neither '/' nor NUL. */

@@ -31,13 +31,15 @@ check_ranges(const struct range_set *rs, uint64_t fsize)
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct byte_range *a = &rs->r[i];
 
-		assert(a->len > 0 && a->off < fsize && a->len <= fsize - a->off);
+		assert(a->len > 0 && a->off < fsize);
+		assert(a->len <= fsize - a->off);
 		total += a->len;
 		for (size_t j = 0; j < i; j++) {
 			const struct byte_range *b = &rs->r[j];
 
 			/* Disjoint and not even adjacent: else coalesced. */
-			assert(a->off + a->len < b->off || b->off + b->len < a->off);
+			assert(a->off + a->len < b->off ||
+			    b->off + b->len < a->off);
 		}
 	}
 	assert(total <= fsize);

@@ -75,7 +75,7 @@ struct config {
 	long		 cache_max_age;	/* seconds; -1: no Cache-Control */
 	bool		 directory_listing;
 	bool		 precompressed;	/* serve file.br / file.gz siblings */
-	char		*error_page_404;	/* "/404.html" under root, or NULL */
+	char		*error_page_404;	/* "/404.html", or NULL */
 	char		*error_page_403;
 
 	/* [ping], [daytime], [transfer]: the lab's services (lab.h). */

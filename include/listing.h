@@ -65,9 +65,9 @@ struct listing_view {
 struct listing_src {
 	int		 root_fd;	/* for following symbolic links */
 	const char	*root_real;
-	const char	*rel;		/* the directory, relative to the root */
+	const char	*rel;		/* the directory, from the root */
 	enum symlink_policy symlinks;
-	bool		 allow_hidden;	/* else names starting with '.' are left out */
+	bool		 allow_hidden;	/* else dotfiles are left out */
 };
 
 void	listing_init(struct listing *l);

@@ -39,8 +39,8 @@ enum key_type {
 	K_ENUM,
 	K_LISTEN,	/* address list, accumulates; the section's protocol */
 	K_ROOTFILE,	/* a file under root, as path.c would resolve it */
-	K_MAX_AGE,	/* "off" or a duration in seconds ("1h"); stored as long */
-	K_URL_PATH,	/* "" (none) or a path from the root, starting with '/' */
+	K_MAX_AGE,	/* "off" or a duration in seconds ("1h"), as a long */
+	K_URL_PATH,	/* "" (none) or a path from the root: "/404.html" */
 };
 
 struct enum_val {
@@ -645,8 +645,8 @@ set_enum(const struct key *k, const char *value, char *field, char *why_buf,
 	}
 	n = snprintf(why_buf, why_cap, "expected one of:");
 	o = n > 0 ? (size_t)n : 0;
-	for (const struct enum_val *e = k->enums; e->name != NULL && o < why_cap;
-	    e++) {
+	for (const struct enum_val *e = k->enums;
+	    e->name != NULL && o < why_cap; e++) {
 		n = snprintf(why_buf + o, why_cap - o, " %s", e->name);
 		o += n > 0 ? (size_t)n : 0;
 	}

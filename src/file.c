@@ -21,7 +21,8 @@ file_info_from_stat(const struct stat *st, bool with_inode,
 	fi->size = (uint64_t)st->st_size;
 	fi->mtime = st->st_mtim.tv_sec;
 	if (with_inode)
-		n = snprintf(fi->etag, sizeof(fi->etag), "\"%llx-%llx-%llx%s%.8s\"",
+		n = snprintf(fi->etag, sizeof(fi->etag),
+		    "\"%llx-%llx-%llx%s%.8s\"",
 		    (unsigned long long)st->st_ino,
 		    (unsigned long long)st->st_size, (unsigned long long)ns,
 		    dash, variant);

@@ -561,8 +561,10 @@ http_query_param(struct span query, const char *name, struct span *value)
 		eq = start;
 		while (eq < i && query.p[eq] != '=')
 			eq++;
-		if (eq - start == nlen && memcmp(query.p + start, name, nlen) == 0) {
-			*value = eq < i ? span_make(query.p + eq + 1, i - eq - 1) :
+		if (eq - start == nlen &&
+		    memcmp(query.p + start, name, nlen) == 0) {
+			*value = eq < i ?
+			    span_make(query.p + eq + 1, i - eq - 1) :
 			    span_make(query.p + i, 0);
 			return true;
 		}

@@ -290,7 +290,8 @@ add_rep_headers(const struct serve_ctx *x, const struct http_request *req,
 		const char *base = slash != NULL ? slash + 1 : rp->rel;
 
 		hb_str(hb, "Content-Disposition: ");
-		hb_content_disposition(hb, base, len - (size_t)(base - rp->rel));
+		hb_content_disposition(hb, base,
+		    len - (size_t)(base - rp->rel));
 		hb_str(hb, "\r\n");
 	}
 }
@@ -350,7 +351,7 @@ multipart_parts(const struct rep *rp, const struct range_set *rs,
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct byte_range *r = &rs->r[i];
 
-		/* RFC 2046 §5.1.1: CRLF before every delimiter but the first. */
+		/* RFC 2046 §5.1.1: CRLF before each delimiter but the first. */
 		hb_str(pb, i == 0 ? "--" : "\r\n--");
 		hb_str(pb, boundary);
 		hb_str(pb, "\r\nContent-Type: ");
@@ -472,7 +473,8 @@ plan_file(const struct serve_ctx *x, const struct http_request *req, int fd,
 	rr = select_ranges(req, &rp, &rs);
 	if (rr == RANGE_UNSATISFIABLE) {
 		close(rp.fd);
-		snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
+		snprintf(extra, sizeof(extra),
+		    "Content-Range: bytes */%llu\r\n",
 		    (unsigned long long)rp.fi.size);
 		plan_error(res, 416, extra);
 		return;

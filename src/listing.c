@@ -235,7 +235,8 @@ listing_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	size_t i = 0, j = 0;
 
 	while (i < alen && j < blen) {
-		unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[j];
+		unsigned char ca = (unsigned char)a[i];
+		unsigned char cb = (unsigned char)b[j];
 		int c;
 
 		if (is_digit(ca) && is_digit(cb)) {
@@ -270,7 +271,7 @@ entry_cmp(const void *pa, const void *pb, void *arg)
 	int c = 0;
 
 	if (a->is_dir != b->is_dir)
-		return a->is_dir ? -1 : 1;	/* folders first, either order */
+		return a->is_dir ? -1 : 1;	/* folders first, always */
 	if (x->key == LISTING_SORT_SIZE)
 		c = (a->size > b->size) - (a->size < b->size);
 	else if (x->key == LISTING_SORT_MTIME)
@@ -279,7 +280,8 @@ entry_cmp(const void *pa, const void *pb, void *arg)
 		c = listing_name_cmp(na, a->name_len, nb, b->name_len);
 	if (c == 0) {
 		/* Names equal in natural order ("a1", "A01") still differ. */
-		size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+		size_t n = a->name_len < b->name_len ? a->name_len :
+		    b->name_len;
 
 		c = memcmp(na, nb, n);
 		if (c == 0)
@@ -466,7 +468,8 @@ static const char page_css[] =
 	"h1 a{font-weight:400}h1 .sep{color:var(--mute);margin:0 .3em}\n"
 	"a{color:var(--link);text-decoration:none}a:hover{text-decoration:"
 	"underline}\n"
-	"table{width:100%;border-collapse:collapse;border:1px solid var(--line);"
+	"table{width:100%;border-collapse:collapse;"
+	"border:1px solid var(--line);"
 	"border-radius:6px}\n"
 	"th,td{padding:.5rem .75rem;text-align:left;border-top:1px solid "
 	"var(--line)}\n"
@@ -498,7 +501,8 @@ static const char page_css[] =
 	"tr.d td.n a{font-weight:600}\n"
 	"p.note{color:var(--mute);margin:1rem .25rem}\n"
 	"footer{color:var(--mute);font-size:.85rem;margin:1rem .25rem}\n"
-	"@media (max-width:36rem){body{font-size:14px}main{padding:.75rem .5rem}"
+	"@media (max-width:36rem){body{font-size:14px}"
+	"main{padding:.75rem .5rem}"
 	"th,td{padding:.45rem .5rem}.m{display:none}}\n";
 
 /* Appends "/" + dir + "/" (or "/"), escaped as HTML text. */
@@ -581,7 +585,9 @@ html_sort_th(struct hbuf *out, const struct listing_view *v,
 	hb_fmt(out, "><a href=\"?sort=%s&amp;order=%s\">%s", qname,
 	    next_desc ? "desc" : "asc", label);
 	if (cur)
-		hb_str(out, v->desc ? "<span class=\"arr\">\xe2\x96\xbc</span>" :
+		/* U+25BC and U+25B2, the down and up triangles. */
+		hb_str(out, v->desc ?
+		    "<span class=\"arr\">\xe2\x96\xbc</span>" :
 		    "<span class=\"arr\">\xe2\x96\xb2</span>");
 	hb_str(out, "</a></th>");
 }

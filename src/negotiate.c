@@ -6,7 +6,10 @@
 
 #include <string.h>
 
-/* RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
+/*
+ * RFC 9110 §12.4.2:
+ *   qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+ */
 static bool
 parse_q(struct span v, unsigned *q)
 {
@@ -158,7 +161,8 @@ lang_matches(struct span range, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
-	if (range.len < n || !span_eq_cstr_nocase(span_make(range.p, n), prefix))
+	if (range.len < n ||
+	    !span_eq_cstr_nocase(span_make(range.p, n), prefix))
 		return false;
 	return range.len == n || range.p[n] == '-';
 }
@@ -192,7 +196,7 @@ negotiate_language(const struct http_request *req)
 /* A media range's match on one type: its q and how specific it was. */
 struct media_pick {
 	unsigned q;
-	int	 spec;		/* -1 none, 0 catch-all, 1 type wildcard, 2 exact */
+	int	 spec;		/* -1 none, 0 catch-all, 1 type/any, 2 exact */
 };
 
 static void

@@ -109,7 +109,7 @@ utf8_lead(unsigned char c, size_t *n, unsigned char *lo, unsigned char *hi)
 	else if (c >= 0xf0 && c <= 0xf4)
 		*n = 4;
 	else
-		return false;	/* continuation byte, overlong lead, > U+10FFFF */
+		return false;	/* a continuation, overlong lead, > U+10FFFF */
 	if (c == 0xe0)
 		*lo = 0xa0;
 	else if (c == 0xed)
