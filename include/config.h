@@ -75,7 +75,7 @@ struct config {
 	long		 cache_max_age;	/* seconds; -1: no Cache-Control */
 	bool		 directory_listing;
 	bool		 precompressed;	/* serve file.br / file.gz siblings */
-	char		*error_page_404;	/* "/404.html", or NULL */
+	char		*error_page_404;	/* as configured, or NULL */
 	char		*error_page_403;
 
 	/* [ping], [daytime], [transfer]: the lab's services (lab.h). */
@@ -103,6 +103,8 @@ struct config {
 	char		*root_real;	/* canonical root path */
 	int		 root_fd;	/* O_PATH directory fd, or -1 */
 	char		*transfer_rel;	/* transfer_file normalised, or NULL */
+	char		*error_page_404_rel;	/* normalised, or NULL */
+	char		*error_page_403_rel;
 	struct mime_table *mime;
 };
 

@@ -40,7 +40,6 @@ enum key_type {
 	K_LISTEN,	/* address list, accumulates; the section's protocol */
 	K_ROOTFILE,	/* a file under root, as path.c would resolve it */
 	K_MAX_AGE,	/* "off" or a duration in seconds ("1h"), as a long */
-	K_URL_PATH,	/* "" (none) or a path from the root: "/404.html" */
 };
 
 struct enum_val {
@@ -107,9 +106,9 @@ static const struct key keys[] = {
 	{ "server", "directory_listing", K_BOOL, OFF(directory_listing), 0, 0,
 	    NULL },
 	{ "server", "precompressed", K_BOOL, OFF(precompressed), 0, 0, NULL },
-	{ "server", "error_page_404", K_URL_PATH, OFF(error_page_404), 0, 0,
+	{ "server", "error_page_404", K_ROOTFILE, OFF(error_page_404), 0, 0,
 	    NULL },
-	{ "server", "error_page_403", K_URL_PATH, OFF(error_page_403), 0, 0,
+	{ "server", "error_page_403", K_ROOTFILE, OFF(error_page_403), 0, 0,
 	    NULL },
 	{ "log", "access_log", K_PATH, OFF(access_log), 0, 0, NULL },
 	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
@@ -292,6 +291,8 @@ config_free(struct config *c)
 	free(c->transfer_rel);
 	free(c->error_page_404);
 	free(c->error_page_403);
+	free(c->error_page_404_rel);
+	free(c->error_page_403_rel);
 	for (size_t i = 0; i < c->nmime_pairs; i++) {
 		free(c->mime_pairs[i].ext);
 		free(c->mime_pairs[i].type);
@@ -606,26 +607,6 @@ parse_max_age(const char *value, const struct key *k, long *out)
 	return NULL;
 }
 
-/* An empty value means none; anything else must be a path from the root. */
-static const char *
-set_url_path(struct config *c, const struct key *k, const char *value)
-{
-	char **field = (char **)(void *)((char *)c + k->off);
-	char *s = dup_unquoted(value);
-
-	if (s == NULL)
-		return "out of memory";
-	if (s[0] != '\0' && s[0] != '/') {
-		free(s);
-		return "expected a path starting with '/', e.g. /404.html";
-	}
-	free(*field);
-	*field = s[0] != '\0' ? s : NULL;
-	if (*field == NULL)
-		free(s);
-	return NULL;
-}
-
 /* One of the names in k->enums; the reason lists them all. */
 static const char *
 set_enum(const struct key *k, const char *value, char *field, char *why_buf,
@@ -779,8 +760,6 @@ set_key(struct config *c, const struct key *k, const char *value,
 		    != NULL)
 			break;
 		return NULL;
-	case K_URL_PATH:
-		return set_url_path(c, k, value);
 	}
 	snprintf(why_buf, why_cap, "%s (got '%s')", why, value);
 	return why_buf;
@@ -1153,6 +1132,33 @@ finish_transfer(struct config *c, struct config_errors *errs)
 	return 0;
 }
 
+/* The custom error pages, normalised like the transfer file. */
+static unsigned
+finish_error_pages(struct config *c, struct config_errors *errs)
+{
+	const char *page[2] = { c->error_page_404, c->error_page_403 };
+	char **rel[2] = { &c->error_page_404_rel, &c->error_page_403_rel };
+	char buf[PATH_MAX];
+	unsigned n = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *why;
+
+		if (page[i] == NULL)
+			continue;
+		why = root_file_rel(page[i], c->allow_hidden, buf, sizeof(buf));
+		if (why != NULL) {
+			config_error(errs, "[server] error_page_%d: '%s': %s",
+			    i == 0 ? 404 : 403, page[i], why);
+			n++;
+		} else if ((*rel[i] = strdup(buf)) == NULL) {
+			config_error(errs, "out of memory");
+			n++;
+		}
+	}
+	return n;
+}
+
 /* A user or group that does not exist is a configuration error. */
 static unsigned
 finish_user(struct config *c, struct config_errors *errs)
@@ -1191,6 +1197,7 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_mime(c, errs);
 	n += finish_listen(c, errs);
 	n += finish_transfer(c, errs);
+	n += finish_error_pages(c, errs);
 	n += finish_user(c, errs);
 	return n;
 }

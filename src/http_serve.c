@@ -135,25 +135,22 @@ attach_body(struct response *res, int fd, uint64_t off, uint64_t len)
 }
 
 /*
- * The custom page configured for 403 or 404, served with that status.
- * False when there is none or it cannot be opened: then the built-in
- * body is used, so a missing page can never recurse.
+ * The custom page configured for 403 or 404 (a file under the root,
+ * normalised when the configuration was loaded), served with that
+ * status.  False when there is none or it cannot be opened: then the
+ * built-in body is used, so a missing page can never recurse.
  */
 static bool
 plan_error_page(const struct serve_ctx *x, int status, struct response *res)
 {
 	const struct config *cfg = x->cfg;
-	const char *page = status == 404 ? cfg->error_page_404 :
-	    cfg->error_page_403;
-	struct path_result pr;
+	const char *rel = status == 404 ? cfg->error_page_404_rel :
+	    cfg->error_page_403_rel;
 	struct stat st;
 	int fd;
 
-	if (page == NULL || path_normalize(span_make(page, strlen(page)), true,
-	    x->path, x->path_cap, &pr) != 0)
-		return false;
-	if (path_open(cfg->root_fd, cfg->root_real, x->path, cfg->symlinks,
-	    &fd) != 0)
+	if (rel == NULL || path_open(cfg->root_fd, cfg->root_real, rel,
+	    cfg->symlinks, &fd) != 0)
 		return false;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -161,7 +158,7 @@ plan_error_page(const struct serve_ctx *x, int status, struct response *res)
 	}
 	begin(res, status);
 	hb_str(&res->hb, "Content-Type: ");
-	hb_str(&res->hb, mime_lookup(cfg->mime, x->path, pr.len));
+	hb_str(&res->hb, mime_lookup(cfg->mime, rel, strlen(rel)));
 	hb_str(&res->hb, "\r\nContent-Length: ");
 	hb_u64(&res->hb, (uint64_t)st.st_size);
 	hb_str(&res->hb, "\r\n");

@@ -603,6 +603,15 @@ class Other(ServerTest):
         self.assertEqual(r.header("content-length"), "25")
         self.assertEqual(c.request("GET", "/a%20b.txt").body, b"ab")
 
+    def test_error_page_name_is_taken_literally(self):
+        """The configured name is a file name, not a URL: '%' and spaces
+        are bytes of the name, and a leading '/' is optional."""
+        self.write("errors/not found 100%.html", b"<p>literal</p>")
+        srv = self.serve(QUIET + ["-s", "error_page_404=errors/not found "
+                                  "100%.html"])
+        r = get(srv.port, "/missing")
+        self.assertEqual((r.status, r.body), (404, b"<p>literal</p>"))
+
     def test_missing_error_page_falls_back(self):
         srv = self.serve(QUIET + ["-s", "error_page_404=/nope.html"])
         r = get(srv.port, "/missing")
@@ -612,8 +621,8 @@ class Other(ServerTest):
     def test_config_checks_new_keys(self):
         ini = os.path.join(self.root, "bad.ini")
         with open(ini, "w") as f:
-            f.write("[server]\nerror_page_404 = 404.html\ncache_max_age = "
-                    "soon\nprecompressed = maybe\n")
+            f.write("[server]\nerror_page_404 = ../404.html\ncache_max_age "
+                    "= soon\nprecompressed = maybe\n")
         r = subprocess.run([BIN, "--check-config", "-c", ini],
                            capture_output=True, text=True,
                            timeout=scaled(20))
