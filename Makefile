@@ -19,8 +19,10 @@ LDLIBS   += -pthread $(INIH_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
 BUILD_DEPS = gcc make pkg-config libinih-dev
+# wget, aria2, rclone and chromium are the real clients of
+# tests/integration/test_clients.py.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
-             slowhttptest valgrind
+             slowhttptest valgrind wget aria2 rclone chromium
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -71,8 +73,11 @@ MODS_mime       = mime span
 MODS_config     = config mime path span
 MODS_queue      = queue
 MODS_log        = log span
-MODS_http_response = http_response span
+MODS_http_response = http_response path span
 MODS_lab        = lab span
+MODS_file       = file http_parse http_response path span
+MODS_negotiate  = negotiate http_parse span
+MODS_listing    = listing http_response http_parse path span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
@@ -228,12 +233,14 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # exercises.  New inputs go to fuzz/corpus-run/ (not committed); the seeds
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
-FUZZERS       = http_parse path config
+FUZZERS       = http_parse path config semantics listing
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
 FUZZ_MODS_path       = path span
 FUZZ_MODS_config     = config mime span
+FUZZ_MODS_semantics  = file negotiate listing http_parse http_response path span
+FUZZ_MODS_listing    = listing http_response http_parse path span
 
 fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 		$$(addprefix src/,$$(addsuffix .c,$$(FUZZ_MODS_$$*))) \

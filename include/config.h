@@ -70,6 +70,13 @@ struct config {
 	char		*user;		/* "" = stay who we are */
 	char		*group;		/* "" = the user's primary group */
 	bool		 allow_root;
+	/* [server], file-sharing semantics */
+	bool		 etag_inode;	/* the inode is part of ETags */
+	long		 cache_max_age;	/* seconds; -1: no Cache-Control */
+	bool		 directory_listing;
+	bool		 precompressed;	/* serve file.br / file.gz siblings */
+	char		*error_page_404;	/* as configured, or NULL */
+	char		*error_page_403;
 
 	/* [ping], [daytime], [transfer]: the lab's services (lab.h). */
 	bool		 ping_enable;
@@ -96,6 +103,8 @@ struct config {
 	char		*root_real;	/* canonical root path */
 	int		 root_fd;	/* O_PATH directory fd, or -1 */
 	char		*transfer_rel;	/* transfer_file normalised, or NULL */
+	char		*error_page_404_rel;	/* normalised, or NULL */
+	char		*error_page_403_rel;
 	struct mime_table *mime;
 };
 

@@ -1,21 +1,27 @@
 /*
  * file.h - what a response needs to know about a file: validators (ETag,
- * Last-Modified) computed in one place from its metadata.
+ * Last-Modified) computed in one place from its metadata, the Range
+ * arithmetic (RFC 9110 §14) and the evaluation of conditional requests
+ * (RFC 9110 §13).
  *
- * Pure and thread-safe.
+ * Pure and thread-safe: no I/O, no allocation.  Header values are spans
+ * into the request and are parsed with explicit lengths.
  */
 #ifndef LANHTTPD_FILE_H
 #define LANHTTPD_FILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "http_parse.h"
 #include "http_response.h"
+#include "span.h"
 
-/* '"' + three 16-digit hex numbers and two dashes + '"' + NUL */
-#define FILE_ETAG_MAX	56
+/* '"' + three 16-digit hex numbers, dashes, a variant suffix, '"', NUL */
+#define FILE_ETAG_MAX	64
 
 struct file_info {
 	uint64_t	 size;
@@ -28,9 +34,68 @@ struct file_info {
 /*
  * Fills fi from st.  The strong ETag combines the inode (unless
  * with_inode is false, for replicas that must agree), the size and the
- * modification time in nanoseconds.
+ * modification time in nanoseconds.  variant (NULL or a short tag such as
+ * "br") is appended, so each encoding of a file has its own ETag even when
+ * the metadata of two files happens to agree.
  */
 void	file_info_from_stat(const struct stat *st, bool with_inode,
-	    struct file_info *fi);
+	    const char *variant, struct file_info *fi);
+
+/*
+ * RFC 9110 §8.8.2.1: a modification time later than now (a clock that was
+ * wrong, a file from elsewhere) is sent, and compared, as now.  The ETag
+ * keeps the real time.
+ */
+void	file_info_clamp(struct file_info *fi, time_t now);
+
+/* A Range header with more range-specs than this is ignored (200). */
+#define RANGE_MAX_SPECS	64
+/* At most this many parts in a multipart/byteranges response. */
+#define RANGE_MAX_PARTS	16
+
+struct byte_range {
+	uint64_t	 off;
+	uint64_t	 len;		/* > 0 */
+};
+
+struct range_set {
+	struct byte_range r[RANGE_MAX_PARTS];
+	size_t		 n;
+};
+
+enum range_result {
+	RANGE_IGNORE,		/* no usable Range: the whole representation */
+	RANGE_OK,		/* rs holds 1..RANGE_MAX_PARTS ranges: 206 */
+	RANGE_UNSATISFIABLE,	/* 416 with Content-Range: bytes * / size */
+};
+
+/*
+ * Evaluates the Range field value v against a representation of size
+ * bytes (RFC 9110 §14.1.2).  A malformed value, another range unit, or an
+ * empty representation asked for a suffix is RANGE_IGNORE.  So is a set
+ * that would amplify: more than RANGE_MAX_SPECS specs, ranges that add up
+ * to more than size bytes, or more than RANGE_MAX_PARTS parts left after
+ * overlapping and adjacent ranges are coalesced.  Ranges stay in the
+ * order asked unless some were coalesced; then they are in ascending
+ * order.  None of the specs satisfiable is RANGE_UNSATISFIABLE.
+ */
+enum range_result	file_parse_range(struct span v, uint64_t size,
+			    struct range_set *rs);
+
+/*
+ * The preconditions of a GET or HEAD request on the representation fi, in
+ * the order of RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since
+ * (false: 412); then If-None-Match, else If-Modified-Since (false: 304).
+ * Returns 0 when the request goes on, 304 or 412.
+ */
+int	file_preconditions(const struct http_request *req,
+	    const struct file_info *fi);
+
+/*
+ * If-Range (RFC 9110 §13.1.5): true when the validator v is a strong
+ * entity tag equal to fi's, or an HTTP-date equal to its Last-Modified.
+ * A weak tag or anything unparsable is false (send the whole file).
+ */
+bool	file_if_range(struct span v, const struct file_info *fi);
 
 #endif /* LANHTTPD_FILE_H */

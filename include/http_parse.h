@@ -121,4 +121,14 @@ bool	http_header_next(const struct http_request *req, enum http_hdr id,
 bool	http_header_has_token(const struct http_request *req, enum http_hdr id,
 	    const char *token);
 
+/*
+ * Looks for the parameter name in a raw query ("a=1&b&c=x"; '&' or ';'
+ * separate).  Returns true when present and stores its raw value (still
+ * percent-encoded, empty for "b" or "b=") in *value.  The name is matched
+ * exactly as given (callers use plain ASCII names).  The first occurrence
+ * wins.
+ */
+bool	http_query_param(struct span query, const char *name,
+	    struct span *value);
+
 #endif /* LANHTTPD_HTTP_PARSE_H */

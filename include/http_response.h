@@ -4,8 +4,10 @@
  *
  * Header blocks are written into a caller-owned buffer through struct
  * hbuf, which records overflow instead of writing past the end; check
- * hb.overflow once at the end.  Everything here is thread-safe (the date
- * caches are per thread).
+ * hb.overflow once at the end.  A growable hbuf (hb_init_heap) owns heap
+ * memory instead and only "overflows" when memory runs out; it is used
+ * for generated bodies such as directory listings.  Everything here is
+ * thread-safe (the date caches are per thread).
  */
 #ifndef LANHTTPD_HTTP_RESPONSE_H
 #define LANHTTPD_HTTP_RESPONSE_H
@@ -31,8 +33,10 @@ struct hbuf {
 	size_t	 len;
 	size_t	 cap;
 	bool	 overflow;
+	bool	 grow;		/* p is heap memory owned by the hbuf */
 };
 
+/* A fixed buffer p[0..cap) owned by the caller. */
 static inline void
 hb_init(struct hbuf *hb, char *p, size_t cap)
 {
@@ -40,13 +44,38 @@ hb_init(struct hbuf *hb, char *p, size_t cap)
 	hb->len = 0;
 	hb->cap = cap;
 	hb->overflow = false;
+	hb->grow = false;
 }
+
+/*
+ * An empty growable buffer.  Release it with hb_release(), or take hb->p
+ * (then the taker frees it with free()).
+ */
+static inline void
+hb_init_heap(struct hbuf *hb)
+{
+	hb_init(hb, NULL, 0);
+	hb->grow = true;
+}
+
+/* Frees the memory of a growable buffer; a fixed one is left alone. */
+void	hb_release(struct hbuf *hb);
 
 void	hb_add(struct hbuf *hb, const char *s, size_t n);
 void	hb_str(struct hbuf *hb, const char *s);
 void	hb_u64(struct hbuf *hb, uint64_t v);
 void	hb_fmt(struct hbuf *hb, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Appends name[0..len) as the value of a Content-Disposition header for a
+ * download (RFC 6266): 'attachment; filename="..."; filename*=UTF-8\'\'...'.
+ * The quoted filename is an ASCII fallback (each non-ASCII character,
+ * control byte, '"', '\\' and '%' becomes '_'); filename* carries the
+ * exact bytes percent-encoded (RFC 8187).  Names on disk are untrusted:
+ * nothing from name reaches the header unescaped.
+ */
+void	hb_content_disposition(struct hbuf *hb, const char *name, size_t len);
 
 /* The reason phrase for status ("Not Found"), or "Unknown". */
 const char	*http_reason(int status);

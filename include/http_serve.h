@@ -4,9 +4,16 @@
  * http_serve() decides the status, writes the header block (and small
  * bodies) into the caller's buffer and lists what follows as segments: a
  * file range is sent later with sendfile().  It opens the file it serves
- * and hands its descriptor to the caller in res->file_fd.  No socket I/O
- * happens here, so the decision logic is testable without a network.
- * Thread-safe: all state is in the arguments.
+ * and hands its descriptor to the caller in res->file_fd.  A generated
+ * body (a directory listing) is heap memory handed over in
+ * res->body_heap.  No socket I/O happens here, so the decision logic is
+ * testable without a network.  Thread-safe: all state is in the
+ * arguments.
+ *
+ * The order of decisions for a file (RFC 9110): pick the representation
+ * (a precompressed sibling the client accepts, or the file itself), then
+ * its validators, then the preconditions (§13.2.2: 412 or 304), then
+ * If-Range and Range (§14: 206, multipart 206 or 416), else 200.
  */
 #ifndef LANHTTPD_HTTP_SERVE_H
 #define LANHTTPD_HTTP_SERVE_H
@@ -42,12 +49,15 @@ struct response {
 	struct out_seg	 segs[CONN_MAX_SEGS];
 	size_t		 nsegs;
 	int		 file_fd;	/* owned by the caller after the call */
+	char		*body_heap;	/* caller frees once sent or parked */
 };
 
 /*
  * Plans the response to req.  res->hb must be initialised on the caller's
  * buffer and res->keep_alive set from the request; everything else is
  * filled in.  The buffer must hold at least SERVE_INLINE_MAX plus 16 KiB.
+ * Segments may point into res->hb and res->body_heap; conn_park_output()
+ * copies them, so both may be reused or freed after the send or park.
  */
 void	http_serve(const struct serve_ctx *x, const struct http_request *req,
 	    struct response *res);

@@ -49,12 +49,26 @@ int	path_normalize(struct span raw, bool allow_hidden, char *out, size_t cap,
 int	path_open(int root_fd, const char *root_real, const char *rel,
 	    enum symlink_policy pol, int *fdp);
 
+/* Which bytes stay as they are when percent-encoding. */
+enum pct_set {
+	PCT_PATH,	/* unreserved, '/' and the sub-delims safe in a path */
+	PCT_STRICT,	/* unreserved and '/' only: safe as a relative href */
+	PCT_ATTR_CHAR,	/* RFC 8187 attr-char, for filename*= */
+};
+
 /*
- * Percent-encodes the bytes of in[0..len) for use in a URL path: unreserved
- * characters, '/' and a few safe sub-delims stay, everything else becomes
- * %XX.  Writes at most cap bytes (NUL included) and returns the length the
- * full result needs, so a return >= cap means truncation.
+ * Percent-encodes the bytes of in[0..len): bytes in set stay, everything
+ * else becomes %XX.  Writes at most cap bytes (NUL included) and returns
+ * the length the full result needs, so a return >= cap means truncation.
  */
-size_t	path_encode(const char *in, size_t len, char *out, size_t cap);
+size_t	path_encode_set(const char *in, size_t len, enum pct_set set, char *out,
+	    size_t cap);
+
+/* path_encode_set() with PCT_PATH, for Location headers. */
+static inline size_t
+path_encode(const char *in, size_t len, char *out, size_t cap)
+{
+	return path_encode_set(in, len, PCT_PATH, out, cap);
+}
 
 #endif /* LANHTTPD_PATH_H */

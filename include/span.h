@@ -58,6 +58,13 @@ bool	span_to_u64(struct span s, uint64_t max, uint64_t *out);
  */
 bool	span_next_list_elem(struct span *rest, struct span *elem);
 
+/*
+ * Length (1-4) of the well-formed UTF-8 sequence at p[0..len) (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or 0 when the
+ * bytes there are not one.  len must be at least 1.
+ */
+size_t	utf8_seq_len(const char *p, size_t len);
+
 /* Returns the index of the first byte c in s, or -1. */
 static inline ptrdiff_t
 span_find(struct span s, char c)

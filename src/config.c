@@ -39,6 +39,7 @@ enum key_type {
 	K_ENUM,
 	K_LISTEN,	/* address list, accumulates; the section's protocol */
 	K_ROOTFILE,	/* a file under root, as path.c would resolve it */
+	K_MAX_AGE,	/* "off" or a duration in seconds ("1h"), as a long */
 };
 
 struct enum_val {
@@ -99,6 +100,16 @@ static const struct key keys[] = {
 	{ "server", "user", K_STR, OFF(user), 0, 0, NULL },
 	{ "server", "group", K_STR, OFF(group), 0, 0, NULL },
 	{ "server", "allow_root", K_BOOL, OFF(allow_root), 0, 0, NULL },
+	{ "server", "etag_inode", K_BOOL, OFF(etag_inode), 0, 0, NULL },
+	{ "server", "cache_max_age", K_MAX_AGE, OFF(cache_max_age), 0,
+	    10ull * 365 * 24 * 3600, NULL },
+	{ "server", "directory_listing", K_BOOL, OFF(directory_listing), 0, 0,
+	    NULL },
+	{ "server", "precompressed", K_BOOL, OFF(precompressed), 0, 0, NULL },
+	{ "server", "error_page_404", K_ROOTFILE, OFF(error_page_404), 0, 0,
+	    NULL },
+	{ "server", "error_page_403", K_ROOTFILE, OFF(error_page_403), 0, 0,
+	    NULL },
 	{ "log", "access_log", K_PATH, OFF(access_log), 0, 0, NULL },
 	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
 	{ "log", "level", K_ENUM, OFF(log_level), 0, 0, level_vals },
@@ -237,6 +248,10 @@ config_new(void)
 	c->allow_hidden = false;
 	c->symlinks = SYMLINKS_INSIDE;
 	c->max_header_size = 8192;
+	c->etag_inode = true;
+	c->cache_max_age = -1;
+	c->directory_listing = true;
+	c->precompressed = true;
 	c->log_level = LOG_LVL_INFO;
 	c->root_fd = -1;
 	c->ping_rate_source = 50;
@@ -274,6 +289,10 @@ config_free(struct config *c)
 	free(c->types_file);
 	free(c->transfer_file);
 	free(c->transfer_rel);
+	free(c->error_page_404);
+	free(c->error_page_403);
+	free(c->error_page_404_rel);
+	free(c->error_page_403_rel);
 	for (size_t i = 0; i < c->nmime_pairs; i++) {
 		free(c->mime_pairs[i].ext);
 		free(c->mime_pairs[i].type);
@@ -343,6 +362,10 @@ parse_scaled(const char *v, const struct unit *units, uint64_t min,
 
 static const struct unit ms_units[] = {
 	{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", HOUR_MS },
+	{ NULL, 0 },
+};
+static const struct unit sec_units[] = {
+	{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 24 * 3600 },
 	{ NULL, 0 },
 };
 static const struct unit size_units[] = {
@@ -567,6 +590,50 @@ parse_bool(const char *v, bool *out)
 	return "expected on or off";
 }
 
+/* "off" (or "none"): -1; else a duration in seconds, "1h" and "7d" too. */
+static const char *
+parse_max_age(const char *value, const struct key *k, long *out)
+{
+	const char *why;
+	uint64_t v;
+
+	if (strcasecmp(value, "off") == 0 || strcasecmp(value, "none") == 0) {
+		*out = -1;
+		return NULL;
+	}
+	if ((why = parse_scaled(value, sec_units, k->min, k->max, &v)) != NULL)
+		return why;
+	*out = (long)v;
+	return NULL;
+}
+
+/* One of the names in k->enums; the reason lists them all. */
+static const char *
+set_enum(const struct key *k, const char *value, char *field, char *why_buf,
+    size_t why_cap)
+{
+	size_t o = 0;
+	int n;
+
+	for (const struct enum_val *e = k->enums; e->name != NULL; e++) {
+		if (strcasecmp(value, e->name) == 0) {
+			if (k->enums == hidden_vals)
+				*(bool *)(void *)field = e->value != 0;
+			else
+				*(int *)(void *)field = e->value;
+			return NULL;
+		}
+	}
+	n = snprintf(why_buf, why_cap, "expected one of:");
+	o = n > 0 ? (size_t)n : 0;
+	for (const struct enum_val *e = k->enums;
+	    e->name != NULL && o < why_cap; e++) {
+		n = snprintf(why_buf + o, why_cap - o, " %s", e->name);
+		o += n > 0 ? (size_t)n : 0;
+	}
+	return why_buf;
+}
+
 /*
  * Resolves file, a path under root (a leading '/' means the root, as in a
  * URL), by the rules of a request path: percent-encoded first, so that
@@ -680,28 +747,7 @@ set_key(struct config *c, const struct key *k, const char *value,
 			break;
 		return NULL;
 	case K_ENUM:
-		for (const struct enum_val *e = k->enums; e->name != NULL; e++) {
-			if (strcasecmp(value, e->name) == 0) {
-				if (k->enums == hidden_vals)
-					*(bool *)(void *)field = e->value != 0;
-				else
-					*(int *)(void *)field = e->value;
-				return NULL;
-			}
-		}
-		{
-			size_t o = 0;
-			int n = snprintf(why_buf, why_cap, "expected one of:");
-
-			o = n > 0 ? (size_t)n : 0;
-			for (const struct enum_val *e = k->enums;
-			    e->name != NULL && o < why_cap; e++) {
-				n = snprintf(why_buf + o, why_cap - o, " %s",
-				    e->name);
-				o += n > 0 ? (size_t)n : 0;
-			}
-			return why_buf;
-		}
+		return set_enum(k, value, field, why_buf, why_cap);
 	case K_LISTEN:
 		return add_listen(c, value, section_proto(k->section));
 	case K_ROOTFILE:
@@ -709,6 +755,11 @@ set_key(struct config *c, const struct key *k, const char *value,
 		if (why == NULL)
 			return NULL;
 		break;
+	case K_MAX_AGE:
+		if ((why = parse_max_age(value, k, (long *)(void *)field))
+		    != NULL)
+			break;
+		return NULL;
 	}
 	snprintf(why_buf, why_cap, "%s (got '%s')", why, value);
 	return why_buf;
@@ -1081,6 +1132,33 @@ finish_transfer(struct config *c, struct config_errors *errs)
 	return 0;
 }
 
+/* The custom error pages, normalised like the transfer file. */
+static unsigned
+finish_error_pages(struct config *c, struct config_errors *errs)
+{
+	const char *page[2] = { c->error_page_404, c->error_page_403 };
+	char **rel[2] = { &c->error_page_404_rel, &c->error_page_403_rel };
+	char buf[PATH_MAX];
+	unsigned n = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *why;
+
+		if (page[i] == NULL)
+			continue;
+		why = root_file_rel(page[i], c->allow_hidden, buf, sizeof(buf));
+		if (why != NULL) {
+			config_error(errs, "[server] error_page_%d: '%s': %s",
+			    i == 0 ? 404 : 403, page[i], why);
+			n++;
+		} else if ((*rel[i] = strdup(buf)) == NULL) {
+			config_error(errs, "out of memory");
+			n++;
+		}
+	}
+	return n;
+}
+
 /* A user or group that does not exist is a configuration error. */
 static unsigned
 finish_user(struct config *c, struct config_errors *errs)
@@ -1119,6 +1197,7 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_mime(c, errs);
 	n += finish_listen(c, errs);
 	n += finish_transfer(c, errs);
+	n += finish_error_pages(c, errs);
 	n += finish_user(c, errs);
 	return n;
 }

@@ -547,3 +547,28 @@ http_header_has_token(const struct http_request *req, enum http_hdr id,
 				return true;
 	return false;
 }
+
+bool
+http_query_param(struct span query, const char *name, struct span *value)
+{
+	size_t nlen = strlen(name), i = 0;
+
+	while (i < query.len) {
+		size_t start = i, eq;
+
+		while (i < query.len && query.p[i] != '&' && query.p[i] != ';')
+			i++;
+		eq = start;
+		while (eq < i && query.p[eq] != '=')
+			eq++;
+		if (eq - start == nlen &&
+		    memcmp(query.p + start, name, nlen) == 0) {
+			*value = eq < i ?
+			    span_make(query.p + eq + 1, i - eq - 1) :
+			    span_make(query.p + i, 0);
+			return true;
+		}
+		i++;	/* the separator */
+	}
+	return false;
+}

@@ -6,15 +6,55 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "path.h"
+
+void
+hb_release(struct hbuf *hb)
+{
+	if (hb->grow)
+		free(hb->p);
+	hb->p = NULL;
+	hb->len = hb->cap = 0;
+}
+
+/*
+ * Makes room for n more bytes.  A fixed buffer cannot grow; a growable one
+ * at least doubles, so appending stays linear overall.
+ */
+static bool
+hb_reserve(struct hbuf *hb, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (hb->overflow)
+		return false;
+	if (n <= hb->cap - hb->len)
+		return true;
+	if (!hb->grow || n > SIZE_MAX / 2 - hb->len) {
+		hb->overflow = true;
+		return false;
+	}
+	cap = hb->cap < 4096 ? 4096 : hb->cap;
+	while (cap - hb->len < n)
+		cap *= 2;
+	if ((p = realloc(hb->p, cap)) == NULL) {
+		hb->overflow = true;
+		return false;
+	}
+	hb->p = p;
+	hb->cap = cap;
+	return true;
+}
 
 void
 hb_add(struct hbuf *hb, const char *s, size_t n)
 {
-	if (hb->overflow || n > hb->cap - hb->len) {
-		hb->overflow = true;
+	if (n == 0 || !hb_reserve(hb, n))
 		return;
-	}
 	memcpy(hb->p + hb->len, s, n);
 	hb->len += n;
 }
@@ -49,11 +89,52 @@ hb_fmt(struct hbuf *hb, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(hb->p + hb->len, hb->cap - hb->len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= hb->cap - hb->len) {
+	if (n >= 0 && (size_t)n < hb->cap - hb->len) {
+		hb->len += (size_t)n;
+		return;
+	}
+	/* Room for the terminating NUL too, which is not counted. */
+	if (n < 0 || !hb_reserve(hb, (size_t)n + 1)) {
 		hb->overflow = true;
 		return;
 	}
+	va_start(ap, fmt);
+	vsnprintf(hb->p + hb->len, hb->cap - hb->len, fmt, ap);
+	va_end(ap);
 	hb->len += (size_t)n;
+}
+
+void
+hb_content_disposition(struct hbuf *hb, const char *name, size_t len)
+{
+	size_t i = 0, need;
+
+	hb_str(hb, "attachment; filename=\"");
+	while (i < len) {
+		unsigned char c = (unsigned char)name[i];
+		size_t n = utf8_seq_len(name + i, len - i);
+		char out = (char)c;
+
+		/* One '_' per character, so the fallback keeps its shape. */
+		if (n == 0)
+			n = 1;
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '%')
+			out = '_';
+		hb_add(hb, &out, 1);
+		i += n;
+	}
+	hb_str(hb, "\"; filename*=UTF-8''");
+	if (!hb_reserve(hb, 1))
+		return;
+	need = path_encode_set(name, len, PCT_ATTR_CHAR, hb->p + hb->len,
+	    hb->cap - hb->len);
+	if (need >= hb->cap - hb->len) {
+		if (!hb_reserve(hb, need + 1))
+			return;
+		path_encode_set(name, len, PCT_ATTR_CHAR, hb->p + hb->len,
+		    hb->cap - hb->len);
+	}
+	hb->len += need;
 }
 
 const char *

@@ -6,14 +6,44 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "file.h"
+#include "listing.h"
 #include "mime.h"
+#include "negotiate.h"
 #include "path.h"
+
+#define ALLOW_METHODS	"GET, HEAD, OPTIONS"
+
+/* Headers, then per part a memory and a file segment, then the end. */
+_Static_assert(1 + 2 * RANGE_MAX_PARTS + 1 <= CONN_MAX_SEGS,
+    "a multipart response must fit in the segment array");
+
+static const char *const coding_name[] = {
+	[CODING_IDENTITY] = "identity", [CODING_GZIP] = "gzip",
+	[CODING_BR] = "br",
+};
+/* The sibling's suffix, also the ETag variant of the representation. */
+static const char *const coding_ext[] = {
+	[CODING_IDENTITY] = "", [CODING_GZIP] = "gz", [CODING_BR] = "br",
+};
+
+/* The representation of a file chosen for a response. */
+struct rep {
+	int		 fd;		/* owned until handed to the response */
+	struct stat	 st;
+	enum coding	 coding;
+	const char	*rel;		/* the file asked for, from the root */
+	const char	*type;		/* media type of rel */
+	struct file_info fi;
+};
 
 static void
 add_connection(struct response *res)
@@ -28,10 +58,22 @@ add_connection(struct response *res)
 static void
 finish_headers(struct response *res)
 {
+	add_connection(res);
 	hb_str(&res->hb, "\r\n");
 	res->hdr_len = res->hb.len;
 	res->segs[0] = (struct out_seg){ .mem = res->hb.p, .len = res->hb.len };
 	res->nsegs = 1;
+}
+
+/* Starts over on an empty header buffer. */
+static void
+begin(struct response *res, int status)
+{
+	res->status = status;
+	res->hb.len = 0;
+	res->hb.overflow = false;
+	res->nsegs = 0;
+	http_begin(&res->hb, status);
 }
 
 static void
@@ -56,6 +98,86 @@ http_serve_error(int status, bool head, struct response *res)
 	res->keep_alive = false;
 	res->head = head;
 	res->file_fd = -1;
+	res->body_heap = NULL;
+	plan_error(res, status, NULL);
+}
+
+/*
+ * Adds the body fd[off..off+len) to a response whose headers are
+ * finished: nothing for HEAD, the bytes inline when they are few, else a
+ * file segment for sendfile().  Takes ownership of fd.
+ */
+static void
+attach_body(struct response *res, int fd, uint64_t off, uint64_t len)
+{
+	size_t body_at = res->hb.len;
+
+	if (res->head || len == 0) {
+		close(fd);
+		return;
+	}
+	if (len <= SERVE_INLINE_MAX && res->hb.cap - body_at >= len) {
+		/* One send for headers and body; saves the sendfile call. */
+		ssize_t n = pread(fd, res->hb.p + body_at, (size_t)len,
+		    (off_t)off);
+
+		if (n == (ssize_t)len) {
+			close(fd);
+			res->hb.len += (size_t)n;
+			res->segs[0].len = res->hb.len;
+			return;
+		}
+		/* The file changed under us; let sendfile find out how. */
+	}
+	res->segs[res->nsegs++] = (struct out_seg){ .mem = NULL,
+	    .off = (off_t)off, .len = len };
+	res->file_fd = fd;
+}
+
+/*
+ * The custom page configured for 403 or 404 (a file under the root,
+ * normalised when the configuration was loaded), served with that
+ * status.  False when there is none or it cannot be opened: then the
+ * built-in body is used, so a missing page can never recurse.
+ */
+static bool
+plan_error_page(const struct serve_ctx *x, int status, struct response *res)
+{
+	const struct config *cfg = x->cfg;
+	const char *rel = status == 404 ? cfg->error_page_404_rel :
+	    cfg->error_page_403_rel;
+	struct stat st;
+	int fd;
+
+	if (rel == NULL || path_open(cfg->root_fd, cfg->root_real, rel,
+	    cfg->symlinks, &fd) != 0)
+		return false;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	begin(res, status);
+	hb_str(&res->hb, "Content-Type: ");
+	hb_str(&res->hb, mime_lookup(cfg->mime, rel, strlen(rel)));
+	hb_str(&res->hb, "\r\nContent-Length: ");
+	hb_u64(&res->hb, (uint64_t)st.st_size);
+	hb_str(&res->hb, "\r\n");
+	finish_headers(res);
+	if (res->hb.overflow) {
+		close(fd);
+		return false;
+	}
+	attach_body(res, fd, 0, (uint64_t)st.st_size);
+	return true;
+}
+
+/* An error that a custom error page may dress (403 and 404). */
+static void
+plan_fail(const struct serve_ctx *x, struct response *res, int status)
+{
+	if ((status == 403 || status == 404) &&
+	    plan_error_page(x, status, res))
+		return;
 	plan_error(res, status, NULL);
 }
 
@@ -73,8 +195,7 @@ plan_redirect(const struct serve_ctx *x, const struct http_request *req,
 		plan_error(res, 414, NULL);
 		return;
 	}
-	res->status = 301;
-	http_begin(&res->hb, 301);
+	begin(res, 301);
 	hb_str(&res->hb, "Location: /");
 	hb_add(&res->hb, x->scratch, n);
 	hb_add(&res->hb, "/", 1);
@@ -83,120 +204,462 @@ plan_redirect(const struct serve_ctx *x, const struct http_request *req,
 		hb_add(&res->hb, req->query.p, req->query.len);
 	}
 	hb_str(&res->hb, "\r\nContent-Length: 0\r\n");
-	add_connection(res);
 	finish_headers(res);
 }
 
 /*
- * 200 for an open regular file: headers, then the body inline (small
- * files) or as a file segment.  Takes ownership of fd.
+ * Swaps rp's file for a precompressed sibling (rel + ".br" or ".gz") that
+ * the client accepts, trying its preferred coding first.  A sibling older
+ * than the file is stale and skipped.
  */
 static void
-plan_file(const struct serve_ctx *x, int fd, const struct stat *st,
-    const char *name, struct response *res)
+choose_precompressed(const struct serve_ctx *x, const struct http_request *req,
+    struct rep *rp)
 {
-	struct file_info fi;
-	size_t body_at;
+	const struct config *cfg = x->cfg;
+	enum coding want[CODING_MAX];
+	size_t n = negotiate_encodings(req, want), len = strlen(rp->rel);
 
-	file_info_from_stat(st, true, &fi);
-	res->status = 200;
-	http_begin(&res->hb, 200);
+	if (n == 0 || len + 4 > x->scratch_cap)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		int fd;
+
+		memcpy(x->scratch, rp->rel, len);
+		x->scratch[len] = '.';
+		memcpy(x->scratch + len + 1, coding_ext[want[i]], 3);
+		if (path_open(cfg->root_fd, cfg->root_real, x->scratch,
+		    cfg->symlinks, &fd) != 0)
+			continue;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_mtim.tv_sec < rp->st.st_mtim.tv_sec ||
+		    (st.st_mtim.tv_sec == rp->st.st_mtim.tv_sec &&
+		    st.st_mtim.tv_nsec < rp->st.st_mtim.tv_nsec)) {
+			close(fd);
+			continue;
+		}
+		close(rp->fd);
+		rp->fd = fd;
+		rp->st = st;
+		rp->coding = want[i];
+		return;
+	}
+}
+
+/* ETag, Last-Modified, Cache-Control and Vary: what a 304 repeats. */
+static void
+add_validators(const struct serve_ctx *x, const struct rep *rp,
+    struct hbuf *hb)
+{
+	hb_str(hb, "Last-Modified: ");
+	hb_add(hb, rp->fi.last_modified, HTTP_DATE_LEN);
+	hb_str(hb, "\r\nETag: ");
+	hb_add(hb, rp->fi.etag, rp->fi.etag_len);
+	hb_str(hb, "\r\n");
+	if (x->cfg->cache_max_age >= 0) {
+		hb_str(hb, "Cache-Control: max-age=");
+		hb_u64(hb, (uint64_t)x->cfg->cache_max_age);
+		hb_str(hb, "\r\n");
+	}
+	/* Any file may gain a sibling, so every file response may vary. */
+	if (x->cfg->precompressed)
+		hb_str(hb, "Vary: Accept-Encoding\r\n");
+}
+
+/* The headers of a 200 or 206 beyond Content-Type and -Length. */
+static void
+add_rep_headers(const struct serve_ctx *x, const struct http_request *req,
+    const struct rep *rp, struct hbuf *hb)
+{
+	struct span v;
+
+	add_validators(x, rp, hb);
+	hb_str(hb, "Accept-Ranges: bytes\r\n");
+	if (rp->coding != CODING_IDENTITY) {
+		hb_str(hb, "Content-Encoding: ");
+		hb_str(hb, coding_name[rp->coding]);
+		hb_str(hb, "\r\n");
+	}
+	if (req->has_query && http_query_param(req->query, "download", &v)) {
+		size_t len = strlen(rp->rel);
+		const char *slash = memrchr(rp->rel, '/', len);
+		const char *base = slash != NULL ? slash + 1 : rp->rel;
+
+		hb_str(hb, "Content-Disposition: ");
+		hb_content_disposition(hb, base,
+		    len - (size_t)(base - rp->rel));
+		hb_str(hb, "\r\n");
+	}
+}
+
+static void
+plan_not_modified(const struct serve_ctx *x, const struct rep *rp,
+    struct response *res)
+{
+	begin(res, 304);
+	add_validators(x, rp, &res->hb);
+	finish_headers(res);
+	if (res->hb.overflow)
+		plan_error(res, 500, NULL);
+}
+
+/* 200 for the whole representation, or 206 for the single range r. */
+static void
+plan_single(const struct serve_ctx *x, const struct http_request *req,
+    struct rep *rp, const struct byte_range *r, struct response *res)
+{
+	uint64_t off = r != NULL ? r->off : 0;
+	uint64_t len = r != NULL ? r->len : rp->fi.size;
+
+	begin(res, r != NULL ? 206 : 200);
 	hb_str(&res->hb, "Content-Type: ");
-	hb_str(&res->hb, mime_lookup(x->cfg->mime, name, strlen(name)));
+	hb_str(&res->hb, rp->type);
 	hb_str(&res->hb, "\r\nContent-Length: ");
-	hb_u64(&res->hb, fi.size);
-	hb_str(&res->hb, "\r\nLast-Modified: ");
-	hb_add(&res->hb, fi.last_modified, HTTP_DATE_LEN);
-	hb_str(&res->hb, "\r\nETag: ");
-	hb_add(&res->hb, fi.etag, fi.etag_len);
+	hb_u64(&res->hb, len);
 	hb_str(&res->hb, "\r\n");
-	add_connection(res);
+	if (r != NULL) {
+		hb_str(&res->hb, "Content-Range: bytes ");
+		hb_fmt(&res->hb, "%llu-%llu/%llu\r\n", (unsigned long long)off,
+		    (unsigned long long)(off + len - 1),
+		    (unsigned long long)rp->fi.size);
+	}
+	add_rep_headers(x, req, rp, &res->hb);
 	finish_headers(res);
 	if (res->hb.overflow) {
-		close(fd);
+		close(rp->fd);
 		plan_error(res, 500, NULL);
 		return;
 	}
-
-	if (res->head || fi.size == 0) {
-		close(fd);
-		return;
-	}
-	body_at = res->hb.len;
-	if (fi.size <= SERVE_INLINE_MAX && res->hb.cap - body_at >= fi.size) {
-		/* One send for headers and body; saves the sendfile call. */
-		ssize_t n = pread(fd, res->hb.p + body_at, (size_t)fi.size, 0);
-
-		if (n == (ssize_t)fi.size) {
-			close(fd);
-			res->hb.len += (size_t)n;
-			res->segs[0].len = res->hb.len;
-			return;
-		}
-		/* The file changed under us; let sendfile find out how. */
-	}
-	res->segs[1] = (struct out_seg){ .mem = NULL, .off = 0, .len = fi.size };
-	res->nsegs = 2;
-	res->file_fd = fd;
+	attach_body(res, rp->fd, off, len);
 }
 
-/* A directory: index file, or refuse (listings come later). */
+/*
+ * Writes the part headers and the closing delimiter of a multipart body
+ * into pb; ends[i] is where part i's header ends.  Returns the body's
+ * length, or 0 when pb overflowed.
+ */
+static uint64_t
+multipart_parts(const struct rep *rp, const struct range_set *rs,
+    const char *boundary, struct hbuf *pb, size_t *ends)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct byte_range *r = &rs->r[i];
+
+		/* RFC 2046 §5.1.1: CRLF before each delimiter but the first. */
+		hb_str(pb, i == 0 ? "--" : "\r\n--");
+		hb_str(pb, boundary);
+		hb_str(pb, "\r\nContent-Type: ");
+		hb_str(pb, rp->type);
+		hb_fmt(pb, "\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
+		    (unsigned long long)r->off,
+		    (unsigned long long)(r->off + r->len - 1),
+		    (unsigned long long)rp->fi.size);
+		ends[i] = pb->len;
+		total += r->len;
+	}
+	hb_str(pb, "\r\n--");
+	hb_str(pb, boundary);
+	hb_str(pb, "--\r\n");
+	return pb->overflow ? 0 : total + pb->len;
+}
+
+/*
+ * 206 multipart/byteranges (RFC 9110 §14.6) with a random boundary.  The
+ * part headers go into the header buffer after the response headers, and
+ * each part's bytes are a file segment.  False (nothing planned, rp->fd
+ * still ours) when no random boundary can be had or the buffer is full;
+ * the caller then sends the whole file.
+ */
+static bool
+plan_multipart(const struct serve_ctx *x, const struct http_request *req,
+    struct rep *rp, const struct range_set *rs, struct response *res)
+{
+	char parts[RANGE_MAX_PARTS * 256 + 64], boundary[2 * 12 + 1];
+	size_t ends[RANGE_MAX_PARTS], at, start;
+	unsigned char rnd[12];
+	struct hbuf pb;
+	uint64_t total;
+
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		return false;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(boundary + 2 * i, 3, "%02x", rnd[i]);
+	hb_init(&pb, parts, sizeof(parts));
+	if ((total = multipart_parts(rp, rs, boundary, &pb, ends)) == 0)
+		return false;
+	begin(res, 206);
+	hb_str(&res->hb, "Content-Type: multipart/byteranges; boundary=");
+	hb_str(&res->hb, boundary);
+	hb_str(&res->hb, "\r\nContent-Length: ");
+	hb_u64(&res->hb, total);
+	hb_str(&res->hb, "\r\n");
+	add_rep_headers(x, req, rp, &res->hb);
+	finish_headers(res);
+	at = res->hb.len;
+	if (!res->head)
+		hb_add(&res->hb, parts, pb.len);
+	if (res->hb.overflow)
+		return false;
+	if (res->head) {
+		close(rp->fd);
+		return true;
+	}
+	start = at;
+	for (size_t i = 0; i < rs->n; i++) {
+		res->segs[res->nsegs++] = (struct out_seg){
+		    .mem = res->hb.p + start, .len = at + ends[i] - start };
+		res->segs[res->nsegs++] = (struct out_seg){ .mem = NULL,
+		    .off = (off_t)rs->r[i].off, .len = rs->r[i].len };
+		start = at + ends[i];
+	}
+	res->segs[res->nsegs++] = (struct out_seg){ .mem = res->hb.p + start,
+	    .len = at + pb.len - start };
+	res->file_fd = rp->fd;
+	return true;
+}
+
+/* Which ranges of rp the request asks for, after If-Range. */
+static enum range_result
+select_ranges(const struct http_request *req, const struct rep *rp,
+    struct range_set *rs)
+{
+	rs->n = 0;
+	/* A repeated Range or If-Range field is not one we can trust. */
+	if (req->hdr_count[HDR_RANGE] != 1 || req->hdr_count[HDR_IF_RANGE] > 1)
+		return RANGE_IGNORE;
+	if (req->hdr_count[HDR_IF_RANGE] == 1 &&
+	    !file_if_range(req->hdr[HDR_IF_RANGE], &rp->fi))
+		return RANGE_IGNORE;
+	return file_parse_range(req->hdr[HDR_RANGE], rp->fi.size, rs);
+}
+
+/*
+ * A regular file: choose the representation, check preconditions, then
+ * 304, 412, 416, 206 or 200.  Takes ownership of fd.  rel is the file's
+ * path from the root (for its media type, its siblings and downloads).
+ */
+static void
+plan_file(const struct serve_ctx *x, const struct http_request *req, int fd,
+    const struct stat *st, const char *rel, struct response *res)
+{
+	const struct config *cfg = x->cfg;
+	struct rep rp = { .fd = fd, .st = *st, .coding = CODING_IDENTITY,
+	    .rel = rel };
+	struct range_set rs;
+	enum range_result rr;
+	char extra[64];
+	int code;
+
+	rp.type = mime_lookup(cfg->mime, rel, strlen(rel));
+	if (cfg->precompressed)
+		choose_precompressed(x, req, &rp);
+	file_info_from_stat(&rp.st, cfg->etag_inode, coding_ext[rp.coding],
+	    &rp.fi);
+	file_info_clamp(&rp.fi, time(NULL));
+	if ((code = file_preconditions(req, &rp.fi)) != 0) {
+		close(rp.fd);
+		if (code == 304)
+			plan_not_modified(x, &rp, res);
+		else
+			plan_error(res, code, NULL);
+		return;
+	}
+	rr = select_ranges(req, &rp, &rs);
+	if (rr == RANGE_UNSATISFIABLE) {
+		close(rp.fd);
+		snprintf(extra, sizeof(extra),
+		    "Content-Range: bytes */%llu\r\n",
+		    (unsigned long long)rp.fi.size);
+		plan_error(res, 416, extra);
+		return;
+	}
+	if (rr == RANGE_OK && rs.n > 1 && plan_multipart(x, req, &rp, &rs, res))
+		return;
+	plan_single(x, req, &rp, rr == RANGE_OK && rs.n == 1 ? &rs.r[0] : NULL,
+	    res);
+}
+
+/* The headers of a listing; the body is already in body. */
+static void
+listing_headers(struct response *res, bool json, const struct hbuf *body)
+{
+	begin(res, 200);
+	hb_str(&res->hb, json ? "Content-Type: application/json\r\n" :
+	    "Content-Type: text/html; charset=utf-8\r\n");
+	hb_str(&res->hb, "Content-Length: ");
+	hb_u64(&res->hb, body->len);
+	/* The folder changes under the client: always revalidate. */
+	hb_str(&res->hb, "\r\nCache-Control: no-cache\r\n"
+	    "Vary: Accept, Accept-Language\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	/* Names are escaped; this makes sure nothing in them could run. */
+	if (!json)
+		hb_str(&res->hb, "Content-Security-Policy: default-src 'none'; "
+		    "style-src 'unsafe-inline'; img-src data:\r\n");
+	finish_headers(res);
+}
+
+/*
+ * 200 with the listing of the directory open as dfd, x->path[0..rel_len)
+ * from the root.  Takes ownership of dfd.
+ */
+static void
+plan_listing(const struct serve_ctx *x, const struct http_request *req,
+    int dfd, size_t rel_len, struct response *res)
+{
+	const struct config *cfg = x->cfg;
+	struct listing_src src = { .root_fd = cfg->root_fd,
+	    .root_real = cfg->root_real, .rel = x->path,
+	    .symlinks = cfg->symlinks, .allow_hidden = cfg->allow_hidden };
+	struct listing_view v;
+	struct listing l;
+	struct hbuf body;
+	bool json;
+	int r;
+
+	listing_init(&l);
+	r = listing_read(&l, dfd, &src);
+	close(dfd);
+	if (r != 0) {
+		listing_release(&l);
+		plan_fail(x, res, r == -EACCES ? 403 : r == -ENOMEM ? 503 : 500);
+		return;
+	}
+	listing_view_from_query(req->query, &v);
+	v.lang = negotiate_language(req);
+	json = v.format == LISTING_JSON ||
+	    (v.format == LISTING_AUTO && negotiate_wants_json(req));
+	listing_sort(&l, v.sort, v.desc);
+	hb_init_heap(&body);
+	r = json ? listing_json(&l, x->path, rel_len, &v, &body) :
+	    listing_html(&l, x->path, rel_len, &v, &body);
+	listing_release(&l);
+	if (r == 0)
+		listing_headers(res, json, &body);
+	if (r != 0 || res->hb.overflow) {
+		hb_release(&body);
+		plan_error(res, r != 0 ? 503 : 500, NULL);
+		return;
+	}
+	if (res->head || body.len == 0) {
+		hb_release(&body);
+		return;
+	}
+	res->body_heap = body.p;
+	res->segs[res->nsegs++] = (struct out_seg){ .mem = body.p,
+	    .len = body.len };
+}
+
+/*
+ * Opens the index file of the directory x->path[0..plen) by appending
+ * its name to x->path.  Returns 0 with *fdp and *st, 404 when there is no
+ * usable index (x->path is restored), or another status.
+ */
+static int
+open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st)
+{
+	const struct config *cfg = x->cfg;
+	size_t ilen = cfg->index != NULL ? strlen(cfg->index) : 0;
+	size_t at = plen;
+	int code;
+
+	if (ilen == 0 || plen + 1 + ilen + 1 > x->path_cap)
+		return 404;
+	if (at > 0)
+		x->path[at++] = '/';
+	memcpy(x->path + at, cfg->index, ilen + 1);
+	code = path_open(cfg->root_fd, cfg->root_real, x->path, cfg->symlinks,
+	    fdp);
+	if (code == 0 && (fstat(*fdp, st) != 0 || !S_ISREG(st->st_mode))) {
+		close(*fdp);
+		code = 404;	/* e.g. a folder called index.html */
+	}
+	if (code != 0)
+		x->path[plen] = '\0';
+	return code;
+}
+
+/* A directory: redirect to the slash form, its index, or its listing. */
 static void
 plan_directory(const struct serve_ctx *x, const struct http_request *req,
     int dfd, const struct path_result *pr, struct response *res)
 {
-	const struct config *cfg = x->cfg;
-	size_t plen = pr->len;
 	struct stat st;
-	int fd, st_code;
+	int fd, code;
 
 	if (!pr->trailing_slash && !pr->is_root) {
 		close(dfd);
 		plan_redirect(x, req, x->path, res);
 		return;
 	}
-	close(dfd);
-	if (cfg->index == NULL || cfg->index[0] == '\0') {
-		plan_error(res, 403, NULL);
+	code = open_index(x, pr->len, &fd, &st);
+	if (code == 0) {
+		close(dfd);
+		plan_file(x, req, fd, &st, x->path, res);
 		return;
 	}
-	/* rel + "/" + index, within the scratch path buffer. */
-	if (plen + 1 + strlen(cfg->index) + 1 > x->path_cap) {
-		plan_error(res, 414, NULL);
+	if (code != 404 || !x->cfg->directory_listing) {
+		close(dfd);
+		plan_fail(x, res, code != 404 ? code : 403);
 		return;
 	}
-	if (plen > 0)
-		x->path[plen++] = '/';
-	strcpy(x->path + plen, cfg->index);
-	st_code = path_open(cfg->root_fd, cfg->root_real, x->path,
-	    cfg->symlinks, &fd);
-	if (st_code == 404) {
-		plan_error(res, 403, NULL);
-		return;
-	}
-	if (st_code != 0) {
-		plan_error(res, st_code, NULL);
-		return;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	plan_listing(x, req, dfd, pr->len, res);
+}
+
+/*
+ * Decodes the request path into x->path and opens it beneath the root.
+ * Returns 0 with *pr and *fdp (the caller owns the fd), or a status.
+ */
+static int
+resolve(const struct serve_ctx *x, const struct http_request *req,
+    struct path_result *pr, int *fdp)
+{
+	const struct config *cfg = x->cfg;
+	int code;
+
+	code = path_normalize(req->path, cfg->allow_hidden, x->path,
+	    x->path_cap, pr);
+	if (code == 0)
+		code = path_open(cfg->root_fd, cfg->root_real, x->path,
+		    cfg->symlinks, fdp);
+	return code;
+}
+
+/* OPTIONS (RFC 9110 §9.3.7): what the server, or a resource, allows. */
+static void
+plan_options(const struct serve_ctx *x, const struct http_request *req,
+    struct response *res)
+{
+	struct path_result pr;
+	int fd, code;
+
+	if (req->path.len != 1 || req->path.p[0] != '*') {
+		if ((code = resolve(x, req, &pr, &fd)) != 0) {
+			plan_fail(x, res, code);
+			return;
+		}
 		close(fd);
-		plan_error(res, 403, NULL);
-		return;
 	}
-	plan_file(x, fd, &st, cfg->index, res);
+	/* §15.3.5: a 204 has no Content-Length. */
+	begin(res, 204);
+	hb_str(&res->hb, "Allow: " ALLOW_METHODS "\r\n");
+	finish_headers(res);
 }
 
 void
 http_serve(const struct serve_ctx *x, const struct http_request *req,
     struct response *res)
 {
-	const struct config *cfg = x->cfg;
 	struct path_result pr;
 	struct stat st;
-	int fd, st_code;
+	int fd, code;
 
 	res->status = 0;
 	res->file_fd = -1;
+	res->body_heap = NULL;
 	res->nsegs = 0;
 	res->head = req->method == HTTP_M_HEAD;
 	res->http10 = req->version_minor == 0;
@@ -207,24 +670,19 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 	case HTTP_M_GET:
 	case HTTP_M_HEAD:
 		break;
+	case HTTP_M_OPTIONS:
+		plan_options(x, req, res);
+		return;
 	case HTTP_M_UNKNOWN:
 		plan_error(res, 501, NULL);
 		return;
 	default:
-		plan_error(res, 405, "Allow: GET, HEAD\r\n");
+		plan_error(res, 405, "Allow: " ALLOW_METHODS "\r\n");
 		return;
 	}
 
-	st_code = path_normalize(req->path, cfg->allow_hidden, x->path,
-	    x->path_cap, &pr);
-	if (st_code != 0) {
-		plan_error(res, st_code, NULL);
-		return;
-	}
-	st_code = path_open(cfg->root_fd, cfg->root_real, x->path,
-	    cfg->symlinks, &fd);
-	if (st_code != 0) {
-		plan_error(res, st_code, NULL);
+	if ((code = resolve(x, req, &pr, &fd)) != 0) {
+		plan_fail(x, res, code);
 		return;
 	}
 	if (fstat(fd, &st) != 0) {
@@ -236,17 +694,12 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 		plan_directory(x, req, fd, &pr, res);
 		return;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		/* FIFOs, sockets and devices are not shared. */
+	/* FIFOs, sockets and devices are not shared; "file/" is no folder. */
+	code = !S_ISREG(st.st_mode) ? 403 : pr.trailing_slash ? 404 : 0;
+	if (code != 0) {
 		close(fd);
-		plan_error(res, 403, NULL);
+		plan_fail(x, res, code);
 		return;
 	}
-	if (pr.trailing_slash) {
-		/* "file/" names a directory that does not exist. */
-		close(fd);
-		plan_error(res, 404, NULL);
-		return;
-	}
-	plan_file(x, fd, &st, x->path, res);
+	plan_file(x, req, fd, &st, x->path, res);
 }

@@ -260,51 +260,6 @@ lab_b64_encode(const void *in, size_t len, char *out)
 
 /* ---- JSON ---- */
 
-/*
- * The well-formed UTF-8 sequences (RFC 3629 §4, Unicode's table 3-7): the
- * lead byte gives the length and the range of the second byte, which is
- * what rules out overlong forms, surrogates and anything above U+10FFFF.
- */
-static const struct utf8_form {
-	unsigned char	 lead_lo, lead_hi, len, lo, hi;
-} utf8_forms[] = {
-	{ 0x00, 0x7f, 1, 0x00, 0x00 },
-	{ 0xc2, 0xdf, 2, 0x80, 0xbf },
-	{ 0xe0, 0xe0, 3, 0xa0, 0xbf },
-	{ 0xe1, 0xec, 3, 0x80, 0xbf },
-	{ 0xed, 0xed, 3, 0x80, 0x9f },
-	{ 0xee, 0xef, 3, 0x80, 0xbf },
-	{ 0xf0, 0xf0, 4, 0x90, 0xbf },
-	{ 0xf1, 0xf3, 4, 0x80, 0xbf },
-	{ 0xf4, 0xf4, 4, 0x80, 0x8f },
-};
-
-/*
- * The length of the valid UTF-8 sequence at p[0..len), or 0 when p[0] does
- * not begin one.
- */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t len)
-{
-	const size_t nforms = sizeof(utf8_forms) / sizeof(utf8_forms[0]);
-
-	for (size_t i = 0; i < nforms; i++) {
-		const struct utf8_form *f = &utf8_forms[i];
-
-		if (p[0] < f->lead_lo || p[0] > f->lead_hi)
-			continue;
-		if (f->len == 1)
-			return 1;
-		if (len < f->len || p[1] < f->lo || p[1] > f->hi)
-			return 0;
-		for (size_t k = 2; k < f->len; k++)
-			if (p[k] < 0x80 || p[k] > 0xbf)
-				return 0;
-		return f->len;
-	}
-	return 0;
-}
-
 /* Appends s[0..n) to out when it fits; counts it either way. */
 static void
 put(char *out, size_t cap, size_t *o, const char *s, size_t n)
@@ -343,7 +298,7 @@ lab_json_escape(const char *in, size_t len, char *out, size_t cap)
 
 	for (size_t i = 0; i < len;) {
 		unsigned char c = p[i];
-		size_t n = utf8_seq_len(p + i, len - i);
+		size_t n = utf8_seq_len(in + i, len - i);
 		char esc[6] = { '\\', 0, '0', '0', 0, 0 };
 
 		if (n == 0) {

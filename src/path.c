@@ -210,31 +210,44 @@ path_open(int root_fd, const char *root_real, const char *rel,
 }
 
 /*
- * Bytes that stay as they are in an encoded path: RFC 3986 unreserved
- * characters, '/', and the sub-delims and ':' '@' that are safe in a path
- * segment.  '%', '?', '#', '&', '+', space, controls and every byte above
- * 0x7f are encoded.
+ * Bytes that stay as they are when encoding, one bit per set of
+ * enum pct_set.  RFC 3986 unreserved characters stay in every set; a
+ * path also keeps '/', the sub-delims and ':' '@' that are safe in a
+ * segment; a strict href keeps only '/'; RFC 8187 attr-char adds
+ * "!#$&+^`|".  '%', '?', space, controls and every byte above 0x7f are
+ * always encoded.
  */
-static const unsigned char path_safe[256] = {
-	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['/'] = 1, ['!'] = 1,
-	['$'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1, ['*'] = 1, [','] = 1,
-	[';'] = 1, ['='] = 1, [':'] = 1, ['@'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
+#define P	(1u << PCT_PATH)
+#define S	(1u << PCT_STRICT)
+#define A	(1u << PCT_ATTR_CHAR)
+#define U	(P | S | A)
+static const unsigned char pct_safe[256] = {
+	['-'] = U, ['.'] = U, ['_'] = U, ['~'] = U,
+	['/'] = P | S, ['!'] = P | A, ['$'] = P | A, ['\''] = P, ['('] = P,
+	[')'] = P, ['*'] = P, [','] = P, [';'] = P, ['='] = P, [':'] = P,
+	['@'] = P, ['#'] = A, ['&'] = A, ['+'] = A, ['^'] = A, ['`'] = A,
+	['|'] = A,
+	['0'] = U, ['1'] = U, ['2'] = U, ['3'] = U, ['4'] = U, ['5'] = U,
+	['6'] = U, ['7'] = U, ['8'] = U, ['9'] = U,
+	['A'] = U, ['B'] = U, ['C'] = U, ['D'] = U, ['E'] = U, ['F'] = U,
+	['G'] = U, ['H'] = U, ['I'] = U, ['J'] = U, ['K'] = U, ['L'] = U,
+	['M'] = U, ['N'] = U, ['O'] = U, ['P'] = U, ['Q'] = U, ['R'] = U,
+	['S'] = U, ['T'] = U, ['U'] = U, ['V'] = U, ['W'] = U, ['X'] = U,
+	['Y'] = U, ['Z'] = U,
+	['a'] = U, ['b'] = U, ['c'] = U, ['d'] = U, ['e'] = U, ['f'] = U,
+	['g'] = U, ['h'] = U, ['i'] = U, ['j'] = U, ['k'] = U, ['l'] = U,
+	['m'] = U, ['n'] = U, ['o'] = U, ['p'] = U, ['q'] = U, ['r'] = U,
+	['s'] = U, ['t'] = U, ['u'] = U, ['v'] = U, ['w'] = U, ['x'] = U,
+	['y'] = U, ['z'] = U,
 };
+#undef P
+#undef S
+#undef A
+#undef U
 
 size_t
-path_encode(const char *in, size_t len, char *out, size_t cap)
+path_encode_set(const char *in, size_t len, enum pct_set set, char *out,
+    size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t need = 0, w = 0;
@@ -242,7 +255,8 @@ path_encode(const char *in, size_t len, char *out, size_t cap)
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
-		size_t n = path_safe[c] ? 1 : 3;
+		bool keep = (pct_safe[c] & (1u << set)) != 0;
+		size_t n = keep ? 1 : 3;
 
 		need += n;
 		if (!fits || w + n >= cap) {

@@ -439,7 +439,11 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	memmove(w->in, w->in + head_len, *len - head_len);
 	*len -= head_len;
 	c->discard = res.keep_alive ? body : 0;
-	return send_response(w, c, &res, w->in, *len);
+	/* Sent, or copied into c by park(): the generated body can go. */
+	enum after a = send_response(w, c, &res, w->in, *len);
+
+	free(res.body_heap);
+	return a;
 }
 
 /* Hands c back to epoll to wait for more input, keeping what it sent. */

@@ -110,8 +110,10 @@ class Statuses(ServerTest):
         r = get(self.srv.port, "/withindex/")
         self.assertEqual((r.status, r.body), (200, b"INDEX"))
 
-    def test_directory_without_index_is_403(self):
-        self.assertEqual(get(self.srv.port, "/noindex/").status, 403)
+    def test_directory_without_index_is_403_when_listing_is_off(self):
+        srv = self.serve(["-s", "log.access_log=off", "-s",
+                          "directory_listing=off"])
+        self.assertEqual(get(srv.port, "/noindex/").status, 403)
 
     def test_fifo_is_refused_without_blocking(self):
         t0 = time.monotonic()
@@ -124,7 +126,7 @@ class Statuses(ServerTest):
     def test_post_is_405_with_allow(self):
         r = get(self.srv.port, "/dir/file.txt", method="POST")
         self.assertEqual(r.status, 405)
-        self.assertEqual(r.header("allow"), "GET, HEAD")
+        self.assertEqual(r.header("allow"), "GET, HEAD, OPTIONS")
 
     def test_unknown_method_is_501(self):
         self.assertEqual(get(self.srv.port, "/", method="BREW").status, 501)

@@ -1569,6 +1569,39 @@ START_TEST(method_name_round_trips_through_parser)
 }
 END_TEST
 
+static bool
+param(const char *query, const char *name, const char *want)
+{
+	size_t len = strlen(query);
+	char *g = tu_guarded(query, len);
+	struct span v;
+	bool found = http_query_param(span_make(g, len), name, &v);
+
+	if (found && want != NULL)
+		ck_assert_msg(v.len == strlen(want) && memcmp(v.p, want, v.len) == 0,
+		    "%s in '%s': got '%.*s', want '%s'", name, query, (int)v.len,
+		    v.p, want);
+	tu_guard_free(g);
+	return found;
+}
+
+START_TEST(query_params)
+{
+	ck_assert(param("download", "download", ""));
+	ck_assert(param("a=1&download", "download", ""));
+	ck_assert(param("download=&a=1", "download", ""));
+	ck_assert(param("sort=size&order=desc", "order", "desc"));
+	ck_assert(param("sort=size;order=desc", "order", "desc"));
+	ck_assert(param("sort=a&sort=b", "sort", "a"));
+	ck_assert(param("x=%20y", "x", "%20y"));
+	ck_assert(!param("downloads", "download", NULL));
+	ck_assert(!param("xdownload=1", "download", NULL));
+	ck_assert(!param("", "download", NULL));
+	ck_assert(!param("&&&", "download", NULL));
+	ck_assert(param("a=b=c", "a", "b=c"));
+}
+END_TEST
+
 static Suite *
 http_parse_suite(void)
 {
@@ -1643,6 +1676,10 @@ http_parse_suite(void)
 	tcase_add_loop_test(tc, header_has_token_ignores_case_across_lines, 0,
 	    NELEM(token_cases));
 	tcase_add_test(tc, method_name_round_trips_through_parser);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("query");
+	tcase_add_test(tc, query_params);
 	suite_add_tcase(s, tc);
 	return s;
 }

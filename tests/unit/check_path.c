@@ -758,6 +758,51 @@ START_TEST(encode_cap_zero_writes_nothing)
 }
 END_TEST
 
+struct set_case {
+	const char	*in;
+	enum pct_set	 set;
+	const char	*want;
+};
+
+static const struct set_case set_cases[] = {
+	{ "a b/c", PCT_PATH, "a%20b/c" },
+	{ "a:b(1)", PCT_PATH, "a:b(1)" },
+	{ "a:b(1)", PCT_STRICT, "a%3Ab%281%29" },
+	{ "x/y z", PCT_STRICT, "x/y%20z" },
+	{ "<>\"'#?%&", PCT_STRICT, "%3C%3E%22%27%23%3F%25%26" },
+	{ "a/b", PCT_ATTR_CHAR, "a%2Fb" },
+	{ "!#$&+^`|~-._", PCT_ATTR_CHAR, "!#$&+^`|~-._" },
+	{ "(;=)", PCT_ATTR_CHAR, "%28%3B%3D%29" },
+	{ "\xe4\xb8\xad\xff", PCT_STRICT, "%E4%B8%AD%FF" },
+};
+
+START_TEST(encode_set_table)
+{
+	const struct set_case *c = &set_cases[_i];
+	size_t len = strlen(c->in), need;
+	char *g = tu_guarded(c->in, len), out[128];
+
+	need = path_encode_set(g, len, c->set, out, sizeof(out));
+	ck_assert_str_eq(out, c->want);
+	ck_assert_uint_eq(need, strlen(c->want));
+	tu_guard_free(g);
+}
+END_TEST
+
+START_TEST(encode_set_reports_truncation)
+{
+	char out[4];
+	size_t need = path_encode_set("a b c", 5, PCT_STRICT, out, sizeof(out));
+
+	ck_assert_uint_eq(need, 9);
+	ck_assert_uint_ge(need, sizeof(out));
+	ck_assert_uint_lt(strlen(out), sizeof(out));
+	/* A NUL byte in the input is encoded, never kept. */
+	need = path_encode_set("a\0b", 3, PCT_PATH, out, sizeof(out));
+	ck_assert_uint_eq(need, 5);
+}
+END_TEST
+
 static Suite *
 path_suite(void)
 {
@@ -787,6 +832,12 @@ path_suite(void)
 	    (int)(sizeof(enc_cases) / sizeof(enc_cases[0])));
 	tcase_add_test(tc, encode_truncation_reports_full_length);
 	tcase_add_test(tc, encode_cap_zero_writes_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("encode_set");
+	tcase_add_loop_test(tc, encode_set_table, 0,
+	    sizeof(set_cases) / sizeof(set_cases[0]));
+	tcase_add_test(tc, encode_set_reports_truncation);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -458,6 +458,42 @@ START_TEST(ascii_lower_maps_only_a_to_z)
 }
 END_TEST
 
+struct utf8_case {
+	const char	*bytes;
+	size_t		 len;
+	size_t		 want;
+};
+
+static const struct utf8_case utf8_cases[] = {
+	{ "a", 1, 1 },
+	{ "\x7f", 1, 1 },
+	{ "\xc3\xa9", 2, 2 },			/* é */
+	{ "\xe4\xb8\xad", 3, 3 },		/* 中 */
+	{ "\xf0\x9f\x98\x80", 4, 4 },		/* U+1F600 */
+	{ "\xf4\x8f\xbf\xbf", 4, 4 },		/* U+10FFFF */
+	{ "\x80", 1, 0 },			/* lone continuation */
+	{ "\xc0\xaf", 2, 0 },			/* overlong '/' */
+	{ "\xc1\xbf", 2, 0 },
+	{ "\xe0\x80\xaf", 3, 0 },		/* overlong */
+	{ "\xed\xa0\x80", 3, 0 },		/* surrogate U+D800 */
+	{ "\xf0\x8f\xbf\xbf", 4, 0 },		/* overlong */
+	{ "\xf4\x90\x80\x80", 4, 0 },		/* above U+10FFFF */
+	{ "\xf5\x80\x80\x80", 4, 0 },
+	{ "\xff", 1, 0 },
+	{ "\xe4\xb8", 2, 0 },			/* cut short */
+	{ "\xe4\x41\xad", 3, 0 },		/* bad continuation */
+};
+
+START_TEST(utf8_table)
+{
+	const struct utf8_case *c = &utf8_cases[_i];
+	char *g = tu_guarded(c->bytes, c->len);
+
+	ck_assert_msg(utf8_seq_len(g, c->len) == c->want, "case %d", _i);
+	tu_guard_free(g);
+}
+END_TEST
+
 static Suite *
 span_suite(void)
 {
@@ -490,6 +526,11 @@ span_suite(void)
 	tc = tcase_create("list");
 	tcase_add_loop_test(tc, span_next_list_elem_splits_and_skips_empty, 0,
 	    NELEM(list_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("utf8");
+	tcase_add_loop_test(tc, utf8_table, 0,
+	    sizeof(utf8_cases) / sizeof(utf8_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

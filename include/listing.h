@@ -1,0 +1,147 @@
+/*
+ * listing.h - directory listings, as an HTML page or as JSON.
+ *
+ * Reading a directory (listing_read) is kept apart from formatting it
+ * (listing_sort, listing_html, listing_json), which is pure: the entries
+ * can come from anywhere, so escaping and sorting are unit-tested and
+ * fuzzed without a file system.  Names on disk are untrusted bytes: they
+ * are HTML-escaped or JSON-escaped for display, percent-encoded for links,
+ * and bytes that are not UTF-8 are shown as U+FFFD while links keep the
+ * exact bytes.  A struct listing belongs to one thread at a time.
+ */
+#ifndef LANHTTPD_LISTING_H
+#define LANHTTPD_LISTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http_response.h"
+#include "negotiate.h"
+#include "path.h"
+#include "span.h"
+
+/* A directory with more entries shows this many and says it is cut. */
+#define LISTING_MAX_ENTRIES	100000
+
+struct listing_entry {
+	size_t		 name_off;	/* into listing.names, NUL-terminated */
+	size_t		 name_len;
+	uint64_t	 size;
+	time_t		 mtime;
+	bool		 is_dir;
+};
+
+struct listing {
+	struct listing_entry *ents;
+	size_t		 n, cap;
+	char		*names;		/* every name, each followed by NUL */
+	size_t		 names_len, names_cap;
+	bool		 truncated;	/* LISTING_MAX_ENTRIES reached */
+};
+
+enum listing_sort {
+	LISTING_SORT_NAME = 0,
+	LISTING_SORT_SIZE,
+	LISTING_SORT_MTIME,
+};
+
+enum listing_format {
+	LISTING_AUTO = 0,	/* decided by the Accept header */
+	LISTING_HTML,
+	LISTING_JSON,
+};
+
+/* How to show a listing: from the query and the request's headers. */
+struct listing_view {
+	enum listing_sort sort;
+	bool		 desc;
+	enum listing_format format;
+	enum ui_lang	 lang;
+};
+
+/* What listing_read() needs to know about the tree it reads. */
+struct listing_src {
+	int		 root_fd;	/* for following symbolic links */
+	const char	*root_real;
+	const char	*rel;		/* the directory, from the root */
+	enum symlink_policy symlinks;
+	bool		 allow_hidden;	/* else dotfiles are left out */
+};
+
+void	listing_init(struct listing *l);
+void	listing_release(struct listing *l);
+
+/*
+ * Appends one entry; name[0..len) is copied.  Returns 0, -ENOMEM, or
+ * -ENOSPC (and sets l->truncated) past LISTING_MAX_ENTRIES.
+ */
+int	listing_add(struct listing *l, const char *name, size_t len,
+	    bool is_dir, uint64_t size, time_t mtime);
+
+/*
+ * Reads the directory open as dfd (not consumed) into l: regular files
+ * and directories only, "." and "..", dotfiles (unless allowed) and
+ * anything else left out.  A symbolic link is listed as what it points to
+ * when src->symlinks would let a client follow it, and left out
+ * otherwise.  Returns 0 or a negative errno.
+ */
+int	listing_read(struct listing *l, int dfd, const struct listing_src *src);
+
+/*
+ * Reads ?sort=name|size|mtime, ?order=asc|desc and ?format=html|json from
+ * a raw query into v (unknown values keep the defaults: by name,
+ * ascending, format decided by Accept).  Leaves v->lang alone.
+ */
+void	listing_view_from_query(struct span query, struct listing_view *v);
+
+/*
+ * Sorts directories first, then by key (names in natural order, ignoring
+ * ASCII case; ties by name), descending when desc.
+ */
+void	listing_sort(struct listing *l, enum listing_sort key, bool desc);
+
+/*
+ * Appends the HTML5 page for the directory dir[0..dir_len) (relative to
+ * the root, no leading or trailing '/', "" for the root) to out.  The page
+ * needs no script and no other resource.  Returns 0, or -ENOMEM when out
+ * overflowed.
+ */
+int	listing_html(const struct listing *l, const char *dir, size_t dir_len,
+	    const struct listing_view *v, struct hbuf *out);
+
+/*
+ * Appends the same data as JSON:
+ * {"path":"/dir/","truncated":false,"entries":[{"name":..,"href":..,
+ * "type":"dir"|"file","size":N,"mtime":unix seconds},..]}.  "name" is the
+ * name with bytes that are not UTF-8 replaced by U+FFFD; "href" is the
+ * exact name percent-encoded, usable relative to the directory's URL.
+ * Returns 0 or -ENOMEM.
+ */
+int	listing_json(const struct listing *l, const char *dir, size_t dir_len,
+	    const struct listing_view *v, struct hbuf *out);
+
+/*
+ * Appends s[0..len) as HTML text or attribute content: & < > " ' are
+ * escaped; bytes that are not UTF-8, and control characters, become
+ * U+FFFD.
+ */
+void	listing_html_escape(struct hbuf *out, const char *s, size_t len);
+
+/*
+ * Appends s[0..len) as the inside of a JSON string: '"', '\\' and control
+ * characters escaped, bytes that are not UTF-8 replaced by U+FFFD.
+ */
+void	listing_json_escape(struct hbuf *out, const char *s, size_t len);
+
+/*
+ * Formats size as a short human-readable figure ("512 B", "1.5 KiB",
+ * "23 MiB") into out[0..cap).  Returns the length.
+ */
+size_t	listing_human_size(uint64_t size, char *out, size_t cap);
+
+/* Natural order: runs of digits compare as numbers, ASCII case ignored. */
+int	listing_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif /* LANHTTPD_LISTING_H */

@@ -1,0 +1,785 @@
+/*
+ * listing.c - directory listings; see listing.h.
+ *
+ * The page is plain HTML5 with one inline style sheet: no script, no
+ * external resource, so it works in any browser, on a phone, with
+ * JavaScript off, and under the strict Content-Security-Policy that
+ * http_serve.c sends with it.  Every name from disk goes through
+ * listing_html_escape() for display and path_encode_set(PCT_STRICT) for
+ * links; the strict set also encodes ':' so that a file called
+ * "javascript:x" can never turn into a scheme.
+ */
+#include "listing.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+listing_init(struct listing *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void
+listing_release(struct listing *l)
+{
+	free(l->ents);
+	free(l->names);
+	listing_init(l);
+}
+
+/* Grows *p (of *cap elements of size sz) to hold need elements. */
+static int
+grow(void *pp, size_t *cap, size_t need, size_t sz, size_t first)
+{
+	void **p = pp;
+	size_t ncap = *cap == 0 ? first : *cap;
+	void *np;
+
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / sz)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	if (ncap == *cap)
+		return 0;
+	if ((np = realloc(*p, ncap * sz)) == NULL)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+int
+listing_add(struct listing *l, const char *name, size_t len, bool is_dir,
+    uint64_t size, time_t mtime)
+{
+	struct listing_entry *e;
+
+	if (l->n >= LISTING_MAX_ENTRIES) {
+		l->truncated = true;
+		return -ENOSPC;
+	}
+	if (grow(&l->ents, &l->cap, l->n + 1, sizeof(*l->ents), 64) != 0 ||
+	    grow(&l->names, &l->names_cap, l->names_len + len + 1, 1, 4096)
+	    != 0)
+		return -ENOMEM;
+	e = &l->ents[l->n++];
+	e->name_off = l->names_len;
+	e->name_len = len;
+	e->size = size;
+	e->mtime = mtime;
+	e->is_dir = is_dir;
+	memcpy(l->names + l->names_len, name, len);
+	l->names[l->names_len + len] = '\0';
+	l->names_len += len + 1;
+	return 0;
+}
+
+/*
+ * What a symbolic link in the listing stands for: the file a client
+ * following it would get, under the same policy path_open() applies.
+ * False when it would be refused (then it is not listed).
+ */
+static bool
+link_target(int dfd, const char *name, const struct listing_src *src,
+    struct stat *st)
+{
+	char rel[PATH_MAX];
+	int fd, n;
+	bool ok;
+
+	switch (src->symlinks) {
+	case SYMLINKS_NONE:
+		return false;
+	case SYMLINKS_ALL:
+		return fstatat(dfd, name, st, 0) == 0;
+	case SYMLINKS_INSIDE:
+		break;
+	}
+	n = snprintf(rel, sizeof(rel), "%s%s%s", src->rel,
+	    src->rel[0] != '\0' ? "/" : "", name);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		return false;
+	if (path_open(src->root_fd, src->root_real, rel, SYMLINKS_INSIDE, &fd)
+	    != 0)
+		return false;
+	ok = fstat(fd, st) == 0;
+	close(fd);
+	return ok;
+}
+
+/* One directory entry; 0 when added or skipped, else an error. */
+static int
+read_entry(struct listing *l, int dfd, const char *name,
+    const struct listing_src *src)
+{
+	size_t len = strlen(name);	/* the kernel NUL-terminates d_name */
+	struct stat st;
+	bool dir;
+
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+		return 0;
+	if (name[0] == '.' && !src->allow_hidden)
+		return 0;
+	/* A name that vanished since readdir() is simply not listed. */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (S_ISLNK(st.st_mode) && !link_target(dfd, name, src, &st))
+		return 0;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return 0;	/* FIFOs, sockets and devices are not served */
+	dir = S_ISDIR(st.st_mode);
+	return listing_add(l, name, len, dir, dir ? 0 : (uint64_t)st.st_size,
+	    st.st_mtim.tv_sec);
+}
+
+int
+listing_read(struct listing *l, int dfd, const struct listing_src *src)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, err = 0;
+
+	/* closedir() closes its descriptor; dfd stays the caller's. */
+	if ((fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return -errno;
+	if ((d = fdopendir(fd)) == NULL) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	rewinddir(d);
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			err = -errno;
+			break;
+		}
+		err = read_entry(l, dirfd(d), de->d_name, src);
+		if (err == -ENOSPC) {
+			err = 0;	/* truncated: list what we have */
+			break;
+		}
+		if (err != 0)
+			break;
+	}
+	closedir(d);
+	return err;
+}
+
+void
+listing_view_from_query(struct span query, struct listing_view *v)
+{
+	struct span val;
+
+	v->sort = LISTING_SORT_NAME;
+	v->desc = false;
+	v->format = LISTING_AUTO;
+	if (http_query_param(query, "sort", &val)) {
+		if (span_eq(val, SPAN_LIT("size")))
+			v->sort = LISTING_SORT_SIZE;
+		else if (span_eq(val, SPAN_LIT("mtime")))
+			v->sort = LISTING_SORT_MTIME;
+	}
+	if (http_query_param(query, "order", &val))
+		v->desc = span_eq(val, SPAN_LIT("desc"));
+	if (http_query_param(query, "format", &val)) {
+		if (span_eq(val, SPAN_LIT("json")))
+			v->format = LISTING_JSON;
+		else if (span_eq(val, SPAN_LIT("html")))
+			v->format = LISTING_HTML;
+	}
+}
+
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Compares the digit runs starting at a[*i] and b[*j] as numbers. */
+static int
+number_cmp(const char *a, size_t alen, size_t *i, const char *b,
+    size_t blen, size_t *j)
+{
+	size_t ea, eb;
+	int c;
+
+	while (*i < alen && a[*i] == '0')
+		(*i)++;
+	while (*j < blen && b[*j] == '0')
+		(*j)++;
+	for (ea = *i; ea < alen && is_digit((unsigned char)a[ea]); ea++)
+		;
+	for (eb = *j; eb < blen && is_digit((unsigned char)b[eb]); eb++)
+		;
+	if (ea - *i != eb - *j)
+		return ea - *i < eb - *j ? -1 : 1;
+	c = memcmp(a + *i, b + *j, ea - *i);
+	*i = ea;
+	*j = eb;
+	return c < 0 ? -1 : c > 0;
+}
+
+int
+listing_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i = 0, j = 0;
+
+	while (i < alen && j < blen) {
+		unsigned char ca = (unsigned char)a[i];
+		unsigned char cb = (unsigned char)b[j];
+		int c;
+
+		if (is_digit(ca) && is_digit(cb)) {
+			if ((c = number_cmp(a, alen, &i, b, blen, &j)) != 0)
+				return c;
+			continue;
+		}
+		ca = ascii_lower(ca);
+		cb = ascii_lower(cb);
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+		i++;
+		j++;
+	}
+	if (i < alen)
+		return 1;
+	return j < blen ? -1 : 0;
+}
+
+struct sort_ctx {
+	const char	*names;
+	enum listing_sort key;
+	bool		 desc;
+};
+
+static int
+entry_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct listing_entry *a = pa, *b = pb;
+	const struct sort_ctx *x = arg;
+	const char *na = x->names + a->name_off, *nb = x->names + b->name_off;
+	int c = 0;
+
+	if (a->is_dir != b->is_dir)
+		return a->is_dir ? -1 : 1;	/* folders first, always */
+	if (x->key == LISTING_SORT_SIZE)
+		c = (a->size > b->size) - (a->size < b->size);
+	else if (x->key == LISTING_SORT_MTIME)
+		c = (a->mtime > b->mtime) - (a->mtime < b->mtime);
+	if (c == 0)
+		c = listing_name_cmp(na, a->name_len, nb, b->name_len);
+	if (c == 0) {
+		/* Names equal in natural order ("a1", "A01") still differ. */
+		size_t n = a->name_len < b->name_len ? a->name_len :
+		    b->name_len;
+
+		c = memcmp(na, nb, n);
+		if (c == 0)
+			c = (a->name_len > b->name_len) -
+			    (a->name_len < b->name_len);
+	}
+	return x->desc ? -c : c;
+}
+
+void
+listing_sort(struct listing *l, enum listing_sort key, bool desc)
+{
+	struct sort_ctx x = { l->names, key, desc };
+
+	if (l->n > 1)
+		qsort_r(l->ents, l->n, sizeof(*l->ents), entry_cmp, &x);
+}
+
+#define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD in UTF-8 */
+
+void
+listing_html_escape(struct hbuf *out, const char *s, size_t len)
+{
+	size_t i = 0, run = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		const char *rep = NULL;
+		size_t n = 1;
+
+		if (c >= 0x80 && (n = utf8_seq_len(s + i, len - i)) > 0) {
+			i += n;		/* well-formed UTF-8 stays */
+			continue;
+		}
+		switch (c) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				rep = REPLACEMENT;
+		}
+		if (rep == NULL) {
+			i++;
+			continue;
+		}
+		hb_add(out, s + run, i - run);
+		hb_str(out, rep);
+		run = ++i;
+	}
+	hb_add(out, s + run, i - run);
+}
+
+void
+listing_json_escape(struct hbuf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		size_t n;
+
+		if (c >= 0x80 && (n = utf8_seq_len(s + i, len - i)) > 0) {
+			i += n;
+			continue;
+		}
+		/* '<', '>' and '&' too, in case someone shows it as HTML. */
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' &&
+		    c != '<' && c != '>' && c != '&') {
+			i++;
+			continue;
+		}
+		hb_add(out, s + run, i - run);
+		if (c >= 0x80) {
+			hb_str(out, "\\ufffd");
+		} else if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			hb_add(out, esc, 2);
+		} else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			hb_add(out, esc, 6);
+		}
+		run = ++i;
+	}
+	hb_add(out, s + run, i - run);
+}
+
+size_t
+listing_human_size(uint64_t size, char *out, size_t cap)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+	};
+	double v = (double)size;
+	size_t u = 0;
+	int n;
+
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	/* 1023.97 KiB would print as "1024 KiB": say "1.0 MiB" instead. */
+	if (u > 0 && v >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		n = snprintf(out, cap, "%llu B", (unsigned long long)size);
+	else if (v < 99.95)
+		n = snprintf(out, cap, "%.1f %s", v, units[u]);
+	else
+		n = snprintf(out, cap, "%.0f %s", v, units[u]);
+	if (n < 0)
+		n = 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* The words of the page, per language. */
+struct ui_text {
+	const char	*lang;		/* the html lang attribute */
+	const char	*index_of;
+	const char	*home;
+	const char	*name, *size, *modified;
+	const char	*parent;
+	const char	*bytes;
+	const char	*empty;
+	const char	*folder, *folders, *file, *files;
+	const char	*truncated;	/* followed by a number */
+	const char	*truncated_end;
+};
+
+static const struct ui_text ui_en = {
+	.lang = "en",
+	.index_of = "Index of ",
+	.home = "Home",
+	.name = "Name", .size = "Size", .modified = "Modified",
+	.parent = "Parent folder",
+	.bytes = " bytes",
+	.empty = "This folder is empty.",
+	.folder = " folder", .folders = " folders",
+	.file = " file", .files = " files",
+	.truncated = "Only the first ",
+	.truncated_end = " entries are shown.",
+};
+
+static const struct ui_text ui_zh = {
+	.lang = "zh-CN",
+	.index_of = "索引：",
+	.home = "首页",
+	.name = "名称", .size = "大小", .modified = "修改时间",
+	.parent = "上级文件夹",
+	.bytes = " 字节",
+	.empty = "此文件夹为空。",
+	.folder = " 个文件夹", .folders = " 个文件夹",
+	.file = " 个文件", .files = " 个文件",
+	.truncated = "仅显示前 ",
+	.truncated_end = " 项。",
+};
+
+/*
+ * One style sheet for light and dark, narrow and wide.  The icons are
+ * inline SVG so the page needs nothing else from the server.
+ */
+static const char page_css[] =
+	":root{color-scheme:light dark;--bg:#fff;--fg:#1f2328;--mute:#59636e;"
+	"--line:#d1d9e0;--hover:#f6f8fa;--link:#0969da;--dir:#54aeff}\n"
+	"@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;"
+	"--mute:#9198a1;--line:#3d444d;--hover:#151b23;--link:#4493f8;"
+	"--dir:#3d8bd9}}\n"
+	"*{box-sizing:border-box}\n"
+	"body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 "
+	"system-ui,-apple-system,\"Segoe UI\",Roboto,\"Noto Sans\","
+	"\"Noto Sans CJK SC\",\"PingFang SC\",\"Microsoft YaHei\",sans-serif}\n"
+	"main{max-width:64rem;margin:0 auto;padding:1.25rem 1rem 2rem}\n"
+	"h1{font-size:1.3rem;font-weight:600;margin:0 0 1rem;"
+	"overflow-wrap:anywhere}\n"
+	"h1 a{font-weight:400}h1 .sep{color:var(--mute);margin:0 .3em}\n"
+	"a{color:var(--link);text-decoration:none}a:hover{text-decoration:"
+	"underline}\n"
+	"table{width:100%;border-collapse:collapse;"
+	"border:1px solid var(--line);"
+	"border-radius:6px}\n"
+	"th,td{padding:.5rem .75rem;text-align:left;border-top:1px solid "
+	"var(--line)}\n"
+	"th{font-weight:600;white-space:nowrap;font-size:.9rem}"
+	"th a{color:var(--fg)}th .arr{color:var(--mute);font-size:.75em;"
+	"margin-left:.3em}\n"
+	"tbody tr:hover{background:var(--hover)}\n"
+	"td.n{overflow-wrap:anywhere;width:100%}\n"
+	".s{text-align:right;white-space:nowrap;font-variant-numeric:"
+	"tabular-nums}\n"
+	".m{white-space:nowrap;color:var(--mute);font-variant-numeric:"
+	"tabular-nums}\n"
+	"td.n a{display:inline-flex;align-items:flex-start;gap:.55em}\n"
+	"td.n a::before{content:\"\";flex:none;width:1.1em;height:1.1em;"
+	"margin-top:.15em;background:var(--mute);-webkit-mask:var(--icon) "
+	"center/contain no-repeat;mask:var(--icon) center/contain no-repeat;"
+	"--icon:url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/"
+	"svg' viewBox='0 0 16 16'%3E%3Cpath d='M3.75 1h5.5L13 4.75v9.5c0 .41"
+	"-.34.75-.75.75h-8.5A.75.75 0 0 1 3 14.25V1.75c0-.41.34-.75.75-.75z"
+	"M9 2v3h3'/%3E%3C/svg%3E\")}\n"
+	"tr.d td.n a::before{background:var(--dir);--icon:url(\"data:image/"
+	"svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'"
+	"%3E%3Cpath d='M1 3.5C1 2.67 1.67 2 2.5 2h3.6l1.5 1.5h5.9c.83 0 1.5"
+	".67 1.5 1.5v7.5c0 .83-.67 1.5-1.5 1.5h-11C1.67 14 1 13.33 1 12.5z'/"
+	"%3E%3C/svg%3E\")}\n"
+	"tr.up td.n a::before{--icon:url(\"data:image/svg+xml,%3Csvg xmlns="
+	"'http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M8 2 3 7"
+	"h3.5v7h3V7H13z'/%3E%3C/svg%3E\")}\n"
+	"tr.d td.n a{font-weight:600}\n"
+	"p.note{color:var(--mute);margin:1rem .25rem}\n"
+	"footer{color:var(--mute);font-size:.85rem;margin:1rem .25rem}\n"
+	"@media (max-width:36rem){body{font-size:14px}"
+	"main{padding:.75rem .5rem}"
+	"th,td{padding:.45rem .5rem}.m{display:none}}\n";
+
+/* Appends "/" + dir + "/" (or "/"), escaped as HTML text. */
+static void
+html_dir_path(struct hbuf *out, const char *dir, size_t dir_len)
+{
+	hb_add(out, "/", 1);
+	if (dir_len > 0) {
+		listing_html_escape(out, dir, dir_len);
+		hb_add(out, "/", 1);
+	}
+}
+
+/* Appends s[0..len) percent-encoded for an href (PCT_STRICT). */
+static void
+href_add(struct hbuf *out, const char *s, size_t len)
+{
+	char tmp[3 * 256 + 1];
+	size_t i = 0;
+
+	/* In pieces, so a long path needs no big buffer. */
+	while (i < len) {
+		size_t n = len - i < 256 ? len - i : 256;
+
+		path_encode_set(s + i, n, PCT_STRICT, tmp, sizeof(tmp));
+		hb_str(out, tmp);
+		i += n;
+	}
+}
+
+/* Home / a / b: links to every ancestor, the current folder as text. */
+static void
+html_breadcrumb(struct hbuf *out, const char *dir, size_t dir_len,
+    const struct ui_text *t)
+{
+	size_t i = 0;
+
+	hb_str(out, "<h1>");
+	if (dir_len == 0) {
+		hb_str(out, t->home);
+		hb_str(out, "</h1>\n");
+		return;
+	}
+	hb_str(out, "<a href=\"/\">");
+	hb_str(out, t->home);
+	hb_str(out, "</a>");
+	while (i < dir_len) {
+		size_t end = i;
+
+		while (end < dir_len && dir[end] != '/')
+			end++;
+		hb_str(out, "<span class=\"sep\">/</span>");
+		if (end == dir_len) {
+			listing_html_escape(out, dir + i, end - i);
+		} else {
+			hb_str(out, "<a href=\"/");
+			href_add(out, dir, end);
+			hb_str(out, "/\">");
+			listing_html_escape(out, dir + i, end - i);
+			hb_str(out, "</a>");
+		}
+		i = end + 1;
+	}
+	hb_str(out, "</h1>\n");
+}
+
+/* A column header that sorts by key, toggling the order if it already does. */
+static void
+html_sort_th(struct hbuf *out, const struct listing_view *v,
+    enum listing_sort key, const char *cls, const char *qname,
+    const char *label)
+{
+	bool cur = v->sort == key;
+	bool next_desc = cur && !v->desc;
+
+	hb_fmt(out, "<th class=\"%s\"", cls);
+	if (cur)
+		hb_fmt(out, " aria-sort=\"%s\"", v->desc ? "descending" :
+		    "ascending");
+	hb_fmt(out, "><a href=\"?sort=%s&amp;order=%s\">%s", qname,
+	    next_desc ? "desc" : "asc", label);
+	if (cur)
+		/* U+25BC and U+25B2, the down and up triangles. */
+		hb_str(out, v->desc ?
+		    "<span class=\"arr\">\xe2\x96\xbc</span>" :
+		    "<span class=\"arr\">\xe2\x96\xb2</span>");
+	hb_str(out, "</a></th>");
+}
+
+static void
+html_head(struct hbuf *out, const char *dir, size_t dir_len,
+    const struct listing_view *v, const struct ui_text *t)
+{
+	hb_str(out, "<!DOCTYPE html>\n<html lang=\"");
+	hb_str(out, t->lang);
+	hb_str(out, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\">\n<meta name=\"color-scheme\" "
+	    "content=\"light dark\">\n<title>");
+	hb_str(out, t->index_of);
+	html_dir_path(out, dir, dir_len);
+	hb_str(out, "</title>\n<style>\n");
+	hb_str(out, page_css);
+	hb_str(out, "</style>\n</head>\n<body>\n<main>\n");
+	html_breadcrumb(out, dir, dir_len, t);
+	hb_str(out, "<table>\n<thead><tr>");
+	html_sort_th(out, v, LISTING_SORT_NAME, "n", "name", t->name);
+	html_sort_th(out, v, LISTING_SORT_SIZE, "s", "size", t->size);
+	html_sort_th(out, v, LISTING_SORT_MTIME, "m", "mtime", t->modified);
+	hb_str(out, "</tr></thead>\n<tbody>\n");
+	if (dir_len > 0) {
+		hb_str(out, "<tr class=\"up\"><td class=\"n\" colspan=\"3\">"
+		    "<a href=\"../\">");
+		hb_str(out, t->parent);
+		hb_str(out, "</a></td></tr>\n");
+	}
+}
+
+/* Writes v as n decimal digits (zero-padded) at p; returns p + n. */
+static char *
+put_digits(char *p, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/*
+ * The modification time as "2024-05-01 12:34", with the full UTC time in
+ * the datetime attribute and the tooltip.  Written by hand: printf with a
+ * dozen arguments per row was most of the cost of a large listing.
+ */
+static void
+html_time(struct hbuf *out, time_t t)
+{
+	char date[10], clock[8], *p;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 ||
+	    tm.tm_year + 1900 > 9999) {
+		hb_str(out, "<td class=\"m\"></td>");
+		return;
+	}
+	p = put_digits(date, tm.tm_year + 1900, 4);
+	*p++ = '-';
+	p = put_digits(p, tm.tm_mon + 1, 2);
+	*p++ = '-';
+	put_digits(p, tm.tm_mday, 2);
+	p = put_digits(clock, tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	put_digits(p, tm.tm_sec, 2);
+	hb_str(out, "<td class=\"m\"><time datetime=\"");
+	hb_add(out, date, 10);
+	hb_add(out, "T", 1);
+	hb_add(out, clock, 8);
+	hb_str(out, "Z\" title=\"");
+	hb_add(out, date, 10);
+	hb_add(out, " ", 1);
+	hb_add(out, clock, 8);
+	hb_str(out, " UTC\">");
+	hb_add(out, date, 10);
+	hb_add(out, " ", 1);
+	hb_add(out, clock, 5);
+	hb_str(out, "</time></td>");
+}
+
+static void
+html_row(struct hbuf *out, const struct listing *l,
+    const struct listing_entry *e, const struct ui_text *t)
+{
+	const char *name = l->names + e->name_off;
+	char human[32];
+
+	hb_str(out, e->is_dir ? "<tr class=\"d\">" : "<tr>");
+	hb_str(out, "<td class=\"n\"><a href=\"");
+	href_add(out, name, e->name_len);
+	if (e->is_dir)
+		hb_add(out, "/", 1);
+	hb_str(out, "\">");
+	listing_html_escape(out, name, e->name_len);
+	if (e->is_dir) {
+		hb_str(out, "/</a></td><td class=\"s\">&mdash;</td>");
+	} else {
+		listing_human_size(e->size, human, sizeof(human));
+		hb_str(out, "</a></td><td class=\"s\" title=\"");
+		hb_u64(out, e->size);
+		hb_str(out, t->bytes);
+		hb_str(out, "\">");
+		hb_str(out, human);
+		hb_str(out, "</td>");
+	}
+	html_time(out, e->mtime);
+	hb_str(out, "</tr>\n");
+}
+
+static void
+html_count(struct hbuf *out, size_t n, const char *one, const char *many)
+{
+	hb_u64(out, n);
+	hb_str(out, n == 1 ? one : many);
+}
+
+static void
+html_foot(struct hbuf *out, const struct listing *l, const struct ui_text *t)
+{
+	size_t dirs = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		dirs += l->ents[i].is_dir;
+	hb_str(out, "</tbody>\n</table>\n");
+	if (l->n == 0) {
+		hb_str(out, "<p class=\"note\">");
+		hb_str(out, t->empty);
+		hb_str(out, "</p>\n");
+	}
+	if (l->truncated) {
+		hb_str(out, "<p class=\"note\">");
+		hb_str(out, t->truncated);
+		hb_u64(out, LISTING_MAX_ENTRIES);
+		hb_str(out, t->truncated_end);
+		hb_str(out, "</p>\n");
+	}
+	hb_str(out, "<footer>");
+	html_count(out, dirs, t->folder, t->folders);
+	hb_str(out, t == &ui_zh ? "，" : ", ");
+	html_count(out, l->n - dirs, t->file, t->files);
+	hb_str(out, " &middot; " SERVER_HEADER "</footer>\n</main>\n</body>\n"
+	    "</html>\n");
+}
+
+int
+listing_html(const struct listing *l, const char *dir, size_t dir_len,
+    const struct listing_view *v, struct hbuf *out)
+{
+	const struct ui_text *t = v->lang == LANG_ZH ? &ui_zh : &ui_en;
+
+	html_head(out, dir, dir_len, v, t);
+	for (size_t i = 0; i < l->n; i++)
+		html_row(out, l, &l->ents[i], t);
+	html_foot(out, l, t);
+	return out->overflow ? -ENOMEM : 0;
+}
+
+int
+listing_json(const struct listing *l, const char *dir, size_t dir_len,
+    const struct listing_view *v, struct hbuf *out)
+{
+	(void)v;
+	hb_str(out, "{\"path\":\"/");
+	if (dir_len > 0) {
+		listing_json_escape(out, dir, dir_len);
+		hb_add(out, "/", 1);
+	}
+	hb_str(out, l->truncated ? "\",\"truncated\":true,\"entries\":[" :
+	    "\",\"truncated\":false,\"entries\":[");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct listing_entry *e = &l->ents[i];
+		const char *name = l->names + e->name_off;
+
+		hb_str(out, i == 0 ? "\n{\"name\":\"" : ",\n{\"name\":\"");
+		listing_json_escape(out, name, e->name_len);
+		hb_str(out, "\",\"href\":\"");
+		href_add(out, name, e->name_len);
+		hb_str(out, e->is_dir ? "/\",\"type\":\"dir\",\"size\":" :
+		    "\",\"type\":\"file\",\"size\":");
+		hb_u64(out, e->size);
+		hb_str(out, ",\"mtime\":");
+		if (e->mtime < 0)
+			hb_str(out, "-");
+		hb_u64(out, e->mtime < 0 ? (uint64_t)-(e->mtime + 1) + 1 :
+		    (uint64_t)e->mtime);
+		hb_str(out, "}");
+	}
+	hb_str(out, "\n]}\n");
+	return out->overflow ? -ENOMEM : 0;
+}

@@ -1,0 +1,464 @@
+/*
+ * check_listing.c - escaping, sorting and formatting of listings, and
+ * reading a real directory.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "listing.h"
+#include "testutil.h"
+
+/* out as a NUL-terminated string (tests only look at small outputs). */
+static const char *
+hb_cstr(struct hbuf *out)
+{
+	hb_add(out, "", 1);
+	ck_assert(!out->overflow);
+	out->len--;
+	return out->p;
+}
+
+/* True when s[0..len) is well-formed UTF-8 throughout. */
+static bool
+all_utf8(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len(s + i, len - i);
+
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* ---- escaping ---- */
+
+struct esc_case {
+	const char	*in;
+	const char	*html;
+	const char	*json;
+};
+
+static const struct esc_case esc_cases[] = {
+	{ "plain.txt", "plain.txt", "plain.txt" },
+	{ "<script>.txt", "&lt;script&gt;.txt", "\\u003cscript\\u003e.txt" },
+	{ "a&b #1 %.txt", "a&amp;b #1 %.txt", "a\\u0026b #1 %.txt" },
+	{ "\"q\" 'a'", "&quot;q&quot; &#39;a&#39;", "\\\"q\\\" 'a'" },
+	{ "back\\slash", "back\\slash", "back\\\\slash" },
+	{ "中文 文件.pdf", "中文 文件.pdf", "中文 文件.pdf" },
+	{ "tab\there", "tab\xef\xbf\xbdhere", "tab\\u0009here" },
+	{ "nl\n", "nl\xef\xbf\xbd", "nl\\u000a" },
+	{ "bad\xff.txt", "bad\xef\xbf\xbd.txt", "bad\\ufffd.txt" },
+	{ "trunc\xe4\xb8", "trunc\xef\xbf\xbd\xef\xbf\xbd",
+	    "trunc\\ufffd\\ufffd" },
+	{ "overlong\xc0\xaf", "overlong\xef\xbf\xbd\xef\xbf\xbd",
+	    "overlong\\ufffd\\ufffd" },
+	{ "surrogate\xed\xa0\x80", "surrogate\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbd", "surrogate\\ufffd\\ufffd\\ufffd" },
+	{ "emoji\xf0\x9f\x98\x80", "emoji\xf0\x9f\x98\x80",
+	    "emoji\xf0\x9f\x98\x80" },
+	{ "del\x7f", "del\xef\xbf\xbd", "del\x7f" },
+};
+
+START_TEST(escape_table)
+{
+	const struct esc_case *c = &esc_cases[_i];
+	size_t len = strlen(c->in);
+	char *g = tu_guarded(c->in, len);
+	struct hbuf h, j;
+
+	hb_init_heap(&h);
+	hb_init_heap(&j);
+	listing_html_escape(&h, g, len);
+	listing_json_escape(&j, g, len);
+	ck_assert_str_eq(hb_cstr(&h), c->html);
+	ck_assert_str_eq(hb_cstr(&j), c->json);
+	hb_release(&h);
+	hb_release(&j);
+	tu_guard_free(g);
+}
+END_TEST
+
+/*
+ * Random names: whatever the bytes, the HTML text has no markup
+ * character and the JSON string no raw quote or control byte, and both
+ * are valid UTF-8.
+ */
+START_TEST(escape_random_names)
+{
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 2000; round++) {
+		char name[64];
+		size_t len = (size_t)(rand_r(&seed) % 64);
+		struct hbuf h, j;
+
+		for (size_t i = 0; i < len; i++)
+			name[i] = (char)(rand_r(&seed) & 0xff);
+		hb_init_heap(&h);
+		hb_init_heap(&j);
+		listing_html_escape(&h, name, len);
+		listing_json_escape(&j, name, len);
+		ck_assert(!h.overflow && !j.overflow);
+		ck_assert(all_utf8(h.p, h.len) && all_utf8(j.p, j.len));
+		for (size_t i = 0; i < h.len; i++)
+			ck_assert(h.p[i] != '<' && h.p[i] != '>' &&
+			    h.p[i] != '"' && h.p[i] != '\'' &&
+			    (unsigned char)h.p[i] >= 0x20);
+		for (size_t i = 0; i < j.len; i++) {
+			ck_assert((unsigned char)j.p[i] >= 0x20);
+			if (j.p[i] == '\\')
+				i++;	/* an escape: skip what it escapes */
+			else
+				ck_assert(j.p[i] != '"');
+		}
+		hb_release(&h);
+		hb_release(&j);
+	}
+}
+END_TEST
+
+/* ---- sizes, order, query ---- */
+
+START_TEST(human_sizes)
+{
+	static const struct {
+		uint64_t	 n;
+		const char	*s;
+	} t[] = {
+		{ 0, "0 B" }, { 1, "1 B" }, { 1023, "1023 B" },
+		{ 1024, "1.0 KiB" }, { 1536, "1.5 KiB" },
+		{ 100 * 1024 - 1, "100 KiB" }, { 123456789, "118 MiB" },
+		{ 1024 * 1024 - 1, "1.0 MiB" },
+		{ 5ull << 30, "5.0 GiB" }, { UINT64_MAX, "16.0 EiB" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		listing_human_size(t[i].n, buf, sizeof(buf));
+		ck_assert_msg(strcmp(buf, t[i].s) == 0, "%llu: got '%s', want '%s'",
+		    (unsigned long long)t[i].n, buf, t[i].s);
+	}
+}
+END_TEST
+
+static int
+cmp(const char *a, const char *b)
+{
+	return listing_name_cmp(a, strlen(a), b, strlen(b));
+}
+
+START_TEST(natural_name_order)
+{
+	ck_assert_int_lt(cmp("file2", "file10"), 0);
+	ck_assert_int_gt(cmp("file10", "file9"), 0);
+	ck_assert_int_lt(cmp("a", "B"), 0);
+	ck_assert_int_eq(cmp("Readme", "README"), 0);
+	ck_assert_int_eq(cmp("x007", "x7"), 0);
+	ck_assert_int_lt(cmp("x7", "x8a"), 0);
+	ck_assert_int_lt(cmp("abc", "abcd"), 0);
+	ck_assert_int_lt(cmp("", "a"), 0);
+	ck_assert_int_lt(cmp("99999999999999999999998", "99999999999999999999999"),
+	    0);
+	ck_assert_int_lt(cmp("9", "a"), 0);
+}
+END_TEST
+
+static void
+add(struct listing *l, const char *name, bool dir, uint64_t size, time_t t)
+{
+	ck_assert_int_eq(listing_add(l, name, strlen(name), dir, size, t), 0);
+}
+
+static const char *
+nth(const struct listing *l, size_t i)
+{
+	return l->names + l->ents[i].name_off;
+}
+
+START_TEST(sort_keys_with_folders_first)
+{
+	struct listing l;
+
+	listing_init(&l);
+	add(&l, "b.txt", false, 300, 10);
+	add(&l, "zdir", true, 0, 5);
+	add(&l, "A.txt", false, 100, 30);
+	add(&l, "adir", true, 0, 50);
+	add(&l, "c10.txt", false, 200, 20);
+	add(&l, "c9.txt", false, 200, 20);
+
+	listing_sort(&l, LISTING_SORT_NAME, false);
+	ck_assert_str_eq(nth(&l, 0), "adir");
+	ck_assert_str_eq(nth(&l, 1), "zdir");
+	ck_assert_str_eq(nth(&l, 2), "A.txt");
+	ck_assert_str_eq(nth(&l, 3), "b.txt");
+	ck_assert_str_eq(nth(&l, 4), "c9.txt");
+	ck_assert_str_eq(nth(&l, 5), "c10.txt");
+
+	listing_sort(&l, LISTING_SORT_NAME, true);
+	ck_assert_str_eq(nth(&l, 0), "zdir");	/* folders still first */
+	ck_assert_str_eq(nth(&l, 2), "c10.txt");
+
+	listing_sort(&l, LISTING_SORT_SIZE, false);
+	ck_assert_str_eq(nth(&l, 2), "A.txt");
+	ck_assert_str_eq(nth(&l, 3), "c9.txt");	/* ties by name */
+	ck_assert_str_eq(nth(&l, 5), "b.txt");
+
+	listing_sort(&l, LISTING_SORT_MTIME, true);
+	ck_assert_str_eq(nth(&l, 0), "adir");
+	ck_assert_str_eq(nth(&l, 2), "A.txt");
+	ck_assert_str_eq(nth(&l, 5), "b.txt");
+	listing_release(&l);
+}
+END_TEST
+
+START_TEST(view_from_query)
+{
+	struct listing_view v;
+
+	listing_view_from_query(SPAN_LIT(""), &v);
+	ck_assert(v.sort == LISTING_SORT_NAME && !v.desc &&
+	    v.format == LISTING_AUTO);
+	listing_view_from_query(SPAN_LIT("sort=size&order=desc&format=json"),
+	    &v);
+	ck_assert(v.sort == LISTING_SORT_SIZE && v.desc &&
+	    v.format == LISTING_JSON);
+	listing_view_from_query(SPAN_LIT("sort=mtime;format=html"), &v);
+	ck_assert(v.sort == LISTING_SORT_MTIME && !v.desc &&
+	    v.format == LISTING_HTML);
+	listing_view_from_query(SPAN_LIT("sort=bogus&order=up&format=xml"), &v);
+	ck_assert(v.sort == LISTING_SORT_NAME && !v.desc &&
+	    v.format == LISTING_AUTO);
+}
+END_TEST
+
+/* ---- pages ---- */
+
+static char *
+page(const struct listing *l, const char *dir, enum ui_lang lang, bool json)
+{
+	struct listing_view v = { .lang = lang };
+	struct hbuf out;
+	int r;
+
+	hb_init_heap(&out);
+	r = json ? listing_json(l, dir, strlen(dir), &v, &out) :
+	    listing_html(l, dir, strlen(dir), &v, &out);
+	ck_assert_int_eq(r, 0);
+	hb_add(&out, "", 1);
+	ck_assert(!out.overflow);
+	return out.p;
+}
+
+START_TEST(html_page_escapes_and_links)
+{
+	struct listing l;
+	char *p;
+
+	listing_init(&l);
+	add(&l, "<script>.txt", false, 5, 0);
+	add(&l, "a&b #1 %.txt", false, 1536, 0);
+	add(&l, "中文 文件.pdf", false, 1, 0);
+	add(&l, "javascript:alert(1)", false, 1, 0);
+	add(&l, "sub dir", true, 0, 0);
+	add(&l, "late", false, 0, 1735689599);
+	p = page(&l, "x/<y>", LANG_EN, false);
+	ck_assert_ptr_nonnull(strstr(p, "<a href=\"%3Cscript%3E.txt\">"
+	    "&lt;script&gt;.txt</a>"));
+	ck_assert_ptr_nonnull(strstr(p, "<a href=\"a%26b%20%231%20%25.txt\">"
+	    "a&amp;b #1 %.txt</a>"));
+	ck_assert_ptr_nonnull(strstr(p, "<a href=\"%E4%B8%AD%E6%96%87%20%E6%96"
+	    "%87%E4%BB%B6.pdf\">中文 文件.pdf</a>"));
+	ck_assert_ptr_nonnull(strstr(p, "href=\"javascript%3Aalert%281%29\""));
+	ck_assert_ptr_nonnull(strstr(p, "<a href=\"sub%20dir/\">sub dir/</a>"));
+	ck_assert_ptr_nonnull(strstr(p, "title=\"1536 bytes\">1.5 KiB<"));
+	ck_assert_ptr_nonnull(strstr(p, "<td class=\"m\"><time datetime=\""
+	    "1970-01-01T00:00:00Z\" title=\"1970-01-01 00:00:00 UTC\">"
+	    "1970-01-01 00:00</time></td>"));
+	/* Breadcrumb: the parent as a link, the folder itself as text. */
+	ck_assert_ptr_nonnull(strstr(p, "<a href=\"/x/\">x</a>"));
+	ck_assert_ptr_nonnull(strstr(p, "&lt;y&gt;</h1>"));
+	ck_assert_ptr_nonnull(strstr(p, "<title>Index of /x/&lt;y&gt;/</title>"));
+	ck_assert_ptr_nonnull(strstr(p, "<a href=\"../\">"));
+	ck_assert_ptr_nonnull(strstr(p, "name=\"viewport\""));
+	ck_assert_ptr_nonnull(strstr(p, "prefers-color-scheme:dark"));
+	ck_assert_ptr_nonnull(strstr(p, "?sort=size&amp;order=asc"));
+	ck_assert_ptr_nonnull(strstr(p, "1 folder, 5 files"));
+	ck_assert_ptr_nonnull(strstr(p, "datetime=\"2024-12-31T23:59:59Z\""));
+	ck_assert_ptr_null(strstr(p, "<script>"));
+	ck_assert_ptr_null(strstr(p, "<script"));
+	free(p);
+	listing_release(&l);
+}
+END_TEST
+
+START_TEST(html_page_in_chinese_and_root_has_no_parent)
+{
+	struct listing l;
+	char *p;
+
+	listing_init(&l);
+	p = page(&l, "", LANG_ZH, false);
+	ck_assert_ptr_nonnull(strstr(p, "<html lang=\"zh-CN\">"));
+	ck_assert_ptr_nonnull(strstr(p, "名称"));
+	ck_assert_ptr_nonnull(strstr(p, "此文件夹为空"));
+	ck_assert_ptr_null(strstr(p, "href=\"../\""));
+	free(p);
+	listing_release(&l);
+}
+END_TEST
+
+START_TEST(json_page)
+{
+	struct listing l;
+	char *p;
+
+	listing_init(&l);
+	add(&l, "d", true, 0, 1700000000);
+	add(&l, "q\"\\\x01\xff.txt", false, 42, 5);
+	p = page(&l, "a b", LANG_EN, true);
+	ck_assert_str_eq(p, "{\"path\":\"/a b/\",\"truncated\":false,"
+	    "\"entries\":[\n"
+	    "{\"name\":\"d\",\"href\":\"d/\",\"type\":\"dir\",\"size\":0,"
+	    "\"mtime\":1700000000},\n"
+	    "{\"name\":\"q\\\"\\\\\\u0001\\ufffd.txt\",\"href\":\"q%22%5C%01%FF.txt\","
+	    "\"type\":\"file\",\"size\":42,\"mtime\":5}\n]}\n");
+	free(p);
+	listing_release(&l);
+}
+END_TEST
+
+START_TEST(add_stops_at_the_limit)
+{
+	struct listing l;
+	char name[16];
+	int r = 0;
+
+	listing_init(&l);
+	for (unsigned i = 0; i <= LISTING_MAX_ENTRIES && r == 0; i++) {
+		int n = snprintf(name, sizeof(name), "f%u", i);
+
+		r = listing_add(&l, name, (size_t)n, false, 0, 0);
+	}
+	ck_assert_int_eq(r, -ENOSPC);
+	ck_assert(l.truncated);
+	ck_assert_uint_eq(l.n, LISTING_MAX_ENTRIES);
+	listing_release(&l);
+}
+END_TEST
+
+/* ---- reading a directory ---- */
+
+static bool
+has(const struct listing *l, const char *name, bool dir)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(nth(l, i), name) == 0 && l->ents[i].is_dir == dir)
+			return true;
+	return false;
+}
+
+START_TEST(read_filters_and_follows_links)
+{
+	char *root = tu_mkdtemp(), *outside = tu_mkdtemp(), path[PATH_MAX];
+	char real[PATH_MAX];
+	struct listing_src src = { .rel = "", .symlinks = SYMLINKS_INSIDE };
+	struct listing l;
+	int root_fd, dfd;
+
+	tu_write_file(root, "a.txt", "abc", 3);
+	tu_write_file(root, ".hidden", "h", 1);
+	tu_write_file(root, "bad\xff.txt", "b", 1);
+	tu_write_file(outside, "secret", "s", 1);
+	snprintf(path, sizeof(path), "%s/sub", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/fifo", root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/in-link", root);
+	ck_assert_int_eq(symlink("a.txt", path), 0);
+	snprintf(path, sizeof(path), "%s/out-link", root);
+	snprintf(real, sizeof(real), "%s/secret", outside);
+	ck_assert_int_eq(symlink(real, path), 0);
+	snprintf(path, sizeof(path), "%s/dangling", root);
+	ck_assert_int_eq(symlink("nowhere", path), 0);
+
+	ck_assert_ptr_nonnull(realpath(root, real));
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert(root_fd >= 0 && dfd >= 0);
+	src.root_fd = root_fd;
+	src.root_real = real;
+
+	listing_init(&l);
+	ck_assert_int_eq(listing_read(&l, dfd, &src), 0);
+	ck_assert_uint_eq(l.n, 4);
+	ck_assert(has(&l, "a.txt", false) && has(&l, "sub", true));
+	ck_assert(has(&l, "bad\xff.txt", false) && has(&l, "in-link", false));
+	listing_release(&l);
+
+	src.allow_hidden = true;
+	src.symlinks = SYMLINKS_NONE;
+	listing_init(&l);
+	ck_assert_int_eq(listing_read(&l, dfd, &src), 0);
+	ck_assert_uint_eq(l.n, 4);
+	ck_assert(has(&l, ".hidden", false) && !has(&l, "in-link", false));
+	listing_release(&l);
+
+	src.symlinks = SYMLINKS_ALL;
+	listing_init(&l);
+	ck_assert_int_eq(listing_read(&l, dfd, &src), 0);
+	ck_assert(has(&l, "in-link", false) && has(&l, "out-link", false));
+	ck_assert(!has(&l, "dangling", false) && !has(&l, "fifo", false));
+	listing_release(&l);
+
+	close(dfd);
+	close(root_fd);
+	tu_rmtree(root);
+	tu_rmtree(outside);
+}
+END_TEST
+
+static Suite *
+listing_suite(void)
+{
+	Suite *s = suite_create("listing");
+	TCase *tc = tcase_create("format");
+
+	tcase_add_loop_test(tc, escape_table, 0,
+	    sizeof(esc_cases) / sizeof(esc_cases[0]));
+	tcase_add_test(tc, escape_random_names);
+	tcase_add_test(tc, human_sizes);
+	tcase_add_test(tc, natural_name_order);
+	tcase_add_test(tc, sort_keys_with_folders_first);
+	tcase_add_test(tc, view_from_query);
+	tcase_add_test(tc, html_page_escapes_and_links);
+	tcase_add_test(tc, html_page_in_chinese_and_root_has_no_parent);
+	tcase_add_test(tc, json_page);
+	tcase_add_test(tc, add_stops_at_the_limit);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("read");
+	tcase_add_test(tc, read_filters_and_follows_links);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(listing_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
