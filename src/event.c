@@ -37,6 +37,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,7 +235,9 @@ deadline_for(const struct config *cfg, const struct conn *c,
 	case WAIT_HEAD:
 		return c->req_start_ms + cfg->header_timeout_ms;
 	case WAIT_IDLE:
-		return now + cfg->keepalive_timeout_ms;
+		/* Still draining a response (see still_draining()): a download. */
+		return now + (c->outq != 0 ? cfg->send_timeout_ms :
+		    cfg->keepalive_timeout_ms);
 	case WAIT_WRITE:
 		return now + cfg->send_timeout_ms;
 	case WAIT_LINGER:
@@ -664,6 +668,26 @@ log_aborted(struct event *ev, struct conn *c)
 		    c->log_split, c->sent > c->hdr_len ? c->sent - c->hdr_len : 0);
 }
 
+/*
+ * An idle connection may still have the end of its last response in the
+ * kernel's send queue, when the client reads slowly.  Closing it then
+ * would risk a reset that destroys that data (and any later request from
+ * the client certainly gets one), so it is treated like a download: it
+ * stays while the queue keeps shrinking within send_timeout.
+ */
+static bool
+still_draining(struct conn *c)
+{
+	int unsent = 0;
+
+	if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0 || unsent <= 0)
+		return false;
+	if (c->outq != 0 && (uint32_t)unsent >= c->outq)
+		return false;		/* no progress for a whole period */
+	c->outq = (uint32_t)unsent;
+	return true;
+}
+
 /* c outlived its deadline; the event thread owns it. */
 static void
 expire(struct event *ev, struct conn *c)
@@ -681,6 +705,12 @@ expire(struct event *ev, struct conn *c)
 		break;
 	case WAIT_WRITE:
 		log_aborted(ev, c);
+		break;
+	case WAIT_IDLE:
+		if (!ev->draining && still_draining(c)) {
+			arm(ev, c, WAIT_IDLE, OWNER_EVENT, ev->cfg.cfg);
+			return;
+		}
 		break;
 	default:
 		break;

@@ -497,6 +497,8 @@ http_job(struct worker *w, struct conn *c)
 	bool may_read = true;
 	unsigned served = 0;
 
+	c->outq = 0;	/* the client is talking: it is not stuck draining */
+
 	if (c->wait == WAIT_WRITE) {
 		c->wait = WAIT_NONE;
 		if (resume_response(w, c) != AFTER_CONTINUE)

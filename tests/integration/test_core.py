@@ -420,6 +420,32 @@ class Timeouts(ServerTest):
         self.assertTrue(c.is_closed(wait=5))
         self.assertEqual(bytes(c.buf), b"")
 
+    def test_paused_reader_is_not_cut_off_at_keepalive_timeout(self):
+        """A response handed whole to the kernel while the client pauses
+        reading: the idle timer must not close the connection under it
+        (the client would lose the rest, and its next request would get
+        a reset)."""
+        data = os.urandom(40000)
+        self.write("mid.bin", data)
+        self.write("x.txt", b"next")
+        srv = self.serve(["-s", "keepalive_timeout=300ms", "-s",
+                          "log.access_log=off"])
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        self.addCleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(b"GET /mid.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(1.5)     # five idle periods without reading
+        s.sendall(b"GET /x.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = bytearray()
+        while not got.endswith(b"next"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        head, _, rest = bytes(got).partition(b"\r\n\r\n")
+        self.assertTrue(rest[:len(data)] == data, len(rest))
+        self.assertTrue(rest.endswith(b"next"))
+
     def test_silent_new_connection_is_closed(self):
         srv = self.serve(["-s", "header_timeout=500ms", "-s",
                           "log.access_log=off"])
