@@ -70,7 +70,7 @@ MODS_span       = span
 MODS_http_parse = http_parse span
 MODS_path       = path span
 MODS_mime       = mime span
-MODS_config     = config mime path span
+MODS_config     = config fcache mime path span
 MODS_queue      = queue
 MODS_log        = log span
 MODS_http_response = http_response path span
@@ -238,7 +238,7 @@ FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
 FUZZ_MODS_path       = path span
-FUZZ_MODS_config     = config mime path span
+FUZZ_MODS_config     = config fcache mime path span
 FUZZ_MODS_semantics  = file negotiate listing http_parse http_response path span
 FUZZ_MODS_listing    = listing http_response http_parse path span
 

@@ -44,6 +44,7 @@ struct listen_spec {
 	enum listen_proto proto;
 };
 
+struct fcache;
 struct mime_table;
 
 struct config {
@@ -70,6 +71,11 @@ struct config {
 	char		*user;		/* "" = stay who we are */
 	char		*group;		/* "" = the user's primary group */
 	bool		 allow_root;
+	/* [server], the cache of resolved files (fcache.h) */
+	unsigned	 file_cache_entries;	/* 0: no cache */
+	unsigned	 file_cache_size;	/* bytes */
+	unsigned	 file_cache_valid_ms;
+	unsigned	 file_cache_max_body;	/* files kept in memory up to */
 	/* [server], file-sharing semantics */
 	bool		 etag_inode;	/* the inode is part of ETags */
 	long		 cache_max_age;	/* seconds; -1: no Cache-Control */
@@ -106,6 +112,7 @@ struct config {
 	char		*error_page_404_rel;	/* normalised, or NULL */
 	char		*error_page_403_rel;
 	struct mime_table *mime;
+	struct fcache	*fcache;	/* NULL when file_cache_entries is 0 */
 };
 
 /* Collected error messages, one per line. */

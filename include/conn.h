@@ -88,7 +88,8 @@ struct conn {
 	uint64_t	 discard;	/* request body bytes still to skip */
 
 	/* The response in flight, when parked. */
-	int		 file_fd;
+	int		 file_fd;	/* the entry's when fentry is set */
+	struct fentry	*fentry;	/* a cached file the response uses */
 	struct conn_out	 out;
 	bool		 keep_alive;	/* after the response in flight */
 	bool		 linger;	/* half-close and drain before closing */

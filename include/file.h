@@ -44,9 +44,17 @@ void	file_info_from_stat(const struct stat *st, bool with_inode,
 /*
  * RFC 9110 §8.8.2.1: a modification time later than now (a clock that was
  * wrong, a file from elsewhere) is sent, and compared, as now.  The ETag
- * keeps the real time.
+ * keeps the real time.  Returns true when it changed fi.
  */
-void	file_info_clamp(struct file_info *fi, time_t now);
+bool	file_info_clamp(struct file_info *fi, time_t now);
+
+/*
+ * Appends the validator lines of fi (Last-Modified, ETag), then
+ * "Cache-Control: max-age=N" unless max_age is -1, then "Vary:
+ * Accept-Encoding" when vary: what a 200, a 206 and a 304 all repeat.
+ */
+void	file_validator_lines(struct hbuf *hb, const struct file_info *fi,
+	    long max_age, bool vary);
 
 /* A Range header with more range-specs than this is ignored (200). */
 #define RANGE_MAX_SPECS	64

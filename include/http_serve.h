@@ -26,6 +26,7 @@
 #include "http_response.h"
 
 struct config;
+struct fentry;
 
 /* Bodies up to this size go out with the headers in one send. */
 #define SERVE_INLINE_MAX	(8 * 1024)
@@ -37,6 +38,7 @@ struct serve_ctx {
 	size_t		 path_cap;
 	char		*scratch;	/* scratch for encoded names */
 	size_t		 scratch_cap;
+	uint64_t	 now_ms;	/* monotonic, for the file cache */
 };
 
 struct response {
@@ -48,7 +50,8 @@ struct response {
 	size_t		 hdr_len;	/* header bytes at the start of hb */
 	struct out_seg	 segs[CONN_MAX_SEGS];
 	size_t		 nsegs;
-	int		 file_fd;	/* owned by the caller after the call */
+	int		 file_fd;	/* the caller's, unless fentry is set */
+	struct fentry	*fentry;	/* a reference, kept until sent */
 	char		*body_heap;	/* caller frees once sent or parked */
 };
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "fcache.h"
 #include "mime.h"
 
 enum key_type {
@@ -100,6 +101,14 @@ static const struct key keys[] = {
 	{ "server", "user", K_STR, OFF(user), 0, 0, NULL },
 	{ "server", "group", K_STR, OFF(group), 0, 0, NULL },
 	{ "server", "allow_root", K_BOOL, OFF(allow_root), 0, 0, NULL },
+	{ "server", "file_cache_entries", K_UINT, OFF(file_cache_entries), 0,
+	    1u << 20, NULL },
+	{ "server", "file_cache_size", K_SIZE, OFF(file_cache_size), 0,
+	    1u << 30, NULL },
+	{ "server", "file_cache_valid", K_MS, OFF(file_cache_valid_ms), 0,
+	    HOUR_MS, NULL },
+	{ "server", "file_cache_max_body", K_SIZE, OFF(file_cache_max_body),
+	    0, 1u << 20, NULL },
 	{ "server", "etag_inode", K_BOOL, OFF(etag_inode), 0, 0, NULL },
 	{ "server", "cache_max_age", K_MAX_AGE, OFF(cache_max_age), 0,
 	    10ull * 365 * 24 * 3600, NULL },
@@ -252,6 +261,10 @@ config_new(void)
 	c->cache_max_age = -1;
 	c->directory_listing = true;
 	c->precompressed = true;
+	c->file_cache_entries = 4096;
+	c->file_cache_size = 16u << 20;
+	c->file_cache_valid_ms = 1000;
+	c->file_cache_max_body = 16u << 10;
 	c->log_level = LOG_LVL_INFO;
 	c->root_fd = -1;
 	c->ping_rate_source = 50;
@@ -302,6 +315,7 @@ config_free(struct config *c)
 	if (c->root_fd >= 0)
 		close(c->root_fd);
 	mime_free(c->mime);
+	fcache_free(c->fcache);
 	free(c);
 }
 
@@ -1199,5 +1213,11 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_transfer(c, errs);
 	n += finish_error_pages(c, errs);
 	n += finish_user(c, errs);
+	if (n == 0 && c->file_cache_entries > 0 &&
+	    (c->fcache = fcache_new(c->file_cache_entries, c->file_cache_size,
+	    c->file_cache_valid_ms)) == NULL) {
+		config_error(errs, "out of memory");
+		n++;
+	}
 	return n;
 }

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fcache.h"
+
 static atomic_uint open_conns;
 
 struct conn *
@@ -55,10 +57,14 @@ void
 conn_clear_output(struct conn *c)
 {
 	conn_drop_output(c);
-	if (c->file_fd >= 0) {
+	if (c->fentry != NULL) {
+		/* The descriptor belongs to the cache entry. */
+		fentry_unref(c->fentry);
+		c->fentry = NULL;
+	} else if (c->file_fd >= 0) {
 		close(c->file_fd);
-		c->file_fd = -1;
 	}
+	c->file_fd = -1;
 	free(c->log_line);
 	c->log_line = NULL;
 }

@@ -34,13 +34,33 @@ file_info_from_stat(const struct stat *st, bool with_inode,
 	http_date(fi->mtime, fi->last_modified);
 }
 
-void
+bool
 file_info_clamp(struct file_info *fi, time_t now)
 {
-	if (fi->mtime > now) {
-		fi->mtime = now;
-		http_date(now, fi->last_modified);
+	if (fi->mtime <= now)
+		return false;
+	fi->mtime = now;
+	http_date(now, fi->last_modified);
+	return true;
+}
+
+void
+file_validator_lines(struct hbuf *hb, const struct file_info *fi,
+    long max_age, bool vary)
+{
+	hb_str(hb, "Last-Modified: ");
+	hb_add(hb, fi->last_modified, HTTP_DATE_LEN);
+	hb_str(hb, "\r\nETag: ");
+	hb_add(hb, fi->etag, fi->etag_len);
+	hb_str(hb, "\r\n");
+	if (max_age >= 0) {
+		hb_str(hb, "Cache-Control: max-age=");
+		hb_u64(hb, (uint64_t)max_age);
+		hb_str(hb, "\r\n");
 	}
+	/* Any file may gain a sibling, so every file response may vary. */
+	if (vary)
+		hb_str(hb, "Vary: Accept-Encoding\r\n");
 }
 
 /*

@@ -72,40 +72,44 @@ method_lookup(struct span s)
 	return HTTP_M_UNKNOWN;
 }
 
+/* A string literal and its length. */
+#define NAME(s)	(s), sizeof(s) - 1
+
 static const struct {
 	const char	*name;
+	size_t		 len;
 	enum http_hdr	 id;
 } known_headers[] = {
-	{ "host", HDR_HOST },
-	{ "connection", HDR_CONNECTION },
-	{ "content-length", HDR_CONTENT_LENGTH },
-	{ "transfer-encoding", HDR_TRANSFER_ENCODING },
-	{ "range", HDR_RANGE },
-	{ "if-range", HDR_IF_RANGE },
-	{ "if-match", HDR_IF_MATCH },
-	{ "if-none-match", HDR_IF_NONE_MATCH },
-	{ "if-modified-since", HDR_IF_MODIFIED_SINCE },
-	{ "if-unmodified-since", HDR_IF_UNMODIFIED_SINCE },
-	{ "accept", HDR_ACCEPT },
-	{ "accept-encoding", HDR_ACCEPT_ENCODING },
-	{ "accept-language", HDR_ACCEPT_LANGUAGE },
-	{ "user-agent", HDR_USER_AGENT },
-	{ "referer", HDR_REFERER },
-	{ "expect", HDR_EXPECT },
+	{ NAME("host"), HDR_HOST },
+	{ NAME("connection"), HDR_CONNECTION },
+	{ NAME("content-length"), HDR_CONTENT_LENGTH },
+	{ NAME("transfer-encoding"), HDR_TRANSFER_ENCODING },
+	{ NAME("range"), HDR_RANGE },
+	{ NAME("if-range"), HDR_IF_RANGE },
+	{ NAME("if-match"), HDR_IF_MATCH },
+	{ NAME("if-none-match"), HDR_IF_NONE_MATCH },
+	{ NAME("if-modified-since"), HDR_IF_MODIFIED_SINCE },
+	{ NAME("if-unmodified-since"), HDR_IF_UNMODIFIED_SINCE },
+	{ NAME("accept"), HDR_ACCEPT },
+	{ NAME("accept-encoding"), HDR_ACCEPT_ENCODING },
+	{ NAME("accept-language"), HDR_ACCEPT_LANGUAGE },
+	{ NAME("user-agent"), HDR_USER_AGENT },
+	{ NAME("referer"), HDR_REFERER },
+	{ NAME("expect"), HDR_EXPECT },
 };
 
 static enum http_hdr
 header_lookup(struct span name)
 {
-	/* The first letter and the length rule out almost every name at once. */
+	/* The length and the first letter rule out almost every name at once. */
 	unsigned char c0 = ascii_lower((unsigned char)name.p[0]);
 
 	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]);
 	    i++) {
-		const char *k = known_headers[i].name;
-
-		if ((unsigned char)k[0] == c0 && strlen(k) == name.len &&
-		    span_eq_cstr_nocase(name, k))
+		if (known_headers[i].len == name.len &&
+		    (unsigned char)known_headers[i].name[0] == c0 &&
+		    span_eq_nocase(name, span_make(known_headers[i].name,
+		    known_headers[i].len)))
 			return known_headers[i].id;
 	}
 	return HDR_OTHER;

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fcache.h"
+#include "fentry.h"
 #include "file.h"
 #include "listing.h"
 #include "mime.h"
@@ -26,23 +28,12 @@
 _Static_assert(1 + 2 * RANGE_MAX_PARTS + 1 <= CONN_MAX_SEGS,
     "a multipart response must fit in the segment array");
 
-static const char *const coding_name[] = {
-	[CODING_IDENTITY] = "identity", [CODING_GZIP] = "gzip",
-	[CODING_BR] = "br",
-};
-/* The sibling's suffix, also the ETag variant of the representation. */
-static const char *const coding_ext[] = {
-	[CODING_IDENTITY] = "", [CODING_GZIP] = "gz", [CODING_BR] = "br",
-};
-
 /* The representation of a file chosen for a response. */
 struct rep {
-	int		 fd;		/* owned until handed to the response */
-	struct stat	 st;
-	enum coding	 coding;
-	const char	*rel;		/* the file asked for, from the root */
-	const char	*type;		/* media type of rel */
-	struct file_info fi;
+	const struct fentry *e;
+	const struct frep *r;
+	struct file_info fi;	/* r->fi, with a future mtime clamped */
+	bool		 stock;	/* r->hdr describes it as it is sent */
 };
 
 static void
@@ -98,6 +89,7 @@ http_serve_error(int status, bool head, struct response *res)
 	res->keep_alive = false;
 	res->head = head;
 	res->file_fd = -1;
+	res->fentry = NULL;
 	res->body_heap = NULL;
 	plan_error(res, status, NULL);
 }
@@ -132,6 +124,28 @@ attach_body(struct response *res, int fd, uint64_t off, uint64_t len)
 	res->segs[res->nsegs++] = (struct out_seg){ .mem = NULL,
 	    .off = (off_t)off, .len = len };
 	res->file_fd = fd;
+}
+
+/*
+ * The body rp[off..off+len) of a response whose headers are finished:
+ * nothing for HEAD, the cached bytes, or a file segment on the entry's
+ * descriptor.  The response keeps a reference to the entry until sent.
+ */
+static void
+attach_rep(struct response *res, const struct rep *rp, uint64_t off,
+    uint64_t len)
+{
+	if (res->head || len == 0)
+		return;
+	res->fentry = fentry_ref((struct fentry *)rp->e);
+	if (rp->r->body != NULL) {
+		res->segs[res->nsegs++] = (struct out_seg){
+		    .mem = rp->r->body + off, .len = len };
+		return;
+	}
+	res->segs[res->nsegs++] = (struct out_seg){ .mem = NULL,
+	    .off = (off_t)off, .len = len };
+	res->file_fd = rp->r->fd;	/* the entry's; not ours to close */
 }
 
 /*
@@ -208,89 +222,71 @@ plan_redirect(const struct serve_ctx *x, const struct http_request *req,
 }
 
 /*
- * Swaps rp's file for a precompressed sibling (rel + ".br" or ".gz") that
- * the client accepts, trying its preferred coding first.  A sibling older
- * than the file is stale and skipped.
+ * The representation to send: a precompressed sibling the client accepts,
+ * in its order of preference, or the file itself.
  */
 static void
-choose_precompressed(const struct serve_ctx *x, const struct http_request *req,
-    struct rep *rp)
+choose_rep(const struct serve_ctx *x, const struct http_request *req,
+    const struct fentry *e, struct rep *rp)
 {
-	const struct config *cfg = x->cfg;
 	enum coding want[CODING_MAX];
-	size_t n = negotiate_encodings(req, want), len = strlen(rp->rel);
+	size_t n = x->cfg->precompressed ? negotiate_encodings(req, want) : 0;
 
-	if (n == 0 || len + 4 > x->scratch_cap)
-		return;
+	rp->e = e;
+	rp->r = &e->rep[CODING_IDENTITY];
 	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		int fd;
-
-		memcpy(x->scratch, rp->rel, len);
-		x->scratch[len] = '.';
-		memcpy(x->scratch + len + 1, coding_ext[want[i]], 3);
-		if (path_open(cfg->root_fd, cfg->root_real, x->scratch,
-		    cfg->symlinks, &fd) != 0)
-			continue;
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    st.st_mtim.tv_sec < rp->st.st_mtim.tv_sec ||
-		    (st.st_mtim.tv_sec == rp->st.st_mtim.tv_sec &&
-		    st.st_mtim.tv_nsec < rp->st.st_mtim.tv_nsec)) {
-			close(fd);
-			continue;
+		if (e->rep[want[i]].present) {
+			rp->r = &e->rep[want[i]];
+			break;
 		}
-		close(rp->fd);
-		rp->fd = fd;
-		rp->st = st;
-		rp->coding = want[i];
-		return;
 	}
+	rp->fi = rp->r->fi;
+	rp->stock = !file_info_clamp(&rp->fi, time(NULL));
 }
 
-/* ETag, Last-Modified, Cache-Control and Vary: what a 304 repeats. */
 static void
 add_validators(const struct serve_ctx *x, const struct rep *rp,
     struct hbuf *hb)
 {
-	hb_str(hb, "Last-Modified: ");
-	hb_add(hb, rp->fi.last_modified, HTTP_DATE_LEN);
-	hb_str(hb, "\r\nETag: ");
-	hb_add(hb, rp->fi.etag, rp->fi.etag_len);
-	hb_str(hb, "\r\n");
-	if (x->cfg->cache_max_age >= 0) {
-		hb_str(hb, "Cache-Control: max-age=");
-		hb_u64(hb, (uint64_t)x->cfg->cache_max_age);
-		hb_str(hb, "\r\n");
-	}
-	/* Any file may gain a sibling, so every file response may vary. */
-	if (x->cfg->precompressed)
-		hb_str(hb, "Vary: Accept-Encoding\r\n");
+	file_validator_lines(hb, &rp->fi, x->cfg->cache_max_age,
+	    x->cfg->precompressed);
 }
 
-/* The headers of a 200 or 206 beyond Content-Type and -Length. */
+/* Content-Disposition for ?download (RFC 6266), so phones keep the name. */
 static void
-add_rep_headers(const struct serve_ctx *x, const struct http_request *req,
-    const struct rep *rp, struct hbuf *hb)
+add_download(const struct http_request *req, const struct rep *rp,
+    struct hbuf *hb)
 {
+	const char *rel = rp->e->rel, *slash, *base;
+	size_t len = strlen(rel);
 	struct span v;
 
+	if (!req->has_query || !http_query_param(req->query, "download", &v))
+		return;
+	slash = memrchr(rel, '/', len);
+	base = slash != NULL ? slash + 1 : rel;
+	hb_str(hb, "Content-Disposition: ");
+	hb_content_disposition(hb, base, len - (size_t)(base - rel));
+	hb_str(hb, "\r\n");
+}
+
+/* The lines of a 200 or 206 after Content-Type, -Length (and -Range). */
+static void
+add_rep_headers(const struct serve_ctx *x, const struct rep *rp,
+    struct hbuf *hb)
+{
+	static const char *const coding_name[FCACHE_REPS] = {
+		[CODING_GZIP] = "gzip", [CODING_BR] = "br",
+	};
+	size_t coding = (size_t)(rp->r - rp->e->rep);
+
+	if (coding != CODING_IDENTITY) {
+		hb_str(hb, "Content-Encoding: ");
+		hb_str(hb, coding_name[coding]);
+		hb_str(hb, "\r\n");
+	}
 	add_validators(x, rp, hb);
 	hb_str(hb, "Accept-Ranges: bytes\r\n");
-	if (rp->coding != CODING_IDENTITY) {
-		hb_str(hb, "Content-Encoding: ");
-		hb_str(hb, coding_name[rp->coding]);
-		hb_str(hb, "\r\n");
-	}
-	if (req->has_query && http_query_param(req->query, "download", &v)) {
-		size_t len = strlen(rp->rel);
-		const char *slash = memrchr(rp->rel, '/', len);
-		const char *base = slash != NULL ? slash + 1 : rp->rel;
-
-		hb_str(hb, "Content-Disposition: ");
-		hb_content_disposition(hb, base,
-		    len - (size_t)(base - rp->rel));
-		hb_str(hb, "\r\n");
-	}
 }
 
 static void
@@ -304,34 +300,44 @@ plan_not_modified(const struct serve_ctx *x, const struct rep *rp,
 		plan_error(res, 500, NULL);
 }
 
-/* 200 for the whole representation, or 206 for the single range r. */
+/*
+ * 200 for the whole representation, or 206 for the single range r.  A
+ * plain 200 copies the entry's ready-made header lines.
+ */
 static void
 plan_single(const struct serve_ctx *x, const struct http_request *req,
-    struct rep *rp, const struct byte_range *r, struct response *res)
+    const struct rep *rp, const struct byte_range *r, struct response *res)
 {
 	uint64_t off = r != NULL ? r->off : 0;
 	uint64_t len = r != NULL ? r->len : rp->fi.size;
 
 	begin(res, r != NULL ? 206 : 200);
-	hb_str(&res->hb, "Content-Type: ");
-	hb_str(&res->hb, rp->type);
-	hb_str(&res->hb, "\r\nContent-Length: ");
-	hb_u64(&res->hb, len);
-	hb_str(&res->hb, "\r\n");
-	if (r != NULL) {
-		hb_str(&res->hb, "Content-Range: bytes ");
-		hb_fmt(&res->hb, "%llu-%llu/%llu\r\n", (unsigned long long)off,
-		    (unsigned long long)(off + len - 1),
-		    (unsigned long long)rp->fi.size);
+	if (r == NULL && rp->stock) {
+		hb_add(&res->hb, rp->r->hdr, rp->r->hdr_len);
+	} else {
+		hb_str(&res->hb, "Content-Type: ");
+		hb_str(&res->hb, rp->e->type);
+		hb_str(&res->hb, "\r\nContent-Length: ");
+		hb_u64(&res->hb, len);
+		hb_str(&res->hb, "\r\n");
+		if (r != NULL) {
+			hb_str(&res->hb, "Content-Range: bytes ");
+			hb_u64(&res->hb, off);
+			hb_add(&res->hb, "-", 1);
+			hb_u64(&res->hb, off + len - 1);
+			hb_add(&res->hb, "/", 1);
+			hb_u64(&res->hb, rp->fi.size);
+			hb_str(&res->hb, "\r\n");
+		}
+		add_rep_headers(x, rp, &res->hb);
 	}
-	add_rep_headers(x, req, rp, &res->hb);
+	add_download(req, rp, &res->hb);
 	finish_headers(res);
 	if (res->hb.overflow) {
-		close(rp->fd);
 		plan_error(res, 500, NULL);
 		return;
 	}
-	attach_body(res, rp->fd, off, len);
+	attach_rep(res, rp, off, len);
 }
 
 /*
@@ -352,7 +358,7 @@ multipart_parts(const struct rep *rp, const struct range_set *rs,
 		hb_str(pb, i == 0 ? "--" : "\r\n--");
 		hb_str(pb, boundary);
 		hb_str(pb, "\r\nContent-Type: ");
-		hb_str(pb, rp->type);
+		hb_str(pb, rp->e->type);
 		hb_fmt(pb, "\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
 		    (unsigned long long)r->off,
 		    (unsigned long long)(r->off + r->len - 1),
@@ -375,7 +381,7 @@ multipart_parts(const struct rep *rp, const struct range_set *rs,
  */
 static bool
 plan_multipart(const struct serve_ctx *x, const struct http_request *req,
-    struct rep *rp, const struct range_set *rs, struct response *res)
+    const struct rep *rp, const struct range_set *rs, struct response *res)
 {
 	char parts[RANGE_MAX_PARTS * 256 + 64], boundary[2 * 12 + 1];
 	size_t ends[RANGE_MAX_PARTS], at, start;
@@ -396,17 +402,16 @@ plan_multipart(const struct serve_ctx *x, const struct http_request *req,
 	hb_str(&res->hb, "\r\nContent-Length: ");
 	hb_u64(&res->hb, total);
 	hb_str(&res->hb, "\r\n");
-	add_rep_headers(x, req, rp, &res->hb);
+	add_rep_headers(x, rp, &res->hb);
+	add_download(req, rp, &res->hb);
 	finish_headers(res);
 	at = res->hb.len;
 	if (!res->head)
 		hb_add(&res->hb, parts, pb.len);
 	if (res->hb.overflow)
 		return false;
-	if (res->head) {
-		close(rp->fd);
+	if (res->head)
 		return true;
-	}
 	start = at;
 	for (size_t i = 0; i < rs->n; i++) {
 		res->segs[res->nsegs++] = (struct out_seg){
@@ -417,7 +422,16 @@ plan_multipart(const struct serve_ctx *x, const struct http_request *req,
 	}
 	res->segs[res->nsegs++] = (struct out_seg){ .mem = res->hb.p + start,
 	    .len = at + pb.len - start };
-	res->file_fd = rp->fd;
+	/* Parts are file ranges; a small file's bytes are in memory. */
+	if (rp->r->body != NULL) {
+		for (size_t i = 1; i < res->nsegs; i++)
+			if (res->segs[i].mem == NULL)
+				res->segs[i].mem = rp->r->body +
+				    res->segs[i].off;
+	} else {
+		res->file_fd = rp->r->fd;
+	}
+	res->fentry = fentry_ref((struct fentry *)rp->e);
 	return true;
 }
 
@@ -438,48 +452,35 @@ select_ranges(const struct http_request *req, const struct rep *rp,
 
 /*
  * A regular file: choose the representation, check preconditions, then
- * 304, 412, 416, 206 or 200.  Takes ownership of fd.  rel is the file's
- * path from the root (for its media type, its siblings and downloads).
+ * 304, 412, 416, 206 or 200.  Takes the caller's reference to e.
  */
 static void
-plan_file(const struct serve_ctx *x, const struct http_request *req, int fd,
-    const struct stat *st, const char *rel, struct response *res)
+plan_file(const struct serve_ctx *x, const struct http_request *req,
+    struct fentry *e, struct response *res)
 {
-	const struct config *cfg = x->cfg;
-	struct rep rp = { .fd = fd, .st = *st, .coding = CODING_IDENTITY,
-	    .rel = rel };
 	struct range_set rs;
 	enum range_result rr;
+	struct rep rp;
 	char extra[64];
 	int code;
 
-	rp.type = mime_lookup(cfg->mime, rel, strlen(rel));
-	if (cfg->precompressed)
-		choose_precompressed(x, req, &rp);
-	file_info_from_stat(&rp.st, cfg->etag_inode, coding_ext[rp.coding],
-	    &rp.fi);
-	file_info_clamp(&rp.fi, time(NULL));
+	choose_rep(x, req, e, &rp);
 	if ((code = file_preconditions(req, &rp.fi)) != 0) {
-		close(rp.fd);
 		if (code == 304)
 			plan_not_modified(x, &rp, res);
 		else
 			plan_error(res, code, NULL);
-		return;
-	}
-	rr = select_ranges(req, &rp, &rs);
-	if (rr == RANGE_UNSATISFIABLE) {
-		close(rp.fd);
+	} else if ((rr = select_ranges(req, &rp, &rs)) == RANGE_UNSATISFIABLE) {
 		snprintf(extra, sizeof(extra),
 		    "Content-Range: bytes */%llu\r\n",
 		    (unsigned long long)rp.fi.size);
 		plan_error(res, 416, extra);
-		return;
+	} else if (!(rr == RANGE_OK && rs.n > 1 &&
+	    plan_multipart(x, req, &rp, &rs, res))) {
+		plan_single(x, req, &rp, rr == RANGE_OK && rs.n == 1 ?
+		    &rs.r[0] : NULL, res);
 	}
-	if (rr == RANGE_OK && rs.n > 1 && plan_multipart(x, req, &rp, &rs, res))
-		return;
-	plan_single(x, req, &rp, rr == RANGE_OK && rs.n == 1 ? &rs.r[0] : NULL,
-	    res);
+	fentry_unref(e);
 }
 
 /* The headers of a listing; the body is already in body. */
@@ -553,6 +554,46 @@ plan_listing(const struct serve_ctx *x, const struct http_request *req,
 	    .len = body.len };
 }
 
+static struct fentry_src
+entry_src(const struct config *cfg)
+{
+	return (struct fentry_src){
+		.root_fd = cfg->root_fd,
+		.root_real = cfg->root_real,
+		.symlinks = cfg->symlinks,
+		.precompressed = cfg->precompressed,
+		.etag_inode = cfg->etag_inode,
+		.cache_max_age = cfg->cache_max_age,
+		.mime = cfg->mime,
+		.max_body = cfg->file_cache_max_body,
+	};
+}
+
+/*
+ * The entry for the regular file open as fd at x->path, asked for as
+ * key[0..klen): built, and kept in the cache when there is one.  Takes
+ * ownership of fd.  NULL when it cannot be built (the caller answers 500
+ * or 503).
+ */
+static struct fentry *
+entry_for(const struct serve_ctx *x, const char *key, size_t klen, int fd,
+    const struct stat *st, int *code)
+{
+	const struct config *cfg = x->cfg;
+	struct fentry_src src = entry_src(cfg);
+	struct fentry *e;
+	int r;
+
+	r = fentry_build_file(&src, key, klen, x->path, fd, st, x->now_ms, &e);
+	if (r != 0) {
+		*code = r == -ENOMEM ? 503 : 500;
+		return NULL;
+	}
+	if (cfg->fcache != NULL)
+		fcache_put(cfg->fcache, e);
+	return e;
+}
+
 /*
  * Opens the index file of the directory x->path[0..plen) by appending
  * its name to x->path.  Returns 0 with *fdp and *st, 404 when there is no
@@ -582,11 +623,16 @@ open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st)
 	return code;
 }
 
-/* A directory: redirect to the slash form, its index, or its listing. */
+/*
+ * A directory: redirect to the slash form, its index, or its listing.
+ * key[0..klen) is how the request named it (for caching its index).
+ */
 static void
 plan_directory(const struct serve_ctx *x, const struct http_request *req,
-    int dfd, const struct path_result *pr, struct response *res)
+    int dfd, const struct path_result *pr, const char *key, size_t klen,
+    struct response *res)
 {
+	struct fentry *e;
 	struct stat st;
 	int fd, code;
 
@@ -598,7 +644,10 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 	code = open_index(x, pr->len, &fd, &st);
 	if (code == 0) {
 		close(dfd);
-		plan_file(x, req, fd, &st, x->path, res);
+		if ((e = entry_for(x, key, klen, fd, &st, &code)) == NULL)
+			plan_error(res, code, NULL);
+		else
+			plan_file(x, req, e, res);
 		return;
 	}
 	if (code != 404 || !x->cfg->directory_listing) {
@@ -649,16 +698,89 @@ plan_options(const struct serve_ctx *x, const struct http_request *req,
 	finish_headers(res);
 }
 
+/*
+ * A GET or HEAD of a path: from the cache when it knows the answer,
+ * otherwise resolved, opened and (for files and missing names) cached.
+ */
+static void
+plan_get(const struct serve_ctx *x, const struct http_request *req,
+    struct response *res)
+{
+	const struct config *cfg = x->cfg;
+	struct path_result pr;
+	struct fentry *e = NULL;
+	struct stat st;
+	size_t klen;
+	int fd, code;
+
+	code = path_normalize(req->path, cfg->allow_hidden, x->path,
+	    x->path_cap, &pr);
+	if (code != 0) {
+		plan_fail(x, res, code);
+		return;
+	}
+	/* The key is the path, with a '/' when a folder's index is asked. */
+	klen = pr.len + (pr.trailing_slash ? 1 : 0);
+	if (klen + 1 > x->scratch_cap) {
+		plan_error(res, 414, NULL);
+		return;
+	}
+	memcpy(x->scratch, x->path, pr.len);
+	x->scratch[pr.len] = '/';
+	x->scratch[klen] = '\0';
+	if (cfg->fcache != NULL)
+		e = fcache_get(cfg->fcache, x->scratch, klen, cfg->root_fd,
+		    x->now_ms);
+	if (e != NULL && e->status != 0) {
+		fentry_unref(e);
+		plan_fail(x, res, 404);
+		return;
+	}
+	if (e != NULL) {
+		plan_file(x, req, e, res);
+		return;
+	}
+
+	code = path_open(cfg->root_fd, cfg->root_real, x->path, cfg->symlinks,
+	    &fd);
+	if (code == 404 && cfg->fcache != NULL &&
+	    (e = fentry_build_missing(x->scratch, klen, x->path,
+	    x->now_ms)) != NULL) {
+		fcache_put(cfg->fcache, e);
+		fentry_unref(e);
+	}
+	if (code == 0 && fstat(fd, &st) != 0) {
+		close(fd);
+		code = 500;
+	}
+	if (code != 0) {
+		plan_fail(x, res, code);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		plan_directory(x, req, fd, &pr, x->scratch, klen, res);
+		return;
+	}
+	/* FIFOs, sockets and devices are not shared; "file/" is no folder. */
+	code = !S_ISREG(st.st_mode) ? 403 : pr.trailing_slash ? 404 : 0;
+	if (code != 0) {
+		close(fd);
+		plan_fail(x, res, code);
+		return;
+	}
+	if ((e = entry_for(x, x->scratch, klen, fd, &st, &code)) == NULL)
+		plan_error(res, code, NULL);
+	else
+		plan_file(x, req, e, res);
+}
+
 void
 http_serve(const struct serve_ctx *x, const struct http_request *req,
     struct response *res)
 {
-	struct path_result pr;
-	struct stat st;
-	int fd, code;
-
 	res->status = 0;
 	res->file_fd = -1;
+	res->fentry = NULL;
 	res->body_heap = NULL;
 	res->nsegs = 0;
 	res->head = req->method == HTTP_M_HEAD;
@@ -669,7 +791,8 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 	switch (req->method) {
 	case HTTP_M_GET:
 	case HTTP_M_HEAD:
-		break;
+		plan_get(x, req, res);
+		return;
 	case HTTP_M_OPTIONS:
 		plan_options(x, req, res);
 		return;
@@ -680,26 +803,4 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 		plan_error(res, 405, "Allow: " ALLOW_METHODS "\r\n");
 		return;
 	}
-
-	if ((code = resolve(x, req, &pr, &fd)) != 0) {
-		plan_fail(x, res, code);
-		return;
-	}
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		plan_error(res, 500, NULL);
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		plan_directory(x, req, fd, &pr, res);
-		return;
-	}
-	/* FIFOs, sockets and devices are not shared; "file/" is no folder. */
-	code = !S_ISREG(st.st_mode) ? 403 : pr.trailing_slash ? 404 : 0;
-	if (code != 0) {
-		close(fd);
-		plan_fail(x, res, code);
-		return;
-	}
-	plan_file(x, req, fd, &st, x->path, res);
 }

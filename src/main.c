@@ -521,14 +521,16 @@ settle_privileges(const struct config *cfg)
 }
 
 /*
- * Each connection needs a socket, and one whose download is parked also
- * holds the file: raise the soft descriptor limit toward what
- * max_connections may need, as far as the hard limit allows.
+ * Each connection needs a socket, one whose download is parked may hold a
+ * file, and the file cache keeps large files open: raise the soft
+ * descriptor limit toward what that may need, as far as the hard limit
+ * allows.
  */
 static void
 raise_fd_limit(const struct config *cfg)
 {
-	rlim_t want = 2 * (rlim_t)cfg->max_connections + 64;
+	rlim_t want = 2 * (rlim_t)cfg->max_connections +
+	    cfg->file_cache_entries + 64;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)

@@ -358,7 +358,9 @@ send_response(struct worker *w, struct conn *c, struct response *res,
 	c->sent = 0;
 	c->keep_alive = res->keep_alive;
 	c->file_fd = res->file_fd;
+	c->fentry = res->fentry;
 	res->file_fd = -1;
+	res->fentry = NULL;
 
 	rc = send_segs(c->fd, c->file_fd, res->segs, res->nsegs, &cur, &done,
 	    &c->sent, JOB_MAX_BYTES);
@@ -406,6 +408,7 @@ serve_ctx(struct worker *w)
 		.path_cap = sizeof(w->path),
 		.scratch = w->scratch,
 		.scratch_cap = sizeof(w->scratch),
+		.now_ms = event_now_ms(),
 	};
 }
 
@@ -421,7 +424,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	struct response res;
 	uint64_t body = req->has_content_length ? req->content_length : 0;
 
-	memset(&res, 0, sizeof(res));
+	/* http_serve() sets every field; only the buffer and the wish are in. */
 	hb_init(&res.hb, w->out, OUT_CAP);
 	res.keep_alive = req->keep_alive;
 	/* A body we will not skip, or cannot find the end of, ends the line. */

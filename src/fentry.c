@@ -1,0 +1,196 @@
+/*
+ * fentry.c - building cache entries from files; see fentry.h.
+ */
+#include "fentry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http_response.h"
+#include "mime.h"
+
+/* A representation found open as fd, before it goes into the entry. */
+struct found {
+	int		 fd;
+	struct stat	 st;
+	char		*body;		/* malloc'd bytes of a small file */
+	char		 hdr[512];
+	size_t		 hdr_len;
+	struct file_info fi;
+};
+
+/* Reads the whole small file into memory; false if it changed meanwhile. */
+static bool
+read_small(int fd, size_t size, char **out)
+{
+	char *b = malloc(size ? size : 1);
+	ssize_t n;
+
+	if (b == NULL)
+		return false;
+	n = pread(fd, b, size, 0);
+	if (n != (ssize_t)size) {
+		free(b);
+		return false;
+	}
+	*out = b;
+	return true;
+}
+
+/* The coding names, indexed by enum coding. */
+static const char *const coding_name[FCACHE_REPS] = {
+	[CODING_GZIP] = "gzip", [CODING_BR] = "br",
+};
+
+/*
+ * Validators, and the header lines a plain 200 of this representation
+ * always carries, formatted once.
+ */
+static void
+describe(const struct fentry_src *src, const char *type, int coding,
+    struct found *f)
+{
+	static const char *const variant[FCACHE_REPS] = {
+		[CODING_IDENTITY] = "", [CODING_GZIP] = "gz",
+		[CODING_BR] = "br",
+	};
+	struct hbuf hb;
+
+	file_info_from_stat(&f->st, src->etag_inode, variant[coding], &f->fi);
+	hb_init(&hb, f->hdr, sizeof(f->hdr));
+	hb_str(&hb, "Content-Type: ");
+	hb_str(&hb, type);
+	hb_str(&hb, "\r\nContent-Length: ");
+	hb_u64(&hb, f->fi.size);
+	hb_str(&hb, "\r\n");
+	if (coding != CODING_IDENTITY) {
+		hb_str(&hb, "Content-Encoding: ");
+		hb_str(&hb, coding_name[coding]);
+		hb_str(&hb, "\r\n");
+	}
+	file_validator_lines(&hb, &f->fi, src->cache_max_age,
+	    src->precompressed);
+	hb_str(&hb, "Accept-Ranges: bytes\r\n");
+	f->hdr_len = hb.overflow ? 0 : hb.len;
+}
+
+/* Fills f for the file open as fd (owned by f from now on). */
+static bool
+take_file(const struct fentry_src *src, int fd, const struct stat *st,
+    const char *type, int coding, struct found *f)
+{
+	f->fd = fd;
+	f->st = *st;
+	f->body = NULL;
+	if ((uint64_t)st->st_size <= src->max_body) {
+		if (!read_small(fd, (size_t)st->st_size, &f->body))
+			return false;
+		close(fd);
+		f->fd = -1;
+	}
+	describe(src, type, coding, f);
+	return f->hdr_len > 0;
+}
+
+/* A compressed sibling of rel that is no older than the file itself. */
+static bool
+probe_sibling(const struct fentry_src *src, const char *rel, const char *type,
+    int coding, const struct stat *base, struct found *f)
+{
+	char path[PATH_MAX + 4];
+	struct stat st;
+	int n, fd;
+
+	n = snprintf(path, sizeof(path), "%s%s", rel,
+	    fcache_sibling_ext[coding]);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    path_open(src->root_fd, src->root_real, path, src->symlinks,
+	    &fd) != 0)
+		return false;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_mtim.tv_sec < base->st_mtim.tv_sec ||
+	    (st.st_mtim.tv_sec == base->st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec < base->st_mtim.tv_nsec)) {
+		close(fd);
+		return false;
+	}
+	if (!take_file(src, fd, &st, type, coding, f)) {
+		if (f->fd >= 0)
+			close(f->fd);
+		return false;
+	}
+	return true;
+}
+
+int
+fentry_build_file(const struct fentry_src *src, const char *key, size_t klen,
+    const char *rel, int fd, const struct stat *st, uint64_t now_ms,
+    struct fentry **out)
+{
+	struct found f[FCACHE_REPS];
+	size_t extra = 0;
+	struct fentry *e;
+
+	const char *type = mime_lookup(src->mime, rel, strlen(rel));
+
+	*out = NULL;
+	memset(f, 0, sizeof(f));
+	for (size_t i = 0; i < FCACHE_REPS; i++)
+		f[i].fd = -1;
+	if (!take_file(src, fd, st, type, CODING_IDENTITY, &f[0])) {
+		if (f[0].fd >= 0)
+			close(f[0].fd);
+		return -EAGAIN;
+	}
+	for (int c = CODING_GZIP; src->precompressed && c <= CODING_BR; c++)
+		if (!probe_sibling(src, rel, type, c, st, &f[c]))
+			f[c].hdr_len = 0;	/* absent */
+	for (size_t i = 0; i < FCACHE_REPS; i++)
+		if (f[i].hdr_len > 0)
+			extra += f[i].hdr_len + 1 +
+			    (f[i].body != NULL ? (size_t)f[i].st.st_size : 0);
+	if ((e = fentry_alloc(key, klen, rel, extra, now_ms)) == NULL) {
+		for (size_t i = 0; i < FCACHE_REPS; i++) {
+			if (f[i].fd >= 0)
+				close(f[i].fd);
+			free(f[i].body);
+		}
+		return -ENOMEM;
+	}
+	e->type = type;
+	for (size_t i = 0; i < FCACHE_REPS; i++) {
+		struct frep *r = &e->rep[i];
+
+		if (f[i].hdr_len == 0)
+			continue;
+		r->present = true;
+		r->fd = f[i].fd;
+		r->st = f[i].st;
+		r->fi = f[i].fi;
+		r->hdr = fentry_append(e, f[i].hdr, f[i].hdr_len, true);
+		r->hdr_len = f[i].hdr_len;
+		if (f[i].body != NULL) {
+			r->body = fentry_append(e, f[i].body,
+			    (size_t)f[i].st.st_size, false);
+			free(f[i].body);
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+struct fentry *
+fentry_build_missing(const char *key, size_t klen, const char *rel,
+    uint64_t now_ms)
+{
+	struct fentry *e = fentry_alloc(key, klen, rel, 0, now_ms);
+
+	if (e != NULL)
+		e->status = 404;
+	return e;
+}
