@@ -14,7 +14,7 @@
  * (ctime included, which catches a rename over the old name), and a
  * changed entry is dropped.  So a changed file may be served in its old
  * version for at most valid_ms.  A missing file (404) is cached the same
- * way.  Thread-safe.
+ * way, in at most a quarter of the entries.  Thread-safe.
  */
 #ifndef LANHTTPD_FCACHE_H
 #define LANHTTPD_FCACHE_H
@@ -33,7 +33,6 @@
 
 /* One representation of a file: the file itself or a compressed sibling. */
 struct frep {
-	bool		 present;
 	int		 fd;		/* -1 when body holds the whole file */
 	const char	*body;		/* the bytes of a small file, else NULL */
 	struct stat	 st;
@@ -52,7 +51,7 @@ struct fentry {
 	int		 status;	/* 0: a file; 404: known to be missing */
 	const char	*type;		/* media type (lives as long as the config) */
 	const char	*rel;		/* the file's path from the root */
-	struct frep	 rep[FCACHE_REPS];
+	struct frep	*rep[FCACHE_REPS];	/* NULL: no such representation */
 	/* The cache's own bookkeeping; see fcache.c. */
 	_Atomic uint64_t checked_ms;
 	uint64_t	 hash;
@@ -106,6 +105,9 @@ struct fentry	*fentry_alloc(const char *key, size_t klen, const char *rel,
 /* Copies len bytes (and a NUL if nul) into e's room; returns where. */
 char	*fentry_append(struct fentry *e, const void *src, size_t len,
 	    bool nul);
+
+/* A zeroed, aligned struct frep in e's room (counted in fentry_alloc()'s extra). */
+struct frep	*fentry_add_rep(struct fentry *e);
 
 struct fentry	*fentry_ref(struct fentry *e);
 

@@ -28,6 +28,7 @@ struct fcache {
 	struct fentry	*lru_head;	/* most recently used */
 	struct fentry	*lru_tail;
 	size_t		 n, mem;
+	size_t		 n_missing;	/* entries that say 404 */
 	size_t		 max_entries, max_bytes;
 	unsigned	 valid_ms;
 };
@@ -85,8 +86,8 @@ fentry_unref(struct fentry *e)
 	    atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	for (size_t i = 0; i < FCACHE_REPS; i++)
-		if (e->rep[i].fd >= 0)
-			close(e->rep[i].fd);
+		if (e->rep[i] != NULL && e->rep[i]->fd >= 0)
+			close(e->rep[i]->fd);
 	/* The strings and bodies live in the same allocation as e. */
 	free(e);
 }
@@ -113,6 +114,8 @@ unlink_entry(struct fcache *fc, struct fentry *e)
 	e->linked = false;
 	fc->n--;
 	fc->mem -= e->mem;
+	if (e->status != 0)
+		fc->n_missing--;
 }
 
 void
@@ -187,12 +190,12 @@ still_fresh(const struct fentry *e, int root_fd)
 		r = fstatat(root_fd, path, &st, 0);
 		if (e->status != 0)		/* cached as missing */
 			return r != 0 && errno == ENOENT;
-		if (!e->rep[i].present) {
+		if (e->rep[i] == NULL) {
 			if (r == 0 && S_ISREG(st.st_mode))
 				return false;	/* a sibling appeared */
 			continue;
 		}
-		if (r != 0 || !same_file(&st, &e->rep[i].st))
+		if (r != 0 || !same_file(&st, &e->rep[i]->st))
 			return false;
 	}
 	return true;
@@ -245,6 +248,14 @@ fcache_put(struct fcache *fc, struct fentry *e)
 	if (e->mem > fc->max_bytes || fc->max_entries == 0)
 		return;
 	pthread_mutex_lock(&fc->lock);
+	/*
+	 * A scanner asking for thousands of names that do not exist must not
+	 * push real files out: missing names get a quarter of the entries.
+	 */
+	if (e->status != 0 && fc->n_missing >= fc->max_entries / 4 + 1) {
+		pthread_mutex_unlock(&fc->lock);
+		return;
+	}
 	for (old = fc->table[e->hash & (fc->nbuckets - 1)]; old != NULL;
 	    old = old->hnext)
 		if (old->hash == e->hash && strcmp(old->key, e->key) == 0)
@@ -270,6 +281,8 @@ fcache_put(struct fcache *fc, struct fentry *e)
 	lru_front(fc, e);
 	fc->n++;
 	fc->mem += e->mem;
+	if (e->status != 0)
+		fc->n_missing++;
 	pthread_mutex_unlock(&fc->lock);
 	/* Closing files happens outside the lock. */
 	while (victims != NULL) {
@@ -293,6 +306,19 @@ fentry_append(struct fentry *e, const void *src, size_t len, bool nul)
 	return dst;
 }
 
+struct frep *
+fentry_add_rep(struct fentry *e)
+{
+	size_t at = (e->used + _Alignof(struct frep) - 1) &
+	    ~(_Alignof(struct frep) - 1);
+	struct frep *r = (struct frep *)(void *)((char *)e + at);
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	e->used = at + sizeof(*r);
+	return r;
+}
+
 struct fentry *
 fentry_alloc(const char *key, size_t klen, const char *rel, size_t extra,
     uint64_t now_ms)
@@ -305,8 +331,6 @@ fentry_alloc(const char *key, size_t klen, const char *rel, size_t extra,
 		return NULL;
 	atomic_init(&e->refs, 1);
 	atomic_init(&e->checked_ms, now_ms);
-	for (size_t i = 0; i < FCACHE_REPS; i++)
-		e->rep[i].fd = -1;
 	memcpy(e->key, key, klen);
 	e->key[klen] = '\0';
 	e->hash = hash_key(key, klen);

@@ -152,7 +152,8 @@ fentry_build_file(const struct fentry_src *src, const char *key, size_t klen,
 			f[c].hdr_len = 0;	/* absent */
 	for (size_t i = 0; i < FCACHE_REPS; i++)
 		if (f[i].hdr_len > 0)
-			extra += f[i].hdr_len + 1 +
+			extra += sizeof(struct frep) + _Alignof(struct frep) +
+			    f[i].hdr_len + 1 +
 			    (f[i].body != NULL ? (size_t)f[i].st.st_size : 0);
 	if ((e = fentry_alloc(key, klen, rel, extra, now_ms)) == NULL) {
 		for (size_t i = 0; i < FCACHE_REPS; i++) {
@@ -164,11 +165,11 @@ fentry_build_file(const struct fentry_src *src, const char *key, size_t klen,
 	}
 	e->type = type;
 	for (size_t i = 0; i < FCACHE_REPS; i++) {
-		struct frep *r = &e->rep[i];
+		struct frep *r;
 
 		if (f[i].hdr_len == 0)
 			continue;
-		r->present = true;
+		r = e->rep[i] = fentry_add_rep(e);
 		r->fd = f[i].fd;
 		r->st = f[i].st;
 		r->fi = f[i].fi;

@@ -32,6 +32,7 @@ _Static_assert(1 + 2 * RANGE_MAX_PARTS + 1 <= CONN_MAX_SEGS,
 struct rep {
 	const struct fentry *e;
 	const struct frep *r;
+	enum coding	 coding;	/* which of e->rep r is */
 	struct file_info fi;	/* r->fi, with a future mtime clamped */
 	bool		 stock;	/* r->hdr describes it as it is sent */
 };
@@ -233,10 +234,12 @@ choose_rep(const struct serve_ctx *x, const struct http_request *req,
 	size_t n = x->cfg->precompressed ? negotiate_encodings(req, want) : 0;
 
 	rp->e = e;
-	rp->r = &e->rep[CODING_IDENTITY];
+	rp->r = e->rep[CODING_IDENTITY];
+	rp->coding = CODING_IDENTITY;
 	for (size_t i = 0; i < n; i++) {
-		if (e->rep[want[i]].present) {
-			rp->r = &e->rep[want[i]];
+		if (e->rep[want[i]] != NULL) {
+			rp->r = e->rep[want[i]];
+			rp->coding = want[i];
 			break;
 		}
 	}
@@ -278,11 +281,9 @@ add_rep_headers(const struct serve_ctx *x, const struct rep *rp,
 	static const char *const coding_name[FCACHE_REPS] = {
 		[CODING_GZIP] = "gzip", [CODING_BR] = "br",
 	};
-	size_t coding = (size_t)(rp->r - rp->e->rep);
-
-	if (coding != CODING_IDENTITY) {
+	if (rp->coding != CODING_IDENTITY) {
 		hb_str(hb, "Content-Encoding: ");
-		hb_str(hb, coding_name[coding]);
+		hb_str(hb, coding_name[rp->coding]);
 		hb_str(hb, "\r\n");
 	}
 	add_validators(x, rp, hb);
