@@ -93,6 +93,7 @@ struct conn {
 	struct conn_out	 out;
 	bool		 keep_alive;	/* after the response in flight */
 	bool		 linger;	/* half-close and drain before closing */
+	bool		 looked_again;	/* its worker already looked twice */
 	int		 status;
 	uint32_t	 hdr_len;	/* response bytes before the body */
 	uint64_t	 sent;		/* response bytes sent so far */

@@ -59,6 +59,12 @@ bool	queue_is_closed(struct queue *q);
 /* Current number of items (a snapshot). */
 size_t	queue_len(struct queue *q);
 
+/*
+ * Whether the queue holds items, read without the lock: a hint that may be
+ * stale by the time the caller acts on it, for heuristics only.
+ */
+bool	queue_busy_hint(const struct queue *q);
+
 /* Number of threads blocked in queue_pop() (a snapshot). */
 size_t	queue_idle(struct queue *q);
 

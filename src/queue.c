@@ -12,6 +12,7 @@
 #include "queue.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 struct queue {
@@ -21,6 +22,7 @@ struct queue {
 	size_t		 cap;
 	size_t		 head;		/* next pop */
 	size_t		 len;
+	atomic_size_t	 len_hint;	/* len, for queue_busy_hint() */
 	size_t		 waiting;	/* consumers blocked in pop */
 	bool		 closed;
 	bool		 want_space;
@@ -73,6 +75,7 @@ queue_push_many(struct queue *q, void *const *v, size_t n)
 	}
 	if (taken < n)
 		q->want_space = true;
+	atomic_store_explicit(&q->len_hint, q->len, memory_order_relaxed);
 	wake = taken < q->waiting ? taken : q->waiting;
 	if (wake == 1)
 		pthread_cond_signal(&q->nonempty);
@@ -96,6 +99,7 @@ pop_locked(struct queue *q, bool *notify)
 	q->slot[q->head] = NULL;
 	q->head = (q->head + 1) % q->cap;
 	q->len--;
+	atomic_store_explicit(&q->len_hint, q->len, memory_order_relaxed);
 	if (q->want_space) {
 		q->want_space = false;
 		*notify = q->on_space != NULL;
@@ -178,6 +182,12 @@ queue_len(struct queue *q)
 	n = q->len;
 	pthread_mutex_unlock(&q->lock);
 	return n;
+}
+
+bool
+queue_busy_hint(const struct queue *q)
+{
+	return atomic_load_explicit(&q->len_hint, memory_order_relaxed) != 0;
 }
 
 size_t

@@ -55,6 +55,12 @@
 #define JOB_MAX_BYTES		(4u << 20)
 /* Request bodies up to this size are read and dropped; larger ones close. */
 #define DISCARD_MAX		(1u << 20)
+/*
+ * Keep-alive connections a busy worker looks at once more before handing
+ * them back to epoll, and how many jobs it does in between.
+ */
+#define LATER_MAX		32
+#define LATER_JOBS		8
 /* Room for the response header block plus an inline body. */
 #define OUT_CAP			(SERVE_INLINE_MAX + 24 * 1024)
 /* Pipelined input beyond one maximal request head. */
@@ -83,6 +89,10 @@ struct worker {
 	size_t		 logline_split;
 	struct http_request req;
 	struct log_buf	 log;
+	struct conn	*later[LATER_MAX];	/* see wait_for_input() */
+	size_t		 nlater;
+	unsigned	 jobs_since_later;
+	bool		 leaving;	/* hand everything back, keep nothing */
 };
 
 enum send_rc {
@@ -434,6 +444,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 		body = 0;
 	}
 	http_serve(&x, req, &res);
+	c->looked_again = false;	/* a new request: it may wait again */
 	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
 	c->nrequests++;
 	access_begin(w, c, req, res.status);
@@ -449,7 +460,18 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	return a;
 }
 
-/* Hands c back to epoll to wait for more input, keeping what it sent. */
+/*
+ * Hands c back to epoll to wait for more input, keeping what it sent.
+ *
+ * One exception.  A keep-alive connection between requests, on a worker
+ * that has other jobs queued: the client is likely to send its next
+ * request while the worker does those, so the worker keeps it (still its
+ * owner) and looks at the socket once more after them (look_again()).
+ * When the request is there, it is served without a round trip through
+ * epoll_ctl(), the event thread and the queue; when it is not, the
+ * connection goes to epoll then.  A worker with nothing else queued
+ * hands it back at once, so an idle server behaves as before.
+ */
 static void
 wait_for_input(struct worker *w, struct conn *c, size_t len)
 {
@@ -457,10 +479,17 @@ wait_for_input(struct worker *w, struct conn *c, size_t len)
 		close_conn(w, c);
 		return;
 	}
-	if (len > 0 || c->discard > 0 || c->nrequests == 0)
+	if (len > 0 || c->discard > 0 || c->nrequests == 0) {
 		event_arm(w->srv->ev, c, WAIT_HEAD, w->cfg.cfg);
-	else
-		event_arm(w->srv->ev, c, WAIT_IDLE, w->cfg.cfg);
+		return;
+	}
+	if (!c->looked_again && !w->leaving && w->nlater < LATER_MAX &&
+	    queue_busy_hint(w->srv->queue)) {
+		c->looked_again = true;
+		w->later[w->nlater++] = c;
+		return;
+	}
+	event_arm(w->srv->ev, c, WAIT_IDLE, w->cfg.cfg);
 }
 
 /* Resumes a parked response.  Returns AFTER_CONTINUE if c may go on. */
@@ -793,6 +822,20 @@ serve_job(struct worker *w, struct conn *c)
 	}
 }
 
+/* Serves, or hands to epoll, the connections wait_for_input() kept. */
+static void
+look_again(struct worker *w)
+{
+	struct conn *v[LATER_MAX];
+	size_t n = w->nlater;
+
+	memcpy(v, w->later, n * sizeof(v[0]));
+	w->nlater = 0;
+	w->jobs_since_later = 0;
+	for (size_t i = 0; i < n; i++)
+		serve_job(w, v[i]);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -802,6 +845,10 @@ worker_main(void *arg)
 	while (!atomic_load(&w->quit)) {
 		struct conn *c = queue_try_pop(q);
 
+		if (c == NULL && w->nlater > 0) {
+			look_again(w);
+			continue;
+		}
 		if (c == NULL) {
 			/* About to sleep: the access log may go out now. */
 			log_flush(&w->log);
@@ -816,7 +863,11 @@ worker_main(void *arg)
 		atomic_store(&w->busy_since_ms, event_now_ms());
 		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
 		serve_job(w, c);
+		if (w->nlater > 0 && ++w->jobs_since_later >= LATER_JOBS)
+			look_again(w);
 	}
+	w->leaving = true;
+	look_again(w);
 	atomic_store(&w->busy_since_ms, 0);
 	log_flush(&w->log);
 	cfg_cache_release(&w->cfg);
