@@ -532,7 +532,6 @@ take_accepted(struct event *ev, const struct listener *l, int fd,
     const union conn_addr *peer, uint64_t now)
 {
 	struct conn *c;
-	int one = 1;
 
 	if (ev->shedding) {
 		shed(ev, l, fd, peer);
@@ -542,7 +541,7 @@ take_accepted(struct event *ev, const struct listener *l, int fd,
 		daytime_answer(fd);
 		return NULL;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listener (listen.c). */
 	if ((c = conn_new(fd, l->proto, peer, now)) == NULL)
 		log_err("out of memory accepting a connection");
 	return c;

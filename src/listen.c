@@ -9,6 +9,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,25 @@ name_listener(struct listener *l)
 }
 
 /*
+ * Options every accepted connection inherits from its listener, set once
+ * here instead of once per connection.  TCP_NODELAY: responses leave as
+ * soon as they are written (the send loop batches with MSG_MORE itself).
+ * For HTTP also TCP_DEFER_ACCEPT: accept() returns once the request has
+ * arrived, so the first read finds it, and a client that connects and
+ * says nothing costs no connection for a second.  Not for services where
+ * the server speaks first.  Failures are harmless: both are hints.
+ */
+static void
+tune_stream(int fd, enum listen_proto proto)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (proto == PROTO_HTTP)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
+}
+
+/*
  * Checks a socket systemd passed against the protocol its name gives:
  * ping wants a datagram socket, the others a listening stream socket.
  */
@@ -87,6 +107,8 @@ check_adopted(struct listener *l)
 	if ((r = set_flags(l->fd)) < 0)
 		return r;
 	name_listener(l);
+	if (!dgram)
+		tune_stream(l->fd, l->proto);
 	return dgram ? ask_pktinfo(l->fd, l->addr.ss_family) : 0;
 }
 
@@ -190,6 +212,8 @@ open_one(const struct listen_spec *spec, struct listener *l)
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
 		    spec->wildcard ? &zero : &one, sizeof(int));
+	if (!dgram)
+		tune_stream(fd, spec->proto);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
 		r = -errno;
 	else if (dgram)
