@@ -355,26 +355,29 @@ http_begin(struct hbuf *hb, int status)
 	    sizeof("\r\nServer: " SERVER_HEADER "\r\n") - 1);
 }
 
+/*
+ * The small HTML body of an error, from three fixed pieces and the status
+ * line twice: assembled with appends, so an error costs no formatting.
+ */
+#define ERR_HEAD	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">" \
+			"<title>"
+#define ERR_MID		"</title></head>\n<body><h1>"
+#define ERR_TAIL	"</h1>\n<hr><address>" SERVER_HEADER \
+			"</address></body></html>\n"
+
 size_t
 http_error_response(struct hbuf *hb, int status, bool head_only,
     bool keep_alive, bool http10, const char *extra)
 {
-	char body[512];
 	const char *reason = http_reason(status);
-	size_t hdr_len;
-	int n;
-
-	n = snprintf(body, sizeof(body),
-	    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>\n"
-	    "<hr><address>" SERVER_HEADER "</address></body></html>\n",
-	    status, reason, status, reason);
-	if (n < 0 || (size_t)n >= sizeof(body))
-		n = 0;
+	size_t rlen = strlen(reason), hdr_len;
+	/* "404 Not Found": three digits, a space, the reason. */
+	size_t title = 4 + rlen;
 
 	http_begin(hb, status);
 	hb_str(hb, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
-	hb_u64(hb, (uint64_t)n);
+	hb_u64(hb, sizeof(ERR_HEAD) - 1 + sizeof(ERR_MID) - 1 +
+	    sizeof(ERR_TAIL) - 1 + 2 * title);
 	hb_str(hb, "\r\n");
 	if (!keep_alive)
 		hb_str(hb, "Connection: close\r\n");
@@ -384,7 +387,16 @@ http_error_response(struct hbuf *hb, int status, bool head_only,
 		hb_str(hb, extra);
 	hb_str(hb, "\r\n");
 	hdr_len = hb->len;
-	if (!head_only)
-		hb_add(hb, body, (size_t)n);
+	if (!head_only) {
+		hb_add(hb, ERR_HEAD, sizeof(ERR_HEAD) - 1);
+		for (int k = 0; k < 2; k++) {
+			hb_u64(hb, (uint64_t)status);
+			hb_add(hb, " ", 1);
+			hb_add(hb, reason, rlen);
+			if (k == 0)
+				hb_add(hb, ERR_MID, sizeof(ERR_MID) - 1);
+		}
+		hb_add(hb, ERR_TAIL, sizeof(ERR_TAIL) - 1);
+	}
 	return hdr_len;
 }
