@@ -280,6 +280,55 @@ skip_weekday(struct span s, size_t *i)
 	return *i > 0;
 }
 
+/* IMF-fixdate after "Sun, ": "06 Nov 1994 08:49:37 GMT" */
+static bool
+imf_fixdate(struct span s, size_t i, struct tm *tm)
+{
+	if (!(digits(s, &i, 2, &tm->tm_mday) && lit(s, &i, " ") &&
+	    month(s, &i, &tm->tm_mon) && lit(s, &i, " ") &&
+	    digits(s, &i, 4, &tm->tm_year) && lit(s, &i, " ") &&
+	    clock_part(s, &i, tm) && lit(s, &i, " GMT") && i == s.len))
+		return false;
+	tm->tm_year -= 1900;
+	return true;
+}
+
+/* RFC 850 after "Sunday, ": "06-Nov-94 08:49:37 GMT" */
+static bool
+rfc850_date(struct span s, size_t i, struct tm *tm)
+{
+	if (!(digits(s, &i, 2, &tm->tm_mday) && lit(s, &i, "-") &&
+	    month(s, &i, &tm->tm_mon) && lit(s, &i, "-") &&
+	    digits(s, &i, 2, &tm->tm_year) && lit(s, &i, " ") &&
+	    clock_part(s, &i, tm) && lit(s, &i, " GMT") && i == s.len))
+		return false;
+	/* §5.6.7: a two-digit year more than 50 years ahead is in the past. */
+	if (tm->tm_year < 70)
+		tm->tm_year += 100;
+	return true;
+}
+
+/* asctime after "Sun ": "Nov  6 08:49:37 1994" */
+static bool
+asctime_date(struct span s, size_t i, struct tm *tm)
+{
+	if (!(month(s, &i, &tm->tm_mon) && lit(s, &i, " ")))
+		return false;
+	/* The day is padded with a space, not a zero. */
+	if (i < s.len && s.p[i] == ' ') {
+		i++;
+		if (!digits(s, &i, 1, &tm->tm_mday))
+			return false;
+	} else if (!digits(s, &i, 2, &tm->tm_mday)) {
+		return false;
+	}
+	if (!(lit(s, &i, " ") && clock_part(s, &i, tm) && lit(s, &i, " ") &&
+	    digits(s, &i, 4, &tm->tm_year) && i == s.len))
+		return false;
+	tm->tm_year -= 1900;
+	return true;
+}
+
 bool
 http_parse_date(struct span s, time_t *out)
 {
@@ -290,43 +339,11 @@ http_parse_date(struct span s, time_t *out)
 	memset(&tm, 0, sizeof(tm));
 	if (!skip_weekday(s, &i))
 		return false;
-	if (lit(s, &i, ", ")) {
-		size_t j = i;
-
-		/* IMF-fixdate: "06 Nov 1994 08:49:37 GMT" */
-		ok = digits(s, &j, 2, &tm.tm_mday) && lit(s, &j, " ") &&
-		    month(s, &j, &tm.tm_mon) && lit(s, &j, " ") &&
-		    digits(s, &j, 4, &tm.tm_year) && lit(s, &j, " ") &&
-		    clock_part(s, &j, &tm) && lit(s, &j, " GMT") && j == s.len;
-		if (ok) {
-			tm.tm_year -= 1900;
-		} else {
-			/* RFC 850: "06-Nov-94 08:49:37 GMT" */
-			j = i;
-			ok = digits(s, &j, 2, &tm.tm_mday) &&
-			    lit(s, &j, "-") && month(s, &j, &tm.tm_mon) &&
-			    lit(s, &j, "-") && digits(s, &j, 2, &tm.tm_year) &&
-			    lit(s, &j, " ") && clock_part(s, &j, &tm) &&
-			    lit(s, &j, " GMT") && j == s.len;
-			/* §5.6.7: a two-digit year more than 50 years ahead is past. */
-			if (ok && tm.tm_year < 70)
-				tm.tm_year += 100;
-		}
-	} else if (lit(s, &i, " ")) {
-		/* asctime: "Nov  6 08:49:37 1994" */
-		ok = month(s, &i, &tm.tm_mon) && lit(s, &i, " ");
-		if (ok && i < s.len && s.p[i] == ' ') {
-			i++;
-			ok = digits(s, &i, 1, &tm.tm_mday);
-		} else if (ok) {
-			ok = digits(s, &i, 2, &tm.tm_mday);
-		}
-		ok = ok && lit(s, &i, " ") && clock_part(s, &i, &tm) &&
-		    lit(s, &i, " ") && digits(s, &i, 4, &tm.tm_year) &&
-		    i == s.len;
-		if (ok)
-			tm.tm_year -= 1900;
-	}
+	if (lit(s, &i, ", "))
+		ok = imf_fixdate(s, i, &tm) ||
+		    (memset(&tm, 0, sizeof(tm)), rfc850_date(s, i, &tm));
+	else if (lit(s, &i, " "))
+		ok = asctime_date(s, i, &tm);
 	if (!ok || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
 	    tm.tm_min > 59 || tm.tm_sec > 60)
 		return false;

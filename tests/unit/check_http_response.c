@@ -120,6 +120,30 @@ START_TEST(dates_round_trip)
 }
 END_TEST
 
+START_TEST(dates_edge_cases)
+{
+	time_t t;
+
+	/* RFC 850 years: 69 is 2069, 70 is 1970 (RFC 9110 §5.6.7). */
+	ck_assert(http_parse_date(SPAN_LIT("Monday, 01-Jan-69 00:00:00 GMT"),
+	    &t));
+	ck_assert_int_eq(t, 3124224000);
+	ck_assert(http_parse_date(SPAN_LIT("Thursday, 01-Jan-70 00:00:00 GMT"),
+	    &t));
+	ck_assert_int_eq(t, 0);
+	/* asctime with a two-digit day. */
+	ck_assert(http_parse_date(SPAN_LIT("Wed Nov 16 08:49:37 1994"), &t));
+	ck_assert_int_eq(t, 784111777 + 10 * 86400);
+	ck_assert(!http_parse_date(SPAN_LIT("Sun Nov 6 08:49:37 1994"), &t));
+	ck_assert(!http_parse_date(SPAN_LIT("Sun, 06 Nov 1994 08:49:37 GMTX"),
+	    &t));
+	ck_assert(!http_parse_date(SPAN_LIT("Sun, 32 Nov 1994 08:49:37 GMT"),
+	    &t));
+	ck_assert(!http_parse_date(SPAN_LIT(""), &t));
+	ck_assert(!http_parse_date(SPAN_LIT("Sun"), &t));
+}
+END_TEST
+
 static Suite *
 http_response_suite(void)
 {
@@ -133,6 +157,7 @@ http_response_suite(void)
 	tcase_add_test(tc, growable_buffer_grows);
 	tcase_add_test(tc, fixed_buffer_fmt_overflow);
 	tcase_add_test(tc, dates_round_trip);
+	tcase_add_test(tc, dates_edge_cases);
 	suite_add_tcase(s, tc);
 	return s;
 }
