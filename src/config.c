@@ -436,72 +436,80 @@ parse_port_str(const char *s, size_t len, uint16_t *port)
 	return NULL;
 }
 
+/* "[v6]" or "[v6]:port": the address into ls, the port text into *port. */
+static const char *
+parse_listen_v6(const char *s, struct listen_spec *ls, const char **port)
+{
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ls->addr;
+	const char *close = strchr(s, ']');
+	char host[INET6_ADDRSTRLEN + 1];
+	size_t hlen;
+
+	if (close == NULL)
+		return "missing ']' after an IPv6 address";
+	hlen = (size_t)(close - s - 1);
+	if (hlen >= sizeof(host))
+		return "bad IPv6 address";
+	memcpy(host, s + 1, hlen);
+	host[hlen] = '\0';
+	if (close[1] == ':')
+		*port = close + 2;
+	else if (close[1] != '\0')
+		return "unexpected characters after ']'";
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+		return "bad IPv6 address";
+	a6->sin6_family = AF_INET6;
+	ls->addrlen = sizeof(*a6);
+	return NULL;
+}
+
+/* "addr", "addr:port", "*:port", ":port" or a bare port, for IPv4. */
+static const char *
+parse_listen_v4(const char *s, struct listen_spec *ls, const char **port)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ls->addr;
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 1];
+	size_t hlen;
+
+	if (colon != NULL && strchr(s, ':') != colon)
+		return "IPv6 addresses go in brackets: [::1]:8080";
+	hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	if (hlen >= sizeof(host))
+		return "bad address";
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	*port = colon != NULL ? colon + 1 : NULL;
+	/* A bare number is a port on every address. */
+	if (colon == NULL && hlen > 0 && strspn(host, "0123456789") == hlen) {
+		*port = s;
+		hlen = 0;
+	}
+	if (hlen == 0 || strcmp(host, "*") == 0) {
+		ls->wildcard = true;
+		return NULL;
+	}
+	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return "bad IPv4 address (names are not resolved)";
+	a4->sin_family = AF_INET;
+	ls->addrlen = sizeof(*a4);
+	return NULL;
+}
+
 const char *
 config_parse_listen(const char *s, struct listen_spec *ls)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL;
-	size_t hlen;
+	const char *port = NULL, *why;
 
 	memset(ls, 0, sizeof(*ls));
 	ls->proto = PROTO_HTTP;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL)
-			return "missing ']' after an IPv6 address";
-		hlen = (size_t)(close - s - 1);
-		if (hlen >= sizeof(host))
-			return "bad IPv6 address";
-		memcpy(host, s + 1, hlen);
-		host[hlen] = '\0';
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1] != '\0')
-			return "unexpected characters after ']'";
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ls->addr;
-
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			return "bad IPv6 address";
-		a6->sin6_family = AF_INET6;
-		ls->addrlen = sizeof(*a6);
-	} else {
-		const char *colon = strrchr(s, ':');
-
-		if (colon != NULL && strchr(s, ':') != colon)
-			return "IPv6 addresses go in brackets: [::1]:8080";
-		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
-		if (colon != NULL)
-			port = colon + 1;
-		if (hlen >= sizeof(host))
-			return "bad address";
-		memcpy(host, s, hlen);
-		host[hlen] = '\0';
-		/* A bare number is a port on every address. */
-		if (colon == NULL && hlen > 0 &&
-		    strspn(host, "0123456789") == hlen) {
-			port = s;
-			host[0] = '\0';
-			hlen = 0;
-		}
-		if (hlen == 0 || strcmp(host, "*") == 0) {
-			ls->wildcard = true;
-		} else {
-			struct sockaddr_in *a4 = (struct sockaddr_in *)&ls->addr;
-
-			if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-				return "bad IPv4 address (names are not resolved)";
-			a4->sin_family = AF_INET;
-			ls->addrlen = sizeof(*a4);
-		}
-	}
-	if (port != NULL) {
-		const char *why = parse_port_str(port, strlen(port), &ls->port);
-
-		if (why != NULL)
-			return why;
-		ls->has_port = true;
-	}
+	why = s[0] == '[' ? parse_listen_v6(s, ls, &port) :
+	    parse_listen_v4(s, ls, &port);
+	if (why != NULL || port == NULL)
+		return why;
+	if ((why = parse_port_str(port, strlen(port), &ls->port)) != NULL)
+		return why;
+	ls->has_port = true;
 	return NULL;
 }
 
