@@ -961,17 +961,96 @@ event_heartbeat(struct event *ev)
 	return atomic_load_explicit(&ev->heartbeat, memory_order_relaxed);
 }
 
+/* What one epoll_wait() returned, sorted by kind. */
+struct round {
+	struct conn	*fired[MAX_EVENTS];
+	struct listener	*ready[MAX_EVENTS];
+	size_t		 nfired, nready;
+	bool		 woke;
+};
+
+/*
+ * Sorts the events once, under the lock that orders them against
+ * event_arm(): after push_fired() a connection may already be freed by a
+ * worker, so evs[] must not be read again.
+ */
+static void
+sort_events(struct event *ev, const struct epoll_event *evs, int n,
+    struct round *r)
+{
+	r->nfired = r->nready = 0;
+	r->woke = false;
+	pthread_mutex_lock(&ev->lock);
+	for (int i = 0; i < n; i++) {
+		enum ev_kind *k = evs[i].data.ptr;
+
+		if (*k == EV_CONN) {
+			struct conn *c = evs[i].data.ptr;
+
+			heap_remove(ev, c);
+			conn_take(c, OWNER_EPOLL, OWNER_EVENT);
+			r->fired[r->nfired++] = c;
+		} else if (*k == EV_LISTENER) {
+			r->ready[r->nready++] = evs[i].data.ptr;
+		} else {
+			r->woke = true;
+		}
+	}
+	pthread_mutex_unlock(&ev->lock);
+	if (r->woke) {
+		uint64_t v;
+
+		(void)!read(ev->wakefd, &v, sizeof(v));
+	}
+}
+
+/* Acts on one round of events, then on whatever time brought. */
+static void
+handle_round(struct event *ev, struct round *r, uint64_t now)
+{
+	push_fired(ev, r->fired, r->nfired, now);
+	if (atomic_load(&ev->shutdown_calls) > 0)
+		begin_drain(ev, now);
+	if (atomic_load(&ev->shutdown_calls) > 1)
+		ev->drain_deadline_ms = now;
+	/*
+	 * ready[] points into the listener set a reload just freed: forget
+	 * it, the listeners are level-triggered and fire again.
+	 */
+	if (r->woke && apply_new_listeners(ev))
+		r->nready = 0;
+	if (r->woke || ev->pend_head != NULL)
+		push_pending(ev);
+	if (!ev->draining)
+		serve_listeners(ev, r->ready, r->nready, now);
+	expire_due(ev, now);
+}
+
+/* The drain is over: close what is left. */
+static void
+finish(struct event *ev)
+{
+	close_armed(ev, true);
+	atomic_store(&ev->srv->stopping, true);
+	while (ev->pend_head != NULL) {
+		struct conn *c = ev->pend_head;
+
+		ev->pend_head = c->next;
+		conn_free(c);
+	}
+	ev->pend_tail = NULL;
+	log_flush(&ev->log);
+	cfg_cache_release(&ev->cfg);
+}
+
 static void *
 event_main(void *arg)
 {
 	struct event *ev = arg;
 	struct epoll_event evs[MAX_EVENTS];
+	struct round r;
 
 	for (;;) {
-		struct conn *fired[MAX_EVENTS];
-		struct listener *ready[MAX_EVENTS];
-		size_t nfired = 0, nready = 0;
-		bool woke = false;
 		uint64_t now = event_now_ms();
 		int n;
 
@@ -987,64 +1066,10 @@ event_main(void *arg)
 			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
 			break;
 		}
-		now = event_now_ms();
-
-		/*
-		 * Sort the events once: after push_batch() a connection may
-		 * already be freed by a worker, so evs[] must not be read again.
-		 */
-		pthread_mutex_lock(&ev->lock);
-		for (int i = 0; i < n; i++) {
-			enum ev_kind *k = evs[i].data.ptr;
-
-			if (*k == EV_CONN) {
-				struct conn *c = evs[i].data.ptr;
-
-				heap_remove(ev, c);
-				conn_take(c, OWNER_EPOLL, OWNER_EVENT);
-				fired[nfired++] = c;
-			} else if (*k == EV_LISTENER) {
-				ready[nready++] = evs[i].data.ptr;
-			} else {
-				woke = true;
-			}
-		}
-		pthread_mutex_unlock(&ev->lock);
-		if (woke) {
-			uint64_t v;
-
-			(void)!read(ev->wakefd, &v, sizeof(v));
-		}
-
-		push_fired(ev, fired, nfired, now);
-
-		if (atomic_load(&ev->shutdown_calls) > 0)
-			begin_drain(ev, now);
-		if (atomic_load(&ev->shutdown_calls) > 1)
-			ev->drain_deadline_ms = now;
-		/*
-		 * ready[] points into the listener set a reload just freed:
-		 * forget it, the listeners are level-triggered and fire again.
-		 */
-		if (woke && apply_new_listeners(ev))
-			nready = 0;
-		if (woke || ev->pend_head != NULL)
-			push_pending(ev);
-		if (!ev->draining)
-			serve_listeners(ev, ready, nready, now);
-		expire_due(ev, now);
+		sort_events(ev, evs, n, &r);
+		handle_round(ev, &r, event_now_ms());
 	}
-	close_armed(ev, true);
-	atomic_store(&ev->srv->stopping, true);
-	while (ev->pend_head != NULL) {
-		struct conn *c = ev->pend_head;
-
-		ev->pend_head = c->next;
-		conn_free(c);
-	}
-	ev->pend_tail = NULL;
-	log_flush(&ev->log);
-	cfg_cache_release(&ev->cfg);
+	finish(ev);
 	return NULL;
 }
 

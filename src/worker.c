@@ -139,10 +139,68 @@ finish_close(struct worker *w, struct conn *c)
 }
 
 /*
+ * Gathers the memory segments from segs[*cur] (skipping *done bytes of
+ * it) into one sendmsg().  MSG_MORE holds them back while a file range
+ * follows, so headers and body leave in as few packets as possible.
+ * Returns what sendmsg() returned.
+ */
+static ssize_t
+send_mem_run(int sock, const struct out_seg *segs, size_t n, size_t cur,
+    uint64_t done)
+{
+	struct iovec iov[8];
+	struct msghdr mh;
+	size_t k = 0, i;
+
+	for (i = cur; i < n && segs[i].mem != NULL && k < 8; i++) {
+		uint64_t skip = i == cur ? done : 0;
+
+		iov[k].iov_base = (void *)(uintptr_t)(segs[i].mem + skip);
+		iov[k].iov_len = (size_t)(segs[i].len - skip);
+		k++;
+	}
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = k;
+	return sendmsg(sock, &mh, MSG_NOSIGNAL | (i < n ? MSG_MORE : 0));
+}
+
+/* Moves the position (*cur, *done) on by sent bytes, across segments. */
+static void
+advance(const struct out_seg *segs, size_t *cur, uint64_t *done,
+    uint64_t sent)
+{
+	while (sent > 0) {
+		uint64_t rem = segs[*cur].len - *done;
+
+		if (sent < rem) {
+			*done += sent;
+			return;
+		}
+		sent -= rem;
+		(*cur)++;
+		*done = 0;
+	}
+}
+
+/* One sendfile() of the file range s from *done, at most budget bytes. */
+static ssize_t
+send_file_part(int sock, int file_fd, const struct out_seg *s, uint64_t done,
+    uint64_t budget)
+{
+	off_t off = s->off + (off_t)done;
+	uint64_t want = s->len - done;
+
+	if (want > budget)
+		want = budget;
+	if (want > (1u << 30))
+		want = 1u << 30;
+	return sendfile(sock, file_fd, &off, (size_t)want);
+}
+
+/*
  * Sends segs[*cur..n) from where *done says, advancing *cur, *done and
- * *sent.  Memory segments are gathered into one sendmsg(); MSG_MORE holds
- * them back while a file range follows, so headers and body leave in as
- * few packets as possible.
+ * *sent, until done, the socket is full, or budget bytes went out.
  */
 static enum send_rc
 send_segs(int sock, int file_fd, const struct out_seg *segs, size_t n,
@@ -161,62 +219,16 @@ send_segs(int sock, int file_fd, const struct out_seg *segs, size_t n,
 			*done = 0;
 			continue;
 		}
-		if (s->mem != NULL) {
-			struct iovec iov[8];
-			struct msghdr mh;
-			size_t k = 0, i;
-			bool more;
-
-			for (i = *cur; i < n && segs[i].mem != NULL && k < 8; i++) {
-				uint64_t skip = i == *cur ? *done : 0;
-
-				iov[k].iov_base = (void *)(uintptr_t)(segs[i].mem +
-				    skip);
-				iov[k].iov_len = (size_t)(segs[i].len - skip);
-				k++;
-			}
-			more = i < n;
-			memset(&mh, 0, sizeof(mh));
-			mh.msg_iov = iov;
-			mh.msg_iovlen = k;
-			r = sendmsg(sock, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				return errno == EAGAIN ? SEND_AGAIN : SEND_ERROR;
-			}
-			*sent += (uint64_t)r;
-			for (uint64_t left = (uint64_t)r; left > 0;) {
-				uint64_t rem = segs[*cur].len - *done;
-
-				if (left >= rem) {
-					left -= rem;
-					(*cur)++;
-					*done = 0;
-				} else {
-					*done += left;
-					left = 0;
-				}
-			}
-		} else {
-			off_t off = s->off + (off_t)*done;
-			uint64_t want = s->len - *done;
-
-			if (want > budget)
-				want = budget;
-			if (want > (1u << 30))
-				want = 1u << 30;
-			r = sendfile(sock, file_fd, &off, (size_t)want);
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				return errno == EAGAIN ? SEND_AGAIN : SEND_ERROR;
-			}
-			if (r == 0)
-				return SEND_ERROR;	/* the file shrank */
-			*sent += (uint64_t)r;
-			*done += (uint64_t)r;
-		}
+		r = s->mem != NULL ? send_mem_run(sock, segs, n, *cur, *done) :
+		    send_file_part(sock, file_fd, s, *done, budget);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return errno == EAGAIN ? SEND_AGAIN : SEND_ERROR;
+		if (r == 0 && s->mem == NULL)
+			return SEND_ERROR;	/* the file shrank */
+		*sent += (uint64_t)r;
+		advance(segs, cur, done, (uint64_t)r);
 	}
 	return SEND_DONE;
 }
@@ -518,6 +530,71 @@ resume_response(struct worker *w, struct conn *c)
 	return AFTER_CONTINUE;
 }
 
+/* Drops request-body bytes that are still to be skipped from w->in. */
+static void
+skip_body(struct worker *w, struct conn *c, size_t *len)
+{
+	size_t n = c->discard < *len ? (size_t)c->discard : *len;
+
+	memmove(w->in, w->in + n, *len - n);
+	*len -= n;
+	c->discard -= n;
+}
+
+/*
+ * After JOB_MAX_REQUESTS in one job, c goes to the back of the queue with
+ * its input, so one pipelining client cannot keep the worker.  Returns
+ * true when it did (c is gone); false keeps serving (the queue is full).
+ */
+static bool
+yield_worker(struct worker *w, struct conn *c, size_t len)
+{
+	if (conn_stash_input(c, w->in, len) != 0)
+		return false;
+	conn_take(c, OWNER_WORKER, OWNER_QUEUE);
+	if (queue_push(w->srv->queue, c))
+		return true;
+	conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+	conn_stash_input(c, NULL, 0);
+	return false;
+}
+
+enum read_rc {
+	READ_GOT,	/* more bytes in w->in */
+	READ_DRY,	/* nothing more now: epoll will say when */
+	READ_CLOSED,	/* EOF or an error: c is closed */
+};
+
+/* Reads what the socket has after the len bytes already in w->in. */
+static enum read_rc
+read_more(struct worker *w, struct conn *c, size_t *len, bool *may_read)
+{
+	size_t space = w->in_cap - *len;
+	ssize_t n;
+
+	do {
+		n = recv(c->fd, w->in + *len, space, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		if (*len == 0 && c->discard == 0)
+			c->req_start_ms = event_now_ms();
+		*len += (size_t)n;
+		/* A short read drained the socket; epoll tells us of more. */
+		*may_read = (size_t)n == space;
+		return READ_GOT;
+	}
+	if (n < 0 && errno == EAGAIN) {
+		*may_read = false;
+		return READ_DRY;
+	}
+	close_conn(w, c);	/* EOF or a reset: nothing to answer */
+	return READ_CLOSED;
+}
+
+/*
+ * Serves c until it would block: resumes a parked response, then parses
+ * and answers the requests in its input, reading as needed.
+ */
 static void
 http_job(struct worker *w, struct conn *c)
 {
@@ -531,7 +608,6 @@ http_job(struct worker *w, struct conn *c)
 	unsigned served = 0;
 
 	c->outq = 0;	/* the client is talking: it is not stuck draining */
-
 	if (c->wait == WAIT_WRITE) {
 		c->wait = WAIT_NONE;
 		if (resume_response(w, c) != AFTER_CONTINUE)
@@ -545,68 +621,35 @@ http_job(struct worker *w, struct conn *c)
 		len = c->in_len;
 		conn_stash_input(c, NULL, 0);
 	}
-
 	for (;;) {
-		if (c->discard > 0 && len > 0) {
-			size_t n = c->discard < len ? (size_t)c->discard : len;
+		int r = HTTP_PARSE_PARTIAL;
 
-			memmove(w->in, w->in + n, len - n);
-			len -= n;
-			c->discard -= n;
+		if (c->discard > 0 && len > 0)
+			skip_body(w, c, &len);
+		if (len > 0 && c->discard == 0)
+			r = http_parse_request(w->in, len, &lim, &w->req);
+		if (r == HTTP_PARSE_ERROR) {
+			respond_parse_error(w, c, w->req.status);
+			return;
 		}
-		if (len > 0 && c->discard == 0) {
-			int r = http_parse_request(w->in, len, &lim, &w->req);
-
-			if (r == HTTP_PARSE_ERROR) {
-				respond_parse_error(w, c, w->req.status);
-				return;
-			}
-			if (r > 0) {
-				if (served >= JOB_MAX_REQUESTS) {
-					/* Let others have this worker for a while. */
-					if (conn_stash_input(c, w->in, len) == 0) {
-						conn_take(c, OWNER_WORKER, OWNER_QUEUE);
-						if (queue_push(w->srv->queue, c))
-							return;
-						conn_take(c, OWNER_QUEUE, OWNER_WORKER);
-						conn_stash_input(c, NULL, 0);
-					}
-					served = 0;
-				}
-				if (serve_request(w, c, (size_t)r, &len) !=
-				    AFTER_CONTINUE)
+		if (r > 0) {
+			if (served >= JOB_MAX_REQUESTS) {
+				if (yield_worker(w, c, len))
 					return;
-				served++;
-				continue;
+				served = 0;
 			}
-			/* A partial head: read more. */
+			if (serve_request(w, c, (size_t)r, &len) != AFTER_CONTINUE)
+				return;
+			served++;
+			continue;
 		}
+		/* A partial head, or nothing yet. */
 		if (!may_read) {
 			wait_for_input(w, c, len);
 			return;
 		}
-
-		size_t space = w->in_cap - len;
-		ssize_t n = recv(c->fd, w->in + len, space, 0);
-
-		if (n > 0) {
-			if (len == 0 && c->discard == 0)
-				c->req_start_ms = event_now_ms();
-			len += (size_t)n;
-			/* A short read drained the socket; epoll tells us of more. */
-			if ((size_t)n < space)
-				may_read = false;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			may_read = false;
-			continue;
-		}
-		/* EOF or a reset: nothing to answer. */
-		close_conn(w, c);
-		return;
+		if (read_more(w, c, &len, &may_read) == READ_CLOSED)
+			return;
 	}
 }
 
