@@ -15,10 +15,11 @@ HARDEN   ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 INIH_LIBS  = $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-LDLIBS   += -pthread $(INIH_LIBS)
+ZLIB_LIBS  = $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
+LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
-BUILD_DEPS = gcc make pkg-config libinih-dev
+BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev
 # wget, aria2, rclone and chromium are the real clients of
 # tests/integration/test_clients.py.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
@@ -247,7 +248,8 @@ fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 		$$(wildcard include/*.h)
 	@mkdir -p fuzz/build
 	clang $(FUZZ_CFLAGS) -o $@ $< \
-	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS)
+	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS) \
+	    $(ZLIB_LIBS)
 
 fuzz-build: $(FUZZERS:%=fuzz/build/fuzz_%)
 
