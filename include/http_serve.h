@@ -26,6 +26,7 @@
 #include "http_response.h"
 
 struct config;
+struct listing_cache;
 
 /* Bodies up to this size go out with the headers in one send. */
 #define SERVE_INLINE_MAX	(8 * 1024)
@@ -37,6 +38,8 @@ struct serve_ctx {
 	size_t		 path_cap;
 	char		*scratch;	/* scratch for encoded names */
 	size_t		 scratch_cap;
+	struct listing_cache *listings;	/* rendered listings, or NULL */
+	unsigned	 cfg_gen;	/* the generation of cfg */
 };
 
 struct response {

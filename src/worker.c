@@ -406,6 +406,8 @@ serve_ctx(struct worker *w)
 		.path_cap = sizeof(w->path),
 		.scratch = w->scratch,
 		.scratch_cap = sizeof(w->scratch),
+		.listings = w->srv->listings,
+		.cfg_gen = w->cfg.gen,
 	};
 }
 
