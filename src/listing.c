@@ -118,17 +118,25 @@ link_target(int dfd, const char *name, const struct listing_src *src,
 	return ok;
 }
 
+/* ".", "..", and dotfiles unless they are allowed, are never listed. */
+static bool
+left_out(const char *name, const struct listing_src *src)
+{
+	if (name[0] != '.')
+		return false;
+	if (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))
+		return true;
+	return !src->allow_hidden;
+}
+
 bool
 listing_entry_stat(int dfd, const char *name, const struct listing_src *src,
     struct listing_stat *ls)
 {
-	size_t len = strlen(name);	/* the kernel NUL-terminates d_name */
 	struct stat st;
 	bool link;
 
-	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
-		return false;
-	if (name[0] == '.' && !src->allow_hidden)
+	if (left_out(name, src))
 		return false;
 	/* A name that vanished since readdir() is simply not listed. */
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -923,17 +931,6 @@ load64(const char *p)
 	return v;
 }
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 uint64_t
 listing_hash(const char *p, size_t n)
 {
@@ -949,7 +946,7 @@ listing_hash(const char *p, size_t n)
 	}
 	for (; i < n; i++)
 		a = (a ^ (unsigned char)p[i]) * 0x100000001b3ull;
-	return mix64(a ^ mix64(b));
+	return span_mix64(a ^ span_mix64(b));
 }
 
 int
