@@ -79,6 +79,8 @@ MODS_lab        = lab span
 MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
 MODS_listing    = listing http_response http_parse path span
+MODS_listing_cache = listing_cache listing log http_response http_parse \
+                  path span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
