@@ -535,7 +535,9 @@ settle_privileges(const struct config *cfg)
 static void
 raise_fd_limit(const struct config *cfg)
 {
-	rlim_t want = 2 * (rlim_t)cfg->max_connections + 64;
+	/* A socket and a file per connection, a memfd per cached listing. */
+	rlim_t want = 2 * (rlim_t)cfg->max_connections + 64 +
+	    cfg->listing_cache_entries;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
