@@ -115,8 +115,11 @@ int	listing_cache_put(struct listing_cache *lc,
 /* Ends what listing_cache_begin() started. */
 void	listing_cache_end(struct listing_cache *lc, struct listing_fill *fill);
 
-/* Pages and bytes held now (for tests and the status line). */
+/*
+ * Pages, bytes and directory watches held now, after applying what
+ * inotify queued (for tests).
+ */
 void	listing_cache_usage(struct listing_cache *lc, size_t *entries,
-	    size_t *bytes);
+	    size_t *bytes, size_t *watches);
 
 #endif /* LANHTTPD_LISTING_CACHE_H */

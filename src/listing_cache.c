@@ -85,7 +85,7 @@ struct listing_cache {
 	pthread_mutex_t	 lock;
 	int		 ifd;		/* inotify, or -1: cache nothing */
 	size_t		 max_entries, max_bytes;
-	size_t		 nentries, bytes;
+	size_t		 nentries, bytes, nwatches;
 	uint64_t	 epoch;
 	struct lc_entry	**table;
 	size_t		 nbuckets;	/* a power of two */
@@ -216,6 +216,7 @@ watch_maybe_free(struct listing_cache *lc, struct lc_watch *w)
 	if (!w->dead && lc->ifd >= 0)
 		inotify_rm_watch(lc->ifd, w->wd);
 	watch_unhash(lc, w);
+	lc->nwatches--;
 	free(w);
 }
 
@@ -295,7 +296,10 @@ entry_insert(struct listing_cache *lc, struct lc_entry *e)
 		entry_remove(lc, lc->lru_tail);
 }
 
-/* Something about w's directory changed: its pages are stale. */
+/*
+ * Something about w's directory changed: its pages are stale.  The watch
+ * goes too unless a fill holds it (the next miss adds it again).
+ */
 static void
 watch_fire(struct listing_cache *lc, struct lc_watch *w, uint32_t mask)
 {
@@ -304,18 +308,12 @@ watch_fire(struct listing_cache *lc, struct lc_watch *w, uint32_t mask)
 		/* Gone in the kernel: never remove it there again. */
 		w->dead = true;
 		watch_unhash(lc, w);
-		w->pins++;	/* keep w while its pages go */
-		while (w->pages != NULL)
-			entry_remove(lc, w->pages);
-		w->pins--;
-		watch_maybe_free(lc, w);
-		return;
 	}
-	while (w->pages != NULL) {
-		w->pins++;
+	w->pins++;	/* keep w while its pages go */
+	while (w->pages != NULL)
 		entry_remove(lc, w->pages);
-		w->pins--;
-	}
+	w->pins--;
+	watch_maybe_free(lc, w);
 }
 
 static void
@@ -417,15 +415,16 @@ listing_cache_free(struct listing_cache *lc)
 
 void
 listing_cache_usage(struct listing_cache *lc, size_t *entries,
-    size_t *bytes)
+    size_t *bytes, size_t *watches)
 {
-	*entries = *bytes = 0;
-	if (lc == NULL)
+	*entries = *bytes = *watches = 0;
+	if (lc == NULL || lc->ifd < 0)
 		return;
-	pthread_mutex_lock(&lc->lock);
+	lock(lc);
 	*entries = lc->nentries;
 	*bytes = lc->bytes;
-	pthread_mutex_unlock(&lc->lock);
+	*watches = lc->nwatches;
+	unlock(lc);
 }
 
 /* True when every entry a watch cannot see still shows as it did. */
@@ -530,6 +529,7 @@ watch_get(struct listing_cache *lc, const char *path, int *err)
 	}
 	w->wd = wd;
 	w->hashed = true;
+	lc->nwatches++;
 	w->hnext = lc->wtable[(size_t)wd & (lc->nwbuckets - 1)];
 	lc->wtable[(size_t)wd & (lc->nwbuckets - 1)] = w;
 	return w;

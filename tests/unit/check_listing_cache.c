@@ -113,6 +113,7 @@ START_TEST(hit_until_the_folder_changes)
 {
 	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
 	struct fixture f;
+	size_t n, bytes, w;
 
 	fx_open(&f);
 	ck_assert(!hit(lc, &f, 0, "page"));
@@ -126,6 +127,9 @@ START_TEST(hit_until_the_folder_changes)
 	ck_assert(hit(lc, &f, 0, "page2"));
 	ck_assert_int_eq(truncate(path_in(f.root, "b.txt"), 100), 0);
 	ck_assert(!hit(lc, &f, 0, "page2"));
+	/* No page left: no watch either, in the kernel or here. */
+	listing_cache_usage(lc, &n, &bytes, &w);
+	ck_assert(n == 0 && bytes == 0 && w == 0);
 	listing_cache_free(lc);
 	fx_close(&f);
 }
@@ -135,12 +139,12 @@ START_TEST(a_change_during_the_fill_is_not_kept)
 {
 	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
 	struct fixture f;
-	size_t n, bytes;
+	size_t n, bytes, w;
 
 	fx_open(&f);
 	ck_assert_int_eq(fill(lc, &f, 0, "page", 4, true), 0);
 	ck_assert(!hit(lc, &f, 0, "page"));
-	listing_cache_usage(lc, &n, &bytes);
+	listing_cache_usage(lc, &n, &bytes, &w);
 	ck_assert_uint_eq(n, 0);
 	listing_cache_free(lc);
 	fx_close(&f);
@@ -171,12 +175,12 @@ START_TEST(bounded_in_pages_and_bytes)
 	struct listing_cache *lc = listing_cache_new(3, 64 * 1024);
 	static char big[20000];
 	struct fixture f;
-	size_t n, bytes;
+	size_t n, bytes, w;
 
 	fx_open(&f);
 	for (uint32_t v = 0; v < 5; v++)
 		ck_assert_int_eq(fill(lc, &f, v, "p", 1, false), 0);
-	listing_cache_usage(lc, &n, &bytes);
+	listing_cache_usage(lc, &n, &bytes, &w);
 	ck_assert_uint_eq(n, 3);
 	ck_assert(!hit(lc, &f, 0, "p") && !hit(lc, &f, 1, "p"));
 	ck_assert(hit(lc, &f, 2, "p"));		/* now the most recent */
@@ -188,9 +192,10 @@ START_TEST(bounded_in_pages_and_bytes)
 	/* Two pages of 12 KiB each fit a 64 KiB cache with the rest... */
 	ck_assert_int_eq(fill(lc, &f, 10, big, 12000, false), 0);
 	ck_assert_int_eq(fill(lc, &f, 11, big, 12000, false), 0);
-	listing_cache_usage(lc, &n, &bytes);
+	listing_cache_usage(lc, &n, &bytes, &w);
 	ck_assert_uint_le(bytes, 64 * 1024);
 	ck_assert_uint_le(n, 3);
+	ck_assert_uint_eq(w, 1);	/* one folder, one watch */
 	listing_cache_free(lc);
 	fx_close(&f);
 }
