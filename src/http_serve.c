@@ -723,19 +723,26 @@ listing_build(const struct serve_ctx *x, const struct http_request *req,
 }
 
 /*
- * The listing of the directory open as dfd (st), x->path[0..rel_len)
- * from the root: from the cache when it holds the page and the directory
- * has not changed since, else built.  Takes ownership of dfd.
+ * The listing of the directory open as dfd, x->path[0..rel_len) from the
+ * root: from the cache when it holds the page and the directory has not
+ * changed since, else built.  Takes ownership of dfd.
  */
 static void
 plan_listing(const struct serve_ctx *x, const struct http_request *req,
-    int dfd, const struct stat *st, size_t rel_len, struct response *res)
+    int dfd, size_t rel_len, struct response *res)
 {
 	struct listing_req lr;
 	struct listing_page pg;
 	struct listing_key k;
+	struct stat st;
 
-	listing_request(x, req, st, rel_len, &lr);
+	/* The directory opened names the page, whatever its path is now. */
+	if (fstat(dfd, &st) != 0) {
+		close(dfd);
+		plan_error(res, 500, NULL);
+		return;
+	}
+	listing_request(x, req, &st, rel_len, &lr);
 	k = lr.key;
 	if (lr.gzip)
 		k.variant |= VARIANT_GZIP;
@@ -779,8 +786,7 @@ open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st)
 /* A directory: redirect to the slash form, its index, or its listing. */
 static void
 plan_directory(const struct serve_ctx *x, const struct http_request *req,
-    int dfd, const struct stat *dst, const struct path_result *pr,
-    struct response *res)
+    int dfd, const struct path_result *pr, struct response *res)
 {
 	struct stat st;
 	int fd, code;
@@ -801,7 +807,7 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 		plan_fail(x, res, code != 404 ? code : 403);
 		return;
 	}
-	plan_listing(x, req, dfd, dst, pr->len, res);
+	plan_listing(x, req, dfd, pr->len, res);
 }
 
 /*
@@ -886,7 +892,7 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		plan_directory(x, req, fd, &st, &pr, res);
+		plan_directory(x, req, fd, &pr, res);
 		return;
 	}
 	/* FIFOs, sockets and devices are not shared; "file/" is no folder. */
