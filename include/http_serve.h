@@ -25,21 +25,21 @@
 #include "http_parse.h"
 #include "http_response.h"
 
-struct config;
 struct listing_cache;
+struct config;
 
 /* Bodies up to this size go out with the headers in one send. */
 #define SERVE_INLINE_MAX	(8 * 1024)
 
 struct serve_ctx {
 	const struct config *cfg;
+	unsigned	 cfg_gen;	/* the generation of cfg */
+	struct listing_cache *listings;	/* rendered listings, or NULL */
 	bool		 draining;	/* answer with Connection: close */
 	char		*path;		/* scratch, at least PATH_MAX bytes */
 	size_t		 path_cap;
 	char		*scratch;	/* scratch for encoded names */
 	size_t		 scratch_cap;
-	struct listing_cache *listings;	/* rendered listings, or NULL */
-	unsigned	 cfg_gen;	/* the generation of cfg */
 };
 
 struct response {

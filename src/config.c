@@ -255,9 +255,9 @@ config_new(void)
 	c->etag_inode = true;
 	c->cache_max_age = -1;
 	c->directory_listing = true;
-	c->precompressed = true;
 	c->listing_cache_entries = 256;
 	c->listing_cache_size = 32u << 20;
+	c->precompressed = true;
 	c->log_level = LOG_LVL_INFO;
 	c->root_fd = -1;
 	c->ping_rate_source = 50;

@@ -400,14 +400,14 @@ serve_ctx(struct worker *w)
 {
 	return (struct serve_ctx){
 		.cfg = w->cfg.cfg,
+		.cfg_gen = w->cfg.gen,
+		.listings = w->srv->listings,
 		.draining = atomic_load_explicit(&w->srv->draining,
 		    memory_order_relaxed),
 		.path = w->path,
 		.path_cap = sizeof(w->path),
 		.scratch = w->scratch,
 		.scratch_cap = sizeof(w->scratch),
-		.listings = w->srv->listings,
-		.cfg_gen = w->cfg.gen,
 	};
 }
 
