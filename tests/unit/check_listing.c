@@ -632,11 +632,15 @@ listing_suite(void)
 	tcase_add_test(tc, html_page_escapes_and_links);
 	tcase_add_test(tc, html_page_in_chinese_and_root_has_no_parent);
 	tcase_add_test(tc, json_page);
-	tcase_add_test(tc, big_listings_come_in_pages);
-	tcase_add_test(tc, a_page_stays_within_its_byte_bound);
 	tcase_add_test(tc, hash_sees_every_byte);
 	tcase_add_test(tc, gzip_round_trips_and_is_stable);
 	tcase_add_test(tc, add_stops_at_the_limit);
+	suite_add_tcase(s, tc);
+	/* Tens of thousands of rows: slow under the sanitizers. */
+	tc = tcase_create("pages");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, big_listings_come_in_pages);
+	tcase_add_test(tc, a_page_stays_within_its_byte_bound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("read");
 	tcase_add_test(tc, read_filters_and_follows_links);
