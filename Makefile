@@ -213,15 +213,17 @@ check-tsan: deps-test
 	    HARDEN=-fPIE EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=4 \
 	    UNIT_BINS=build-tsan/tests/check_queue unit integration
 
-# The core integration tests with the server under valgrind memcheck: no
-# invalid access, and nothing definitely or indirectly lost at exit.
+# The core integration tests, and the listing cache's (its memfds,
+# inotify and reference counts), with the server under valgrind memcheck:
+# no invalid access, and nothing definitely or indirectly lost at exit.
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
            --show-leak-kinds=definite,indirect \
            --errors-for-leak-kinds=definite,indirect
 check-valgrind: deps-test $(BUILD)/lanhttpd
 	cd tests/integration && LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd \
 	    LANHTTPD_WRAPPER="$(VALGRIND)" LANHTTPD_SLOW=10 \
-	    python3 -m unittest -v test_core
+	    python3 -m unittest -v test_core test_listing_cache.Invalidation \
+	    test_listing_cache.GzipAndValidators test_listing_cache.Bounds
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
