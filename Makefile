@@ -15,10 +15,11 @@ HARDEN   ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 INIH_LIBS  = $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-LDLIBS   += -pthread $(INIH_LIBS)
+ZLIB_LIBS  = $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
+LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
-BUILD_DEPS = gcc make pkg-config libinih-dev
+BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev
 # wget, aria2, rclone and chromium are the real clients of
 # tests/integration/test_clients.py.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
@@ -78,6 +79,8 @@ MODS_lab        = lab span
 MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
 MODS_listing    = listing http_response http_parse path span
+MODS_listing_cache = listing_cache listing log http_response http_parse \
+                  path span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
@@ -210,15 +213,17 @@ check-tsan: deps-test
 	    HARDEN=-fPIE EXTRA_CFLAGS=-Werror LANHTTPD_SLOW=4 \
 	    UNIT_BINS=build-tsan/tests/check_queue unit integration
 
-# The core integration tests with the server under valgrind memcheck: no
-# invalid access, and nothing definitely or indirectly lost at exit.
+# The core integration tests, and the listing cache's (its memfds,
+# inotify and reference counts), with the server under valgrind memcheck:
+# no invalid access, and nothing definitely or indirectly lost at exit.
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
            --show-leak-kinds=definite,indirect \
            --errors-for-leak-kinds=definite,indirect
 check-valgrind: deps-test $(BUILD)/lanhttpd
 	cd tests/integration && LANHTTPD_BIN=$(CURDIR)/$(BUILD)/lanhttpd \
 	    LANHTTPD_WRAPPER="$(VALGRIND)" LANHTTPD_SLOW=10 \
-	    python3 -m unittest -v test_core
+	    python3 -m unittest -v test_core test_listing_cache.Invalidation \
+	    test_listing_cache.GzipAndValidators test_listing_cache.Bounds
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -247,7 +252,8 @@ fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 		$$(wildcard include/*.h)
 	@mkdir -p fuzz/build
 	clang $(FUZZ_CFLAGS) -o $@ $< \
-	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS)
+	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS) \
+	    $(ZLIB_LIBS)
 
 fuzz-build: $(FUZZERS:%=fuzz/build/fuzz_%)
 

@@ -3,7 +3,7 @@
  *
  * The input is a list of names separated by '/' (the one byte besides NUL
  * that no name on disk can hold); the first byte picks the sort key, the
- * order, the language and the directory name's length.  Properties beyond
+ * order, the language and the first entry of the page.  Properties beyond
  * "no crash, no sanitizer report": the HTML and JSON pages are valid
  * UTF-8 whatever the names; no name can open a tag (the page holds no
  * "<script", "<img" or "<iframe" of its own); the JSON holds no raw
@@ -49,6 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.sort = (enum listing_sort)(data[0] % 3);
 	v.desc = (data[0] & 4) != 0;
 	v.lang = (data[0] & 8) ? LANG_ZH : LANG_EN;
+	v.start = data[0] >> 4;		/* pages that start past some names */
 	listing_init(&l);
 	while (i < size) {
 		const char *slash = memchr(in + i, '/', size - i);

@@ -83,6 +83,8 @@ struct config {
 	bool		 precompressed;	/* serve file.br / file.gz siblings */
 	char		*error_page_404;	/* as configured, or NULL */
 	char		*error_page_403;
+	unsigned	 listing_cache_entries;	/* pages; 0: no cache */
+	unsigned	 listing_cache_size;	/* bytes */
 
 	/* [ping], [daytime], [transfer]: the lab's services (lab.h). */
 	bool		 ping_enable;

@@ -29,6 +29,7 @@ struct file_info {
 	char		 etag[FILE_ETAG_MAX];
 	size_t		 etag_len;
 	char		 last_modified[HTTP_DATE_LEN + 1];
+	bool		 undated;	/* no Last-Modified: dates are ignored */
 };
 
 /*
@@ -94,7 +95,9 @@ enum range_result	file_parse_range(struct span v, uint64_t size,
  * The preconditions of a GET or HEAD request on the representation fi, in
  * the order of RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since
  * (false: 412); then If-None-Match, else If-Modified-Since (false: 304).
- * Returns 0 when the request goes on, 304 or 412.
+ * The date fields are ignored when fi->undated (a representation without
+ * Last-Modified, such as a listing).  Returns 0 when the request goes on,
+ * 304 or 412.
  */
 int	file_preconditions(const struct http_request *req,
 	    const struct file_info *fi);

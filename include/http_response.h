@@ -61,6 +61,13 @@ hb_init_heap(struct hbuf *hb)
 /* Frees the memory of a growable buffer; a fixed one is left alone. */
 void	hb_release(struct hbuf *hb);
 
+/*
+ * Makes room for n more bytes after hb->len.  A fixed buffer cannot grow;
+ * a growable one at least doubles, so appending stays linear overall.
+ * False (and hb->overflow set) when there is no room.
+ */
+bool	hb_reserve(struct hbuf *hb, size_t n);
+
 void	hb_add(struct hbuf *hb, const char *s, size_t n);
 void	hb_str(struct hbuf *hb, const char *s);
 void	hb_u64(struct hbuf *hb, uint64_t v);

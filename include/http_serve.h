@@ -25,6 +25,7 @@
 #include "http_parse.h"
 #include "http_response.h"
 
+struct listing_cache;
 struct config;
 struct fentry;
 
@@ -33,6 +34,8 @@ struct fentry;
 
 struct serve_ctx {
 	const struct config *cfg;
+	unsigned	 cfg_gen;	/* the generation of cfg */
+	struct listing_cache *listings;	/* rendered listings, or NULL */
 	bool		 draining;	/* answer with Connection: close */
 	char		*path;		/* scratch, at least PATH_MAX bytes */
 	size_t		 path_cap;

@@ -24,6 +24,15 @@
 
 /* A directory with more entries shows this many and says it is cut. */
 #define LISTING_MAX_ENTRIES	100000
+/*
+ * One page of a listing (HTML or JSON) holds at most this many rows, and
+ * stops early once its rows take more than LISTING_PAGE_BYTES; the page
+ * then says which entries it shows and links the next page (?start=N).
+ * So a response body stays under LISTING_PAGE_BYTES plus one row (at most
+ * about 3 KiB, for a 255-byte name of the worst bytes) plus the head.
+ */
+#define LISTING_PAGE_ENTRIES	10000
+#define LISTING_PAGE_BYTES	(8u << 20)
 
 struct listing_entry {
 	size_t		 name_off;	/* into listing.names, NUL-terminated */
@@ -31,6 +40,13 @@ struct listing_entry {
 	uint64_t	 size;
 	time_t		 mtime;
 	bool		 is_dir;
+	/*
+	 * What is shown can change without an event on the directory's
+	 * own inotify watch: a subdirectory (its mtime), a symbolic link
+	 * (its target) or a file with more than one link (written through
+	 * another name).  The listing cache checks these again on a hit.
+	 */
+	bool		 recheck;
 };
 
 struct listing {
@@ -59,6 +75,7 @@ struct listing_view {
 	bool		 desc;
 	enum listing_format format;
 	enum ui_lang	 lang;
+	uint32_t	 start;		/* first entry shown (?start=N) */
 };
 
 /* What listing_read() needs to know about the tree it reads. */
@@ -80,6 +97,22 @@ void	listing_release(struct listing *l);
 int	listing_add(struct listing *l, const char *name, size_t len,
 	    bool is_dir, uint64_t size, time_t mtime);
 
+/* What one directory entry shows: see listing_entry_stat(). */
+struct listing_stat {
+	bool		 is_dir;
+	bool		 recheck;
+	uint64_t	 size;
+	time_t		 mtime;
+};
+
+/*
+ * Looks at the entry name of the directory open as dfd under the rules of
+ * listing_read().  Returns true with *st when it is listed, false when it
+ * is left out (hidden, gone, refused link, neither file nor directory).
+ */
+bool	listing_entry_stat(int dfd, const char *name,
+	    const struct listing_src *src, struct listing_stat *st);
+
 /*
  * Reads the directory open as dfd (not consumed) into l: regular files
  * and directories only, "." and "..", dotfiles (unless allowed) and
@@ -90,9 +123,11 @@ int	listing_add(struct listing *l, const char *name, size_t len,
 int	listing_read(struct listing *l, int dfd, const struct listing_src *src);
 
 /*
- * Reads ?sort=name|size|mtime, ?order=asc|desc and ?format=html|json from
- * a raw query into v (unknown values keep the defaults: by name,
- * ascending, format decided by Accept).  Leaves v->lang alone.
+ * Reads ?sort=name|size|mtime, ?order=asc|desc, ?format=html|json and
+ * ?start=N from a raw query into v (unknown values keep the defaults: by
+ * name, ascending, format decided by Accept, from the first entry; a
+ * start past LISTING_MAX_ENTRIES is LISTING_MAX_ENTRIES).  Leaves v->lang
+ * alone.
  */
 void	listing_view_from_query(struct span query, struct listing_view *v);
 
@@ -105,18 +140,23 @@ void	listing_sort(struct listing *l, enum listing_sort key, bool desc);
 /*
  * Appends the HTML5 page for the directory dir[0..dir_len) (relative to
  * the root, no leading or trailing '/', "" for the root) to out.  The page
- * needs no script and no other resource.  Returns 0, or -ENOMEM when out
- * overflowed.
+ * needs no script and no other resource.  It shows one page of entries
+ * from v->start (see LISTING_PAGE_ENTRIES); when that is not all of them
+ * it says which it shows and links the previous and next pages.  Returns
+ * 0, or -ENOMEM when out overflowed.
  */
 int	listing_html(const struct listing *l, const char *dir, size_t dir_len,
 	    const struct listing_view *v, struct hbuf *out);
 
 /*
  * Appends the same data as JSON:
- * {"path":"/dir/","truncated":false,"entries":[{"name":..,"href":..,
- * "type":"dir"|"file","size":N,"mtime":unix seconds},..]}.  "name" is the
- * name with bytes that are not UTF-8 replaced by U+FFFD; "href" is the
- * exact name percent-encoded, usable relative to the directory's URL.
+ * {"path":"/dir/","truncated":false,"total":N,"start":S,
+ * "entries":[{"name":..,"href":..,"type":"dir"|"file","size":N,
+ * "mtime":unix seconds},..],"next":"?format=json&..&start=M"|null}.
+ * "name" is the name with bytes that are not UTF-8 replaced by U+FFFD;
+ * "href" is the exact name percent-encoded, usable relative to the
+ * directory's URL.  One page of entries from v->start, as for HTML;
+ * "next" is the query of the page after it, null on the last page.
  * Returns 0 or -ENOMEM.
  */
 int	listing_json(const struct listing *l, const char *dir, size_t dir_len,
@@ -140,6 +180,20 @@ void	listing_json_escape(struct hbuf *out, const char *s, size_t len);
  * "23 MiB") into out[0..cap).  Returns the length.
  */
 size_t	listing_human_size(uint64_t size, char *out, size_t cap);
+
+/*
+ * A 64-bit hash of p[0..n) for validators: a listing's ETag is the hash
+ * of its page, so equal pages have equal tags whether or not they came
+ * from the cache.  Not cryptographic; stable across runs and builds.
+ */
+uint64_t	listing_hash(const char *p, size_t n);
+
+/*
+ * Appends the gzip member (RFC 1952; no name, no time, so equal input
+ * gives equal output) of in[0..n) to out.  Returns 0, -ENOMEM, or -EIO
+ * when zlib fails.
+ */
+int	listing_gzip(const char *in, size_t n, struct hbuf *out);
 
 /* Natural order: runs of digits compare as numbers, ASCII case ignored. */
 int	listing_name_cmp(const char *a, size_t alen, const char *b, size_t blen);

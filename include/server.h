@@ -23,6 +23,7 @@
 
 struct config;
 struct event;
+struct listing_cache;
 struct queue;
 struct worker;
 
@@ -35,6 +36,7 @@ struct server {
 	struct event	*ev;
 	struct worker	**workers;	/* main thread only */
 	size_t		 nworkers;
+	struct listing_cache *listings;	/* rendered listings (thread-safe) */
 
 	/* Set once a drain begins: finish responses, keep nothing alive. */
 	atomic_bool	 draining;

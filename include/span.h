@@ -75,6 +75,21 @@ span_find(struct span s, char c)
 	return -1;
 }
 
+/*
+ * splitmix64's finaliser: every input bit moves every output bit.  For
+ * hash tables and validators, not for secrets.
+ */
+static inline uint64_t
+span_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
 static inline unsigned char
 ascii_lower(unsigned char c)
 {

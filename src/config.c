@@ -119,6 +119,10 @@ static const struct key keys[] = {
 	    NULL },
 	{ "server", "error_page_403", K_ROOTFILE, OFF(error_page_403), 0, 0,
 	    NULL },
+	{ "server", "listing_cache_entries", K_UINT,
+	    OFF(listing_cache_entries), 0, 1u << 16, NULL },
+	{ "server", "listing_cache_size", K_SIZE, OFF(listing_cache_size), 0,
+	    1u << 30, NULL },
 	{ "log", "access_log", K_PATH, OFF(access_log), 0, 0, NULL },
 	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
 	{ "log", "level", K_ENUM, OFF(log_level), 0, 0, level_vals },
@@ -260,6 +264,8 @@ config_new(void)
 	c->etag_inode = true;
 	c->cache_max_age = -1;
 	c->directory_listing = true;
+	c->listing_cache_entries = 256;
+	c->listing_cache_size = 32u << 20;
 	c->precompressed = true;
 	c->file_cache_entries = 4096;
 	c->file_cache_size = 16u << 20;

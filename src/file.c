@@ -20,6 +20,7 @@ file_info_from_stat(const struct stat *st, bool with_inode,
 		variant = "";
 	fi->size = (uint64_t)st->st_size;
 	fi->mtime = st->st_mtim.tv_sec;
+	fi->undated = false;
 	if (with_inode)
 		n = snprintf(fi->etag, sizeof(fi->etag),
 		    "\"%llx-%llx-%llx%s%.8s\"",
@@ -337,15 +338,15 @@ file_preconditions(const struct http_request *req, const struct file_info *fi)
 	if (req->hdr_count[HDR_IF_MATCH] > 0) {
 		if (!etag_list_matches(req, HDR_IF_MATCH, fi, true))
 			return 412;
-	} else if (header_date(req, HDR_IF_UNMODIFIED_SINCE, &t) &&
-	    fi->mtime > t) {
+	} else if (!fi->undated &&
+	    header_date(req, HDR_IF_UNMODIFIED_SINCE, &t) && fi->mtime > t) {
 		return 412;
 	}
 	if (req->hdr_count[HDR_IF_NONE_MATCH] > 0) {
 		if (etag_list_matches(req, HDR_IF_NONE_MATCH, fi, false))
 			return 304;
-	} else if (header_date(req, HDR_IF_MODIFIED_SINCE, &t) &&
-	    fi->mtime <= t) {
+	} else if (!fi->undated &&
+	    header_date(req, HDR_IF_MODIFIED_SINCE, &t) && fi->mtime <= t) {
 		return 304;
 	}
 	return 0;

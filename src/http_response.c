@@ -20,11 +20,7 @@ hb_release(struct hbuf *hb)
 	hb->len = hb->cap = 0;
 }
 
-/*
- * Makes room for n more bytes.  A fixed buffer cannot grow; a growable one
- * at least doubles, so appending stays linear overall.
- */
-static bool
+bool
 hb_reserve(struct hbuf *hb, size_t n)
 {
 	size_t cap;

@@ -18,6 +18,7 @@
 #include "fentry.h"
 #include "file.h"
 #include "listing.h"
+#include "listing_cache.h"
 #include "mime.h"
 #include "negotiate.h"
 #include "path.h"
@@ -484,75 +485,275 @@ plan_file(const struct serve_ctx *x, const struct http_request *req,
 	fentry_unref(e);
 }
 
-/* The headers of a listing; the body is already in body. */
+/* How a listing is asked for, and the key of its page in the cache. */
+struct listing_req {
+	struct listing_view v;
+	bool		 json;
+	bool		 gzip;		/* the client accepts gzip */
+	struct listing_key key;		/* the plain page; gzip adds a bit */
+	struct listing_src src;
+};
+
+#define VARIANT_GZIP	0x100u
+
 static void
-listing_headers(struct response *res, bool json, const struct hbuf *body)
+listing_request(const struct serve_ctx *x, const struct http_request *req,
+    const struct stat *st, size_t rel_len, struct listing_req *lr)
 {
-	begin(res, 200);
-	hb_str(&res->hb, json ? "Content-Type: application/json\r\n" :
-	    "Content-Type: text/html; charset=utf-8\r\n");
-	hb_str(&res->hb, "Content-Length: ");
-	hb_u64(&res->hb, body->len);
-	/* The folder changes under the client: always revalidate. */
-	hb_str(&res->hb, "\r\nCache-Control: no-cache\r\n"
-	    "Vary: Accept, Accept-Language\r\n"
-	    "X-Content-Type-Options: nosniff\r\n");
-	/* Names are escaped; this makes sure nothing in them could run. */
-	if (!json)
-		hb_str(&res->hb, "Content-Security-Policy: default-src 'none'; "
-		    "style-src 'unsafe-inline'; img-src data:\r\n");
-	finish_headers(res);
+	const struct config *cfg = x->cfg;
+	enum coding want[CODING_MAX];
+	size_t n = negotiate_encodings(req, want);
+
+	listing_view_from_query(req->query, &lr->v);
+	lr->v.lang = negotiate_language(req);
+	lr->json = lr->v.format == LISTING_JSON ||
+	    (lr->v.format == LISTING_AUTO && negotiate_wants_json(req));
+	if (lr->json)
+		lr->v.lang = LANG_EN;	/* JSON has no words to translate */
+	lr->gzip = false;
+	for (size_t i = 0; i < n; i++)
+		lr->gzip |= want[i] == CODING_GZIP;
+	lr->key = (struct listing_key){ .rel = x->path, .rel_len = rel_len,
+	    .dev = st->st_dev, .ino = st->st_ino, .cfg_gen = x->cfg_gen,
+	    .variant = (uint32_t)lr->json | (uint32_t)lr->v.sort << 1 |
+	    (uint32_t)lr->v.desc << 3 | (uint32_t)lr->v.lang << 4,
+	    .start = lr->v.start };
+	lr->src = (struct listing_src){ .root_fd = cfg->root_fd,
+	    .root_real = cfg->root_real, .rel = x->path,
+	    .symlinks = cfg->symlinks, .allow_hidden = cfg->allow_hidden };
+}
+
+/* ETag, Cache-Control and Vary: what a listing's 304 repeats. */
+static void
+listing_validators(struct hbuf *hb, const char *etag, size_t etag_len)
+{
+	hb_str(hb, "ETag: ");
+	hb_add(hb, etag, etag_len);
+	/*
+	 * The folder changes under the client: always revalidate, which
+	 * costs a 304 when nothing changed.
+	 */
+	hb_str(hb, "\r\nCache-Control: no-cache\r\n"
+	    "Vary: Accept, Accept-Language, Accept-Encoding\r\n");
 }
 
 /*
- * 200 with the listing of the directory open as dfd, x->path[0..rel_len)
- * from the root.  Takes ownership of dfd.
+ * The headers of a listing whose body has len bytes and the given ETag,
+ * or a 304 or 412 when the request's preconditions say so.  Returns true
+ * when the body is to follow.
+ */
+static bool
+listing_headers(const struct http_request *req, const struct listing_req *lr,
+    bool gz, const char *etag, size_t etag_len, uint64_t len,
+    struct response *res)
+{
+	struct file_info fi = { .undated = true, .etag_len = etag_len };
+	int code;
+
+	memcpy(fi.etag, etag, etag_len);
+	if ((code = file_preconditions(req, &fi)) == 412) {
+		plan_error(res, 412, NULL);
+		return false;
+	}
+	begin(res, code == 304 ? 304 : 200);
+	if (code == 304) {
+		listing_validators(&res->hb, etag, etag_len);
+		finish_headers(res);
+		return false;
+	}
+	hb_str(&res->hb, lr->json ? "Content-Type: application/json\r\n" :
+	    "Content-Type: text/html; charset=utf-8\r\n");
+	hb_str(&res->hb, "Content-Length: ");
+	hb_u64(&res->hb, len);
+	hb_str(&res->hb, gz ? "\r\nContent-Encoding: gzip\r\n" : "\r\n");
+	listing_validators(&res->hb, etag, etag_len);
+	hb_str(&res->hb, "X-Content-Type-Options: nosniff\r\n");
+	/* Names are escaped; this makes sure nothing in them could run. */
+	if (!lr->json)
+		hb_str(&res->hb, "Content-Security-Policy: default-src 'none'; "
+		    "style-src 'unsafe-inline'; img-src data:\r\n");
+	finish_headers(res);
+	return true;
+}
+
+/* A page from the cache (or just stored there): sent with sendfile(). */
+static void
+listing_send_page(const struct http_request *req,
+    const struct listing_req *lr, bool gz, struct listing_page *pg,
+    struct response *res)
+{
+	if (!listing_headers(req, lr, gz, pg->etag, pg->etag_len, pg->len,
+	    res) || res->hb.overflow) {
+		close(pg->fd);
+		if (res->hb.overflow)
+			plan_error(res, 500, NULL);
+		return;
+	}
+	attach_body(res, pg->fd, 0, pg->len);
+}
+
+/* A page built for this request alone: sent from the heap. */
+static void
+listing_send_heap(const struct http_request *req,
+    const struct listing_req *lr, bool gz, const char *etag,
+    size_t etag_len, struct hbuf *body, struct response *res)
+{
+	if (!listing_headers(req, lr, gz, etag, etag_len, body->len, res) ||
+	    res->hb.overflow || res->head || body->len == 0) {
+		hb_release(body);
+		if (res->hb.overflow)
+			plan_error(res, 500, NULL);
+		return;
+	}
+	res->body_heap = body->p;
+	res->segs[res->nsegs++] = (struct out_seg){ .mem = body->p,
+	    .len = body->len };
+}
+
+/* The page of lr from l: formatted into body, its ETag into etag. */
+static int
+listing_render(const struct serve_ctx *x, struct listing_req *lr,
+    struct listing *l, struct hbuf *body, char *etag, size_t *etag_len)
+{
+	int r;
+
+	listing_sort(l, lr->v.sort, lr->v.desc);
+	hb_init_heap(body);
+	r = lr->json ? listing_json(l, x->path, lr->key.rel_len, &lr->v, body) :
+	    listing_html(l, x->path, lr->key.rel_len, &lr->v, body);
+	if (r != 0) {
+		hb_release(body);
+		return r;
+	}
+	*etag_len = (size_t)snprintf(etag, LISTING_ETAG_MAX, "\"%016llx\"",
+	    (unsigned long long)listing_hash(body->p, body->len));
+	return 0;
+}
+
+/* The gzip form of plain into gz, and its ETag ("...-gz"). */
+static int
+listing_compress(const struct hbuf *plain, struct hbuf *gz, char *etag,
+    size_t *etag_len)
+{
+	int r;
+
+	hb_init_heap(gz);
+	if ((r = listing_gzip(plain->p, plain->len, gz)) != 0) {
+		hb_release(gz);
+		return r;
+	}
+	memcpy(etag + *etag_len - 1, "-gz\"", 5);
+	*etag_len += 3;
+	return 0;
+}
+
+/*
+ * Stores the page in the cache: the plain one, and the gzip one when
+ * there is one.  Returns true with *pg, the page to send.
+ */
+static bool
+listing_store(const struct serve_ctx *x, const struct listing_fill *fill,
+    const struct listing_req *lr, const struct listing *l,
+    const struct hbuf *plain, const char *etag, size_t etag_len,
+    const struct hbuf *gz, const char *gz_etag, size_t gz_etag_len,
+    struct listing_page *pg)
+{
+	struct listing_key k = lr->key;
+
+	if (listing_cache_put(x->listings, fill, &k, plain->p, plain->len,
+	    etag, etag_len, l, pg) != 0)
+		return false;
+	if (gz->p == NULL)
+		return true;
+	close(pg->fd);
+	k.variant |= VARIANT_GZIP;
+	return listing_cache_put(x->listings, fill, &k, gz->p, gz->len,
+	    gz_etag, gz_etag_len, l, pg) == 0;
+}
+
+/*
+ * A page not in the cache: reads the directory open as dfd (taking it),
+ * formats, compresses when asked, stores the result when the directory
+ * can be watched, and answers.
+ */
+static void
+listing_build(const struct serve_ctx *x, const struct http_request *req,
+    int dfd, struct listing_req *lr, struct response *res)
+{
+	char etag[LISTING_ETAG_MAX], gz_etag[LISTING_ETAG_MAX];
+	size_t etag_len = 0, gz_etag_len = 0;
+	struct hbuf plain, gz = { 0 };
+	struct listing_fill fill;
+	struct listing_page pg;
+	struct listing l;
+	bool cache = listing_cache_begin(x->listings, dfd, &fill) == 0;
+	int r;
+
+	listing_init(&l);
+	r = listing_read(&l, dfd, &lr->src);
+	close(dfd);
+	if (r == 0)
+		r = listing_render(x, lr, &l, &plain, etag, &etag_len);
+	if (r == 0 && lr->gzip) {
+		memcpy(gz_etag, etag, etag_len);
+		gz_etag_len = etag_len;
+		if ((r = listing_compress(&plain, &gz, gz_etag, &gz_etag_len))
+		    != 0)
+			hb_release(&plain);
+	}
+	if (r != 0) {
+		listing_cache_end(x->listings, &fill);
+		listing_release(&l);
+		plan_fail(x, res, r == -EACCES ? 403 : r == -ENOMEM ? 503 : 500);
+		return;
+	}
+	if (cache && listing_store(x, &fill, lr, &l, &plain, etag, etag_len,
+	    &gz, gz_etag, gz_etag_len, &pg)) {
+		hb_release(&plain);
+		hb_release(&gz);
+		listing_send_page(req, lr, lr->gzip, &pg, res);
+	} else if (lr->gzip) {
+		hb_release(&plain);
+		listing_send_heap(req, lr, true, gz_etag, gz_etag_len, &gz,
+		    res);
+	} else {
+		listing_send_heap(req, lr, false, etag, etag_len, &plain, res);
+	}
+	if (cache)
+		listing_cache_end(x->listings, &fill);
+	listing_release(&l);
+}
+
+/*
+ * The listing of the directory open as dfd, x->path[0..rel_len) from the
+ * root: from the cache when it holds the page and the directory has not
+ * changed since, else built.  Takes ownership of dfd.
  */
 static void
 plan_listing(const struct serve_ctx *x, const struct http_request *req,
     int dfd, size_t rel_len, struct response *res)
 {
-	const struct config *cfg = x->cfg;
-	struct listing_src src = { .root_fd = cfg->root_fd,
-	    .root_real = cfg->root_real, .rel = x->path,
-	    .symlinks = cfg->symlinks, .allow_hidden = cfg->allow_hidden };
-	struct listing_view v;
-	struct listing l;
-	struct hbuf body;
-	bool json;
-	int r;
+	struct listing_req lr;
+	struct listing_page pg;
+	struct listing_key k;
+	struct stat st;
 
-	listing_init(&l);
-	r = listing_read(&l, dfd, &src);
-	close(dfd);
-	if (r != 0) {
-		listing_release(&l);
-		plan_fail(x, res, r == -EACCES ? 403 : r == -ENOMEM ? 503 : 500);
+	/* The directory opened names the page, whatever its path is now. */
+	if (fstat(dfd, &st) != 0) {
+		close(dfd);
+		plan_error(res, 500, NULL);
 		return;
 	}
-	listing_view_from_query(req->query, &v);
-	v.lang = negotiate_language(req);
-	json = v.format == LISTING_JSON ||
-	    (v.format == LISTING_AUTO && negotiate_wants_json(req));
-	listing_sort(&l, v.sort, v.desc);
-	hb_init_heap(&body);
-	r = json ? listing_json(&l, x->path, rel_len, &v, &body) :
-	    listing_html(&l, x->path, rel_len, &v, &body);
-	listing_release(&l);
-	if (r == 0)
-		listing_headers(res, json, &body);
-	if (r != 0 || res->hb.overflow) {
-		hb_release(&body);
-		plan_error(res, r != 0 ? 503 : 500, NULL);
+	listing_request(x, req, &st, rel_len, &lr);
+	k = lr.key;
+	if (lr.gzip)
+		k.variant |= VARIANT_GZIP;
+	if (listing_cache_get(x->listings, &k, dfd, &lr.src, &pg)) {
+		close(dfd);
+		listing_send_page(req, &lr, lr.gzip, &pg, res);
 		return;
 	}
-	if (res->head || body.len == 0) {
-		hb_release(&body);
-		return;
-	}
-	res->body_heap = body.p;
-	res->segs[res->nsegs++] = (struct out_seg){ .mem = body.p,
-	    .len = body.len };
+	listing_build(x, req, dfd, &lr, res);
 }
 
 static struct fentry_src

@@ -87,18 +87,6 @@ lab_bucket_take(struct lab_bucket *b, unsigned rate, uint64_t now_us)
 	return true;
 }
 
-/* splitmix64's finaliser: every input bit moves every output bit. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
 static size_t
 source_hash(uint64_t seed, const unsigned char *addr)
 {
@@ -106,7 +94,7 @@ source_hash(uint64_t seed, const unsigned char *addr)
 
 	memcpy(&a, addr, 8);
 	memcpy(&b, addr + 8, 8);
-	return (size_t)mix64(mix64(a ^ seed) ^ b);
+	return (size_t)span_mix64(span_mix64(a ^ seed) ^ b);
 }
 
 void

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 void
 listing_init(struct listing *l)
@@ -77,6 +78,7 @@ listing_add(struct listing *l, const char *name, size_t len, bool is_dir,
 	e->size = size;
 	e->mtime = mtime;
 	e->is_dir = is_dir;
+	e->recheck = false;
 	memcpy(l->names + l->names_len, name, len);
 	l->names[l->names_len + len] = '\0';
 	l->names_len += len + 1;
@@ -116,29 +118,55 @@ link_target(int dfd, const char *name, const struct listing_src *src,
 	return ok;
 }
 
+/* ".", "..", and dotfiles unless they are allowed, are never listed. */
+static bool
+left_out(const char *name, const struct listing_src *src)
+{
+	if (name[0] != '.')
+		return false;
+	if (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))
+		return true;
+	return !src->allow_hidden;
+}
+
+bool
+listing_entry_stat(int dfd, const char *name, const struct listing_src *src,
+    struct listing_stat *ls)
+{
+	struct stat st;
+	bool link;
+
+	if (left_out(name, src))
+		return false;
+	/* A name that vanished since readdir() is simply not listed. */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	link = S_ISLNK(st.st_mode);
+	if (link && !link_target(dfd, name, src, &st))
+		return false;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return false;	/* FIFOs, sockets and devices are not served */
+	ls->is_dir = S_ISDIR(st.st_mode);
+	ls->recheck = link || ls->is_dir || st.st_nlink > 1;
+	ls->size = ls->is_dir ? 0 : (uint64_t)st.st_size;
+	ls->mtime = st.st_mtim.tv_sec;
+	return true;
+}
+
 /* One directory entry; 0 when added or skipped, else an error. */
 static int
 read_entry(struct listing *l, int dfd, const char *name,
     const struct listing_src *src)
 {
-	size_t len = strlen(name);	/* the kernel NUL-terminates d_name */
-	struct stat st;
-	bool dir;
+	struct listing_stat ls;
+	int r;
 
-	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+	if (!listing_entry_stat(dfd, name, src, &ls))
 		return 0;
-	if (name[0] == '.' && !src->allow_hidden)
-		return 0;
-	/* A name that vanished since readdir() is simply not listed. */
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return 0;
-	if (S_ISLNK(st.st_mode) && !link_target(dfd, name, src, &st))
-		return 0;
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		return 0;	/* FIFOs, sockets and devices are not served */
-	dir = S_ISDIR(st.st_mode);
-	return listing_add(l, name, len, dir, dir ? 0 : (uint64_t)st.st_size,
-	    st.st_mtim.tv_sec);
+	r = listing_add(l, name, strlen(name), ls.is_dir, ls.size, ls.mtime);
+	if (r == 0)
+		l->ents[l->n - 1].recheck = ls.recheck;
+	return r;
 }
 
 int
@@ -183,6 +211,14 @@ listing_view_from_query(struct span query, struct listing_view *v)
 	v->sort = LISTING_SORT_NAME;
 	v->desc = false;
 	v->format = LISTING_AUTO;
+	v->start = 0;
+	if (http_query_param(query, "start", &val)) {
+		uint64_t n;
+
+		if (span_to_u64(val, UINT64_MAX, &n))
+			v->start = n > LISTING_MAX_ENTRIES ? LISTING_MAX_ENTRIES :
+			    (uint32_t)n;
+	}
 	if (http_query_param(query, "sort", &val)) {
 		if (span_eq(val, SPAN_LIT("size")))
 			v->sort = LISTING_SORT_SIZE;
@@ -418,6 +454,8 @@ struct ui_text {
 	const char	*folder, *folders, *file, *files;
 	const char	*truncated;	/* followed by a number */
 	const char	*truncated_end;
+	const char	*page, *page_of, *page_end;	/* entries a-b of n */
+	const char	*prev, *next;
 };
 
 static const struct ui_text ui_en = {
@@ -432,6 +470,8 @@ static const struct ui_text ui_en = {
 	.file = " file", .files = " files",
 	.truncated = "Only the first ",
 	.truncated_end = " entries are shown.",
+	.page = "Showing entries ", .page_of = " of ", .page_end = ".",
+	.prev = "Previous page", .next = "Next page",
 };
 
 static const struct ui_text ui_zh = {
@@ -446,6 +486,8 @@ static const struct ui_text ui_zh = {
 	.file = " 个文件", .files = " 个文件",
 	.truncated = "仅显示前 ",
 	.truncated_end = " 项。",
+	.page = "显示第 ", .page_of = " 项，共 ", .page_end = " 项。",
+	.prev = "上一页", .next = "下一页",
 };
 
 /*
@@ -709,6 +751,77 @@ html_count(struct hbuf *out, size_t n, const char *one, const char *many)
 	hb_str(out, n == 1 ? one : many);
 }
 
+static const char *const sort_qname[] = {
+	[LISTING_SORT_NAME] = "name", [LISTING_SORT_SIZE] = "size",
+	[LISTING_SORT_MTIME] = "mtime",
+};
+
+/* The query of the page from start on, in the order v sorts by. */
+static void
+page_query(struct hbuf *out, const struct listing_view *v, bool json,
+    size_t start)
+{
+	hb_str(out, json ? "?format=json&sort=" : "?sort=");
+	hb_str(out, sort_qname[v->sort]);
+	hb_str(out, json ? "&order=" : "&amp;order=");
+	hb_str(out, v->desc ? "desc" : "asc");
+	hb_str(out, json ? "&start=" : "&amp;start=");
+	hb_u64(out, start);
+}
+
+/*
+ * Which entries the page from v->start shows: [*first, return value).
+ * The rows stop at LISTING_PAGE_ENTRIES, or once the rows after base in
+ * out take more than LISTING_PAGE_BYTES (checked by the caller's loop).
+ */
+static size_t
+page_first(const struct listing *l, const struct listing_view *v)
+{
+	return v->start < l->n ? v->start : l->n;
+}
+
+static bool
+page_more(const struct listing *l, size_t first, size_t i,
+    const struct hbuf *out, size_t base)
+{
+	return i < l->n && i - first < LISTING_PAGE_ENTRIES &&
+	    out->len - base <= LISTING_PAGE_BYTES;
+}
+
+/* "Showing entries a-b of n." with links to the pages around it. */
+static void
+html_page_note(struct hbuf *out, const struct listing *l,
+    const struct listing_view *v, const struct ui_text *t, size_t first,
+    size_t end)
+{
+	if (first == 0 && end == l->n)
+		return;
+	hb_str(out, "<p class=\"note\">");
+	hb_str(out, t->page);
+	hb_u64(out, end > first ? first + 1 : first);
+	hb_str(out, "&ndash;");
+	hb_u64(out, end);
+	hb_str(out, t->page_of);
+	hb_u64(out, l->n);
+	hb_str(out, t->page_end);
+	if (first > 0) {
+		hb_str(out, " <a href=\"");
+		page_query(out, v, false, first > LISTING_PAGE_ENTRIES ?
+		    first - LISTING_PAGE_ENTRIES : 0);
+		hb_str(out, "\">");
+		hb_str(out, t->prev);
+		hb_str(out, "</a>");
+	}
+	if (end < l->n) {
+		hb_str(out, " <a href=\"");
+		page_query(out, v, false, end);
+		hb_str(out, "\">");
+		hb_str(out, t->next);
+		hb_str(out, "</a>");
+	}
+	hb_str(out, "</p>\n");
+}
+
 static void
 html_foot(struct hbuf *out, const struct listing *l, const struct ui_text *t)
 {
@@ -716,7 +829,6 @@ html_foot(struct hbuf *out, const struct listing *l, const struct ui_text *t)
 
 	for (size_t i = 0; i < l->n; i++)
 		dirs += l->ents[i].is_dir;
-	hb_str(out, "</tbody>\n</table>\n");
 	if (l->n == 0) {
 		hb_str(out, "<p class=\"note\">");
 		hb_str(out, t->empty);
@@ -742,44 +854,123 @@ listing_html(const struct listing *l, const char *dir, size_t dir_len,
     const struct listing_view *v, struct hbuf *out)
 {
 	const struct ui_text *t = v->lang == LANG_ZH ? &ui_zh : &ui_en;
+	size_t first = page_first(l, v), base, i;
 
 	html_head(out, dir, dir_len, v, t);
-	for (size_t i = 0; i < l->n; i++)
+	base = out->len;
+	for (i = first; page_more(l, first, i, out, base); i++)
 		html_row(out, l, &l->ents[i], t);
+	hb_str(out, "</tbody>\n</table>\n");
+	html_page_note(out, l, v, t, first, i);
 	html_foot(out, l, t);
 	return out->overflow ? -ENOMEM : 0;
+}
+
+/* One entry as a JSON object, after a comma unless it is the first. */
+static void
+json_entry(struct hbuf *out, const struct listing *l,
+    const struct listing_entry *e, bool first)
+{
+	const char *name = l->names + e->name_off;
+
+	hb_str(out, first ? "\n{\"name\":\"" : ",\n{\"name\":\"");
+	listing_json_escape(out, name, e->name_len);
+	hb_str(out, "\",\"href\":\"");
+	href_add(out, name, e->name_len);
+	hb_str(out, e->is_dir ? "/\",\"type\":\"dir\",\"size\":" :
+	    "\",\"type\":\"file\",\"size\":");
+	hb_u64(out, e->size);
+	hb_str(out, ",\"mtime\":");
+	if (e->mtime < 0)
+		hb_str(out, "-");
+	hb_u64(out, e->mtime < 0 ? (uint64_t)-(e->mtime + 1) + 1 :
+	    (uint64_t)e->mtime);
+	hb_str(out, "}");
 }
 
 int
 listing_json(const struct listing *l, const char *dir, size_t dir_len,
     const struct listing_view *v, struct hbuf *out)
 {
-	(void)v;
+	size_t first = page_first(l, v), base, i;
+
 	hb_str(out, "{\"path\":\"/");
 	if (dir_len > 0) {
 		listing_json_escape(out, dir, dir_len);
 		hb_add(out, "/", 1);
 	}
-	hb_str(out, l->truncated ? "\",\"truncated\":true,\"entries\":[" :
-	    "\",\"truncated\":false,\"entries\":[");
-	for (size_t i = 0; i < l->n; i++) {
-		const struct listing_entry *e = &l->ents[i];
-		const char *name = l->names + e->name_off;
-
-		hb_str(out, i == 0 ? "\n{\"name\":\"" : ",\n{\"name\":\"");
-		listing_json_escape(out, name, e->name_len);
-		hb_str(out, "\",\"href\":\"");
-		href_add(out, name, e->name_len);
-		hb_str(out, e->is_dir ? "/\",\"type\":\"dir\",\"size\":" :
-		    "\",\"type\":\"file\",\"size\":");
-		hb_u64(out, e->size);
-		hb_str(out, ",\"mtime\":");
-		if (e->mtime < 0)
-			hb_str(out, "-");
-		hb_u64(out, e->mtime < 0 ? (uint64_t)-(e->mtime + 1) + 1 :
-		    (uint64_t)e->mtime);
-		hb_str(out, "}");
+	hb_str(out, l->truncated ? "\",\"truncated\":true,\"total\":" :
+	    "\",\"truncated\":false,\"total\":");
+	hb_u64(out, l->n);
+	hb_str(out, ",\"start\":");
+	hb_u64(out, first);
+	hb_str(out, ",\"entries\":[");
+	base = out->len;
+	for (i = first; page_more(l, first, i, out, base); i++)
+		json_entry(out, l, &l->ents[i], i == first);
+	hb_str(out, "\n],\"next\":");
+	if (i < l->n) {
+		hb_add(out, "\"", 1);
+		page_query(out, v, true, i);
+		hb_add(out, "\"", 1);
+	} else {
+		hb_str(out, "null");
 	}
-	hb_str(out, "\n]}\n");
+	hb_str(out, "}\n");
 	return out->overflow ? -ENOMEM : 0;
+}
+
+/* Reads 8 bytes as a little-endian number, wherever they lie. */
+static uint64_t
+load64(const char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | (unsigned char)p[i];
+	return v;
+}
+
+uint64_t
+listing_hash(const char *p, size_t n)
+{
+	/* Two lanes, so the multiplications overlap; then the tail. */
+	uint64_t a = 0x9e3779b97f4a7c15ull ^ n, b = 0x632be59bd9b4e019ull;
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		a = (a ^ load64(p + i)) * 0x9fb21c651e98df25ull;
+		b = (b ^ load64(p + i + 8)) * 0xc2b2ae3d27d4eb4full;
+		a ^= a >> 29;
+		b ^= b >> 31;
+	}
+	for (; i < n; i++)
+		a = (a ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return span_mix64(a ^ span_mix64(b));
+}
+
+int
+listing_gzip(const char *in, size_t n, struct hbuf *out)
+{
+	z_stream z;
+	int r;
+
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip wrapper with a zeroed header (no name, no time). */
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
+	    != Z_OK)
+		return -ENOMEM;
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;	/* pages stay far below 4 GiB */
+	/* deflateBound() is room enough for one deflate() to finish. */
+	if (!hb_reserve(out, deflateBound(&z, (uLong)n))) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_out = (Bytef *)out->p + out->len;
+	z.avail_out = (uInt)(out->cap - out->len);
+	r = deflate(&z, Z_FINISH);
+	out->len = out->cap - z.avail_out;
+	deflateEnd(&z);
+	return r == Z_STREAM_END ? 0 : -EIO;
 }

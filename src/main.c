@@ -28,6 +28,7 @@
 #include "http_response.h"
 #include "lab_serve.h"
 #include "listen.h"
+#include "listing_cache.h"
 #include "log.h"
 #include "mime.h"
 #include "queue.h"
@@ -363,6 +364,10 @@ warn_restart_only(const struct config *old, const struct config *nc)
 {
 	if (old->queue_size != nc->queue_size)
 		log_warn("reload: queue_size takes effect after a restart");
+	if (old->listing_cache_entries != nc->listing_cache_entries ||
+	    old->listing_cache_size != nc->listing_cache_size)
+		log_warn("reload: listing_cache_entries and listing_cache_size "
+		    "take effect after a restart");
 	if (strcmp(old->user, nc->user) != 0 ||
 	    strcmp(old->group, nc->group) != 0)
 		log_warn("reload: user and group take effect after a restart");
@@ -416,6 +421,8 @@ reload(struct runtime *rt)
 		log_err("reload: cannot reopen the logs");
 	event_replace_listeners(srv->ev, nls, nn);
 	server_set_config(srv, nc);
+	/* Hidden files, links, the root: what a page shows may differ now. */
+	listing_cache_flush(srv->listings);
 	log_info("configuration reloaded");
 	check_transfer_file(nc, false);
 out:
@@ -529,8 +536,10 @@ settle_privileges(const struct config *cfg)
 static void
 raise_fd_limit(const struct config *cfg)
 {
-	rlim_t want = 2 * (rlim_t)cfg->max_connections +
-	    cfg->file_cache_entries + 64;
+	/* A socket and a file per connection, an fd per cached file and
+	 * a memfd per cached listing. */
+	rlim_t want = 2 * (rlim_t)cfg->max_connections + 64 +
+	    cfg->file_cache_entries + cfg->listing_cache_entries;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -588,7 +597,9 @@ run(struct server *srv, const struct cli *cli)
 		event_set_tick(srv->ev, (unsigned)(rt.watchdog_ms / 4 > 1000 ?
 		    1000 : rt.watchdog_ms / 4 + 1));
 	srv->queue = queue_new(cfg->queue_size, event_queue_space, srv->ev);
-	if (srv->queue == NULL) {
+	srv->listings = listing_cache_new(cfg->listing_cache_entries,
+	    cfg->listing_cache_size);
+	if (srv->queue == NULL || srv->listings == NULL) {
 		log_err("out of memory");
 		goto out;
 	}
@@ -672,6 +683,7 @@ main(int argc, char **argv)
 	rc = run(&srv, &cli);
 	event_free(srv.ev);
 	queue_free(srv.queue);
+	listing_cache_free(srv.listings);
 	server_release(&srv);
 	daemon_notify_close();
 	log_close();

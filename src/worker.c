@@ -425,6 +425,8 @@ serve_ctx(struct worker *w)
 {
 	return (struct serve_ctx){
 		.cfg = w->cfg.cfg,
+		.cfg_gen = w->cfg.gen,
+		.listings = w->srv->listings,
 		.draining = atomic_load_explicit(&w->srv->draining,
 		    memory_order_relaxed),
 		.path = w->path,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "listing.h"
 #include "testutil.h"
@@ -237,7 +238,13 @@ START_TEST(view_from_query)
 	    v.format == LISTING_HTML);
 	listing_view_from_query(SPAN_LIT("sort=bogus&order=up&format=xml"), &v);
 	ck_assert(v.sort == LISTING_SORT_NAME && !v.desc &&
-	    v.format == LISTING_AUTO);
+	    v.format == LISTING_AUTO && v.start == 0);
+	listing_view_from_query(SPAN_LIT("start=20000"), &v);
+	ck_assert_uint_eq(v.start, 20000);
+	listing_view_from_query(SPAN_LIT("start=99999999"), &v);
+	ck_assert_uint_eq(v.start, LISTING_MAX_ENTRIES);
+	listing_view_from_query(SPAN_LIT("start=-1"), &v);
+	ck_assert_uint_eq(v.start, 0);
 }
 END_TEST
 
@@ -327,12 +334,177 @@ START_TEST(json_page)
 	add(&l, "q\"\\\x01\xff.txt", false, 42, 5);
 	p = page(&l, "a b", LANG_EN, true);
 	ck_assert_str_eq(p, "{\"path\":\"/a b/\",\"truncated\":false,"
-	    "\"entries\":[\n"
+	    "\"total\":2,\"start\":0,\"entries\":[\n"
 	    "{\"name\":\"d\",\"href\":\"d/\",\"type\":\"dir\",\"size\":0,"
 	    "\"mtime\":1700000000},\n"
 	    "{\"name\":\"q\\\"\\\\\\u0001\\ufffd.txt\",\"href\":\"q%22%5C%01%FF.txt\","
-	    "\"type\":\"file\",\"size\":42,\"mtime\":5}\n]}\n");
+	    "\"type\":\"file\",\"size\":42,\"mtime\":5}\n],\"next\":null}\n");
 	free(p);
+	listing_release(&l);
+}
+END_TEST
+
+/* n files "f00000".."f<n-1>", in that order. */
+static void
+add_numbered(struct listing *l, size_t n, size_t name_len)
+{
+	char name[256];
+
+	for (size_t i = 0; i < n; i++) {
+		memset(name, 'x', sizeof(name));
+		snprintf(name, sizeof(name), "f%05zu", i);
+		name[6] = name_len > 6 ? 'x' : '\0';
+		ck_assert_int_eq(listing_add(l, name, name_len > 6 ? name_len :
+		    6, false, i, 0), 0);
+	}
+}
+
+static char *
+page_from(const struct listing *l, uint32_t start, bool json, size_t *len)
+{
+	struct listing_view v = { .start = start };
+	struct hbuf out;
+
+	hb_init_heap(&out);
+	ck_assert_int_eq(json ? listing_json(l, "d", 1, &v, &out) :
+	    listing_html(l, "d", 1, &v, &out), 0);
+	*len = out.len;
+	hb_add(&out, "", 1);
+	return out.p;
+}
+
+static size_t
+count(const char *p, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *q = p; (q = strstr(q, needle)) != NULL; q++)
+		n++;
+	return n;
+}
+
+START_TEST(big_listings_come_in_pages)
+{
+	size_t n = LISTING_PAGE_ENTRIES + 5, len;
+	struct listing l;
+	char *p;
+
+	listing_init(&l);
+	add_numbered(&l, n, 6);
+	p = page_from(&l, 0, false, &len);
+	ck_assert_uint_eq(count(p, "<tr><td"), LISTING_PAGE_ENTRIES);
+	ck_assert_ptr_nonnull(strstr(p, "Showing entries 1&ndash;10000 of "
+	    "10005."));
+	ck_assert_ptr_nonnull(strstr(p, "<a href=\"?sort=name&amp;order=asc"
+	    "&amp;start=10000\">Next page</a>"));
+	ck_assert_ptr_null(strstr(p, "Previous page"));
+	free(p);
+	p = page_from(&l, LISTING_PAGE_ENTRIES, false, &len);
+	ck_assert_uint_eq(count(p, "<tr><td"), 5);
+	ck_assert_ptr_nonnull(strstr(p, ">f10004<"));
+	ck_assert_ptr_nonnull(strstr(p, "start=0\">Previous page</a>"));
+	ck_assert_ptr_null(strstr(p, "Next page"));
+	free(p);
+	p = page_from(&l, 0, true, &len);
+	ck_assert_uint_eq(count(p, "{\"name\""), LISTING_PAGE_ENTRIES);
+	ck_assert_ptr_nonnull(strstr(p, "\"total\":10005,\"start\":0,"));
+	ck_assert_ptr_nonnull(strstr(p, "],\"next\":\"?format=json&sort=name"
+	    "&order=asc&start=10000\"}"));
+	free(p);
+	p = page_from(&l, LISTING_PAGE_ENTRIES, true, &len);
+	ck_assert_uint_eq(count(p, "{\"name\""), 5);
+	ck_assert_ptr_nonnull(strstr(p, "\"next\":null}"));
+	free(p);
+	/* Past the end: an empty page that still says how many there are. */
+	p = page_from(&l, LISTING_MAX_ENTRIES, false, &len);
+	ck_assert_uint_eq(count(p, "<tr><td"), 0);
+	ck_assert_ptr_nonnull(strstr(p, "of 10005."));
+	free(p);
+	listing_release(&l);
+}
+END_TEST
+
+START_TEST(a_page_stays_within_its_byte_bound)
+{
+	/* 255-byte names of the byte that grows most in each format. */
+	static const char worst[2] = { '\'', '\x01' };
+	size_t n = 6000, len;
+	struct listing l;
+	char name[255], *p;
+
+	for (int json = 0; json < 2; json++) {
+		listing_init(&l);
+		memset(name, worst[json], sizeof(name));
+		for (size_t i = 0; i < n; i++) {
+			snprintf(name, 8, "%07zu", i);
+			name[7] = worst[json];
+			ck_assert_int_eq(listing_add(&l, name, sizeof(name),
+			    false, 1, 0), 0);
+		}
+		p = page_from(&l, 0, json, &len);
+		ck_assert_uint_lt(len, LISTING_PAGE_BYTES + 16 * 1024);
+		ck_assert_uint_gt(len, LISTING_PAGE_BYTES);
+		ck_assert_uint_lt(count(p, json ? "{\"name\"" : "<tr><td"), n);
+		free(p);
+		listing_release(&l);
+	}
+}
+END_TEST
+
+START_TEST(hash_sees_every_byte)
+{
+	char buf[100];
+	uint64_t h0;
+
+	memset(buf, 'a', sizeof(buf));
+	h0 = listing_hash(buf, sizeof(buf));
+	ck_assert(h0 == listing_hash(buf, sizeof(buf)));
+	ck_assert(h0 != listing_hash(buf, sizeof(buf) - 1));
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		buf[i] = 'b';
+		ck_assert_msg(listing_hash(buf, sizeof(buf)) != h0,
+		    "byte %zu ignored", i);
+		buf[i] = 'a';
+	}
+	ck_assert(listing_hash("", 0) != listing_hash("\0", 1));
+}
+END_TEST
+
+START_TEST(gzip_round_trips_and_is_stable)
+{
+	struct listing l;
+	struct hbuf a, b;
+	char *plain, *back;
+	size_t len;
+	z_stream z;
+
+	listing_init(&l);
+	add_numbered(&l, 1000, 6);
+	plain = page_from(&l, 0, false, &len);
+	hb_init_heap(&a);
+	hb_init_heap(&b);
+	ck_assert_int_eq(listing_gzip(plain, len, &a), 0);
+	ck_assert_int_eq(listing_gzip(plain, len, &b), 0);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert(memcmp(a.p, b.p, a.len) == 0);
+	ck_assert_uint_lt(a.len, len / 5);
+	ck_assert(a.len > 10 && (unsigned char)a.p[0] == 0x1f &&
+	    (unsigned char)a.p[1] == 0x8b);
+	back = malloc(len + 1);
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)a.p;
+	z.avail_in = (uInt)a.len;
+	z.next_out = (Bytef *)back;
+	z.avail_out = (uInt)len + 1;
+	ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+	ck_assert_uint_eq(z.total_out, len);
+	ck_assert(memcmp(back, plain, len) == 0);
+	inflateEnd(&z);
+	free(back);
+	free(plain);
+	hb_release(&a);
+	hb_release(&b);
 	listing_release(&l);
 }
 END_TEST
@@ -403,7 +575,24 @@ START_TEST(read_filters_and_follows_links)
 	ck_assert_uint_eq(l.n, 4);
 	ck_assert(has(&l, "a.txt", false) && has(&l, "sub", true));
 	ck_assert(has(&l, "bad\xff.txt", false) && has(&l, "in-link", false));
+	/* What the directory's own watch cannot see is marked for checks. */
+	for (size_t i = 0; i < l.n; i++)
+		ck_assert_msg(l.ents[i].recheck == (strcmp(nth(&l, i), "sub") ==
+		    0 || strcmp(nth(&l, i), "in-link") == 0), "%s", nth(&l, i));
 	listing_release(&l);
+	snprintf(path, sizeof(path), "%s/a.txt", root);
+	snprintf(real, sizeof(real), "%s/second-link", outside);
+	ck_assert_int_eq(link(path, real), 0);
+	{
+		struct listing_stat st;
+
+		ck_assert(listing_entry_stat(dfd, "a.txt", &src, &st));
+		ck_assert(st.recheck && !st.is_dir && st.size == 3);
+		ck_assert(!listing_entry_stat(dfd, "fifo", &src, &st));
+		ck_assert(!listing_entry_stat(dfd, ".hidden", &src, &st));
+		ck_assert(!listing_entry_stat(dfd, "gone", &src, &st));
+	}
+	ck_assert_ptr_nonnull(realpath(root, real));
 
 	src.allow_hidden = true;
 	src.symlinks = SYMLINKS_NONE;
@@ -443,7 +632,15 @@ listing_suite(void)
 	tcase_add_test(tc, html_page_escapes_and_links);
 	tcase_add_test(tc, html_page_in_chinese_and_root_has_no_parent);
 	tcase_add_test(tc, json_page);
+	tcase_add_test(tc, hash_sees_every_byte);
+	tcase_add_test(tc, gzip_round_trips_and_is_stable);
 	tcase_add_test(tc, add_stops_at_the_limit);
+	suite_add_tcase(s, tc);
+	/* Tens of thousands of rows: slow under the sanitizers. */
+	tc = tcase_create("pages");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, big_listings_come_in_pages);
+	tcase_add_test(tc, a_page_stays_within_its_byte_bound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("read");
 	tcase_add_test(tc, read_filters_and_follows_links);
