@@ -65,6 +65,18 @@ bool	span_next_list_elem(struct span *rest, struct span *elem);
  */
 size_t	utf8_seq_len(const char *p, size_t len);
 
+/*
+ * How the character at p[0..len) goes into a JSON string (RFC 8259 §7):
+ * its escape written to esc (at most 6 bytes) and its length returned, or
+ * 0 when the bytes are copied as they are.  *used is set to the number of
+ * bytes of p consumed either way.  Quotes, backslashes and controls are
+ * escaped (the short forms where JSON has one), '<', '>' and '&' too so
+ * that the text is harmless if someone shows it as HTML, and every byte
+ * that is not part of well-formed UTF-8 becomes U+FFFD.  len must be at
+ * least 1.
+ */
+size_t	json_escape_at(const char *p, size_t len, char esc[6], size_t *used);
+
 /* Returns the index of the first byte c in s, or -1. */
 static inline ptrdiff_t
 span_find(struct span s, char c)

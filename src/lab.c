@@ -257,60 +257,19 @@ put(char *out, size_t cap, size_t *o, const char *s, size_t n)
 	*o += n;
 }
 
-/* The letter of a two-character escape (RFC 8259 §7), or 0. */
-static char
-json_short_escape(unsigned char c)
-{
-	switch (c) {
-	case '\b':
-		return 'b';
-	case '\f':
-		return 'f';
-	case '\n':
-		return 'n';
-	case '\r':
-		return 'r';
-	case '\t':
-		return 't';
-	default:
-		return 0;
-	}
-}
-
 size_t
 lab_json_escape(const char *in, size_t len, char *out, size_t cap)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)in;
-	size_t o = 0;
+	size_t o = 0, used;
 
-	for (size_t i = 0; i < len;) {
-		unsigned char c = p[i];
-		size_t n = utf8_seq_len(in + i, len - i);
-		char esc[6] = { '\\', 0, '0', '0', 0, 0 };
+	for (size_t i = 0; i < len; i += used) {
+		char esc[6];
+		size_t n = json_escape_at(in + i, len - i, esc, &used);
 
-		if (n == 0) {
-			put(out, cap, &o, "\\ufffd", 6);
-			i++;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			put(out, cap, &o, esc, 2);
-		} else if (c < 0x20) {
-			esc[1] = json_short_escape(c);
-			if (esc[1] != 0) {
-				put(out, cap, &o, esc, 2);
-			} else {
-				esc[1] = 'u';
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				put(out, cap, &o, esc, 6);
-			}
-		} else {
-			put(out, cap, &o, in + i, n);
-		}
-		i += n;
+		if (n != 0)
+			put(out, cap, &o, esc, n);
+		else
+			put(out, cap, &o, in + i, used);
 	}
 	return o;
 }

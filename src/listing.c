@@ -376,38 +376,18 @@ listing_html_escape(struct hbuf *out, const char *s, size_t len)
 void
 listing_json_escape(struct hbuf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, run = 0;
+	size_t i = 0, run = 0, used;
 
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		size_t n;
+		char esc[6];
+		size_t n = json_escape_at(s + i, len - i, esc, &used);
 
-		if (c >= 0x80 && (n = utf8_seq_len(s + i, len - i)) > 0) {
-			i += n;
-			continue;
+		if (n != 0) {
+			hb_add(out, s + run, i - run);
+			hb_add(out, esc, n);
+			run = i + used;
 		}
-		/* '<', '>' and '&' too, in case someone shows it as HTML. */
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' &&
-		    c != '<' && c != '>' && c != '&') {
-			i++;
-			continue;
-		}
-		hb_add(out, s + run, i - run);
-		if (c >= 0x80) {
-			hb_str(out, "\\ufffd");
-		} else if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			hb_add(out, esc, 2);
-		} else {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			hb_add(out, esc, 6);
-		}
-		run = ++i;
+		i += used;
 	}
 	hb_add(out, s + run, i - run);
 }

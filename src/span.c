@@ -133,3 +133,50 @@ utf8_seq_len(const char *s, size_t len)
 	}
 	return 0;
 }
+
+/* The letter of a two-character JSON escape, or 0. */
+static char
+json_short_escape(unsigned char c)
+{
+	switch (c) {
+	case '"':
+	case '\\':
+		return (char)c;
+	case '\b':
+		return 'b';
+	case '\f':
+		return 'f';
+	case '\n':
+		return 'n';
+	case '\r':
+		return 'r';
+	case '\t':
+		return 't';
+	default:
+		return 0;
+	}
+}
+
+size_t
+json_escape_at(const char *p, size_t len, char esc[6], size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c = (unsigned char)p[0];
+	size_t n = utf8_seq_len(p, len);
+
+	*used = n != 0 ? n : 1;
+	if (n == 0) {
+		memcpy(esc, "\\ufffd", 6);
+		return 6;
+	}
+	if (n > 1 || (c >= 0x20 && c != '"' && c != '\\' && c != '<' &&
+	    c != '>' && c != '&'))
+		return 0;
+	esc[0] = '\\';
+	if ((esc[1] = json_short_escape(c)) != 0)
+		return 2;
+	memcpy(esc + 1, "u00", 3);
+	esc[4] = hex[c >> 4];
+	esc[5] = hex[c & 15];
+	return 6;
+}

@@ -555,6 +555,7 @@ static const struct json_case {
 	{ "NUL", LIT("a\0b"), "a\\u0000b" },
 	{ "DEL passes", LIT("\x7f"), "\x7f" },
 	{ "slash passes", LIT("a/b"), "a/b" },
+	{ "html specials", LIT("<a&b>"), "\\u003ca\\u0026b\\u003e" },
 	{ "chinese", LIT("中文 文件.txt"), "中文 文件.txt" },
 	{ "four-byte", LIT("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80" },
 	{ "U+10FFFF", LIT("\xf4\x8f\xbf\xbf"), "\xf4\x8f\xbf\xbf" },
