@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "file.h"
+#include "lru.h"
 #include "negotiate.h"
 
 /* The file itself and each compressed coding (enum coding indexes it). */
@@ -56,7 +57,8 @@ struct fentry {
 	_Atomic uint64_t checked_ms;
 	uint64_t	 hash;
 	size_t		 mem;
-	struct fentry	*hnext, *prev, *next;
+	struct fentry	*hnext;
+	struct lru_link	 lru;
 	bool		 linked;
 	size_t		 used;		/* bytes of the allocation filled */
 	char		 key[];

@@ -25,8 +25,7 @@ struct fcache {
 	pthread_mutex_t	 lock;
 	struct fentry	**table;
 	size_t		 nbuckets;	/* a power of two */
-	struct fentry	*lru_head;	/* most recently used */
-	struct fentry	*lru_tail;
+	struct lru	 lru;
 	size_t		 n, mem;
 	size_t		 n_missing;	/* entries that say 404 */
 	size_t		 max_entries, max_bytes;
@@ -102,15 +101,8 @@ unlink_entry(struct fcache *fc, struct fentry *e)
 		pp = &(*pp)->hnext;
 	if (*pp == e)
 		*pp = e->hnext;
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		fc->lru_head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		fc->lru_tail = e->prev;
-	e->hnext = e->prev = e->next = NULL;
+	lru_remove(&fc->lru, &e->lru);
+	e->hnext = NULL;
 	e->linked = false;
 	fc->n--;
 	fc->mem -= e->mem;
@@ -123,8 +115,8 @@ fcache_free(struct fcache *fc)
 {
 	if (fc == NULL)
 		return;
-	while (fc->lru_head != NULL) {
-		struct fentry *e = fc->lru_head;
+	while (fc->lru.head != NULL) {
+		struct fentry *e = LRU_ENTRY(fc->lru.head, struct fentry, lru);
 
 		unlink_entry(fc, e);
 		fentry_unref(e);
@@ -132,28 +124,6 @@ fcache_free(struct fcache *fc)
 	free(fc->table);
 	pthread_mutex_destroy(&fc->lock);
 	free(fc);
-}
-
-static void
-lru_front(struct fcache *fc, struct fentry *e)
-{
-	if (fc->lru_head == e)
-		return;
-	/* Out of the list... */
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else if (e->linked && fc->lru_tail == e)
-		fc->lru_tail = e->prev;
-	/* ...and in at the front. */
-	e->prev = NULL;
-	e->next = fc->lru_head;
-	if (fc->lru_head != NULL)
-		fc->lru_head->prev = e;
-	fc->lru_head = e;
-	if (fc->lru_tail == NULL)
-		fc->lru_tail = e;
 }
 
 static bool
@@ -214,7 +184,7 @@ fcache_get(struct fcache *fc, const char *key, size_t klen, int root_fd,
 		    e->key[klen] == '\0')
 			break;
 	if (e != NULL) {
-		lru_front(fc, e);
+		lru_touch(&fc->lru, &e->lru);
 		fentry_ref(e);
 	}
 	pthread_mutex_unlock(&fc->lock);
@@ -265,9 +235,9 @@ fcache_put(struct fcache *fc, struct fentry *e)
 		old->hnext = victims;
 		victims = old;
 	}
-	while (fc->lru_tail != NULL && (fc->n >= fc->max_entries ||
+	while (fc->lru.tail != NULL && (fc->n >= fc->max_entries ||
 	    fc->mem + e->mem > fc->max_bytes)) {
-		struct fentry *v = fc->lru_tail;
+		struct fentry *v = LRU_ENTRY(fc->lru.tail, struct fentry, lru);
 
 		unlink_entry(fc, v);
 		v->hnext = victims;
@@ -277,8 +247,7 @@ fcache_put(struct fcache *fc, struct fentry *e)
 	e->hnext = fc->table[e->hash & (fc->nbuckets - 1)];
 	fc->table[e->hash & (fc->nbuckets - 1)] = e;
 	e->linked = true;
-	e->prev = e->next = NULL;
-	lru_front(fc, e);
+	lru_push(&fc->lru, &e->lru);
 	fc->n++;
 	fc->mem += e->mem;
 	if (e->status != 0)

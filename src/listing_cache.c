@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "lru.h"
 
 /* Every change to a directory's entries, and to the directory itself. */
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
@@ -52,7 +53,7 @@ struct lc_dep {
 
 struct lc_entry {
 	struct lc_entry	*hnext;		/* hash chain */
-	struct lc_entry	*prev, *next;	/* LRU, most recent first */
+	struct lru_link	 lru;		/* most recent first */
 	struct lc_entry	*wprev, *wnext;	/* pages of the same watch */
 	struct lc_watch	*w;
 	atomic_uint	 refs;
@@ -91,7 +92,7 @@ struct listing_cache {
 	size_t		 nbuckets;	/* a power of two */
 	struct lc_watch	**wtable;
 	size_t		 nwbuckets;
-	struct lc_entry	*lru_head, *lru_tail;
+	struct lru	 lru;
 	struct lc_entry	*graveyard;	/* dropped, released after unlock */
 	atomic_bool	 warned;	/* the watch limit was reported */
 };
@@ -220,32 +221,6 @@ watch_maybe_free(struct listing_cache *lc, struct lc_watch *w)
 	free(w);
 }
 
-static void
-lru_unlink(struct listing_cache *lc, struct lc_entry *e)
-{
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		lc->lru_head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		lc->lru_tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void
-lru_push(struct listing_cache *lc, struct lc_entry *e)
-{
-	e->prev = NULL;
-	e->next = lc->lru_head;
-	if (lc->lru_head != NULL)
-		lc->lru_head->prev = e;
-	lc->lru_head = e;
-	if (lc->lru_tail == NULL)
-		lc->lru_tail = e;
-}
-
 /*
  * Takes e out of the table, the LRU list and its watch's list; its
  * table reference goes to the graveyard.  The watch may go too.
@@ -259,7 +234,7 @@ entry_remove(struct listing_cache *lc, struct lc_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(lc, e);
+	lru_remove(&lc->lru, &e->lru);
 	if (e->wprev != NULL)
 		e->wprev->wnext = e->wnext;
 	else
@@ -282,7 +257,7 @@ entry_insert(struct listing_cache *lc, struct lc_entry *e)
 
 	e->hnext = lc->table[b];
 	lc->table[b] = e;
-	lru_push(lc, e);
+	lru_push(&lc->lru, &e->lru);
 	e->wprev = NULL;
 	e->wnext = w->pages;
 	if (w->pages != NULL)
@@ -292,8 +267,8 @@ entry_insert(struct listing_cache *lc, struct lc_entry *e)
 	lc->nentries++;
 	lc->bytes += e->cost;
 	while ((lc->nentries > lc->max_entries || lc->bytes > lc->max_bytes) &&
-	    lc->lru_tail != e)
-		entry_remove(lc, lc->lru_tail);
+	    lc->lru.tail != &e->lru)
+		entry_remove(lc, LRU_ENTRY(lc->lru.tail, struct lc_entry, lru));
 }
 
 /*
@@ -320,8 +295,8 @@ static void
 drop_all(struct listing_cache *lc)
 {
 	lc->epoch++;
-	while (lc->lru_head != NULL)
-		entry_remove(lc, lc->lru_head);
+	while (lc->lru.head != NULL)
+		entry_remove(lc, LRU_ENTRY(lc->lru.head, struct lc_entry, lru));
 }
 
 /*
@@ -467,8 +442,7 @@ listing_cache_get(struct listing_cache *lc, const struct listing_key *k,
 	h = key_hash(k);
 	lock(lc);
 	if ((e = entry_find(lc, k, h)) != NULL) {
-		lru_unlink(lc, e);
-		lru_push(lc, e);
+		lru_touch(&lc->lru, &e->lru);
 		atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
 	}
 	unlock(lc);
