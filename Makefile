@@ -276,8 +276,10 @@ deps-fuzz:
 # Benchmarks are not tests: figures only mean something as ratios within one
 # run on a quiet machine.  See docs/performance.md.
 bench: deps
-	@sh .ci/deps wrk valgrind
-	bench/run
+	@sh .ci/deps wrk valgrind gnuplot-nox
+	@mkdir -p $(BUILD)
+	bench/run --out $(BUILD)/bench.tsv
+	bench/plot $(BUILD)/bench.tsv $(BUILD)/bench.png
 
 bench-instructions: $(BUILD)/lanhttpd
 	@sh .ci/deps valgrind
