@@ -127,43 +127,35 @@ probe_sibling(const struct fentry_src *src, const char *rel, const char *type,
 	return true;
 }
 
-int
-fentry_build_file(const struct fentry_src *src, const char *key, size_t klen,
-    const char *rel, int fd, const struct stat *st, uint64_t now_ms,
-    struct fentry **out)
+/* The bytes f[0..FCACHE_REPS) will take in an entry beyond its key. */
+static size_t
+reps_size(const struct found *f)
 {
-	struct found f[FCACHE_REPS];
 	size_t extra = 0;
-	struct fentry *e;
 
-	const char *type = mime_lookup(src->mime, rel, strlen(rel));
-
-	*out = NULL;
-	memset(f, 0, sizeof(f));
-	for (size_t i = 0; i < FCACHE_REPS; i++)
-		f[i].fd = -1;
-	if (!take_file(src, fd, st, type, CODING_IDENTITY, &f[0])) {
-		if (f[0].fd >= 0)
-			close(f[0].fd);
-		return -EAGAIN;
-	}
-	for (int c = CODING_GZIP; src->precompressed && c <= CODING_BR; c++)
-		if (!probe_sibling(src, rel, type, c, st, &f[c]))
-			f[c].hdr_len = 0;	/* absent */
 	for (size_t i = 0; i < FCACHE_REPS; i++)
 		if (f[i].hdr_len > 0)
 			extra += sizeof(struct frep) + _Alignof(struct frep) +
 			    f[i].hdr_len + 1 +
 			    (f[i].body != NULL ? (size_t)f[i].st.st_size : 0);
-	if ((e = fentry_alloc(key, klen, rel, extra, now_ms)) == NULL) {
-		for (size_t i = 0; i < FCACHE_REPS; i++) {
-			if (f[i].fd >= 0)
-				close(f[i].fd);
-			free(f[i].body);
-		}
-		return -ENOMEM;
+	return extra;
+}
+
+/* Closes and frees what f[0..FCACHE_REPS) holds. */
+static void
+found_release(struct found *f)
+{
+	for (size_t i = 0; i < FCACHE_REPS; i++) {
+		if (f[i].fd >= 0)
+			close(f[i].fd);
+		free(f[i].body);
 	}
-	e->type = type;
+}
+
+/* Moves the representations found into e (their fds go with them). */
+static void
+reps_fill(struct fentry *e, struct found *f)
+{
 	for (size_t i = 0; i < FCACHE_REPS; i++) {
 		struct frep *r;
 
@@ -181,6 +173,35 @@ fentry_build_file(const struct fentry_src *src, const char *key, size_t klen,
 			free(f[i].body);
 		}
 	}
+}
+
+int
+fentry_build_file(const struct fentry_src *src, const char *key, size_t klen,
+    const char *rel, int fd, const struct stat *st, uint64_t now_ms,
+    struct fentry **out)
+{
+	const char *type = mime_lookup(src->mime, rel, strlen(rel));
+	struct found f[FCACHE_REPS];
+	struct fentry *e;
+
+	*out = NULL;
+	memset(f, 0, sizeof(f));
+	for (size_t i = 0; i < FCACHE_REPS; i++)
+		f[i].fd = -1;
+	if (!take_file(src, fd, st, type, CODING_IDENTITY, &f[0])) {
+		if (f[0].fd >= 0)
+			close(f[0].fd);
+		return -EAGAIN;
+	}
+	for (int c = CODING_GZIP; src->precompressed && c <= CODING_BR; c++)
+		if (!probe_sibling(src, rel, type, c, st, &f[c]))
+			f[c].hdr_len = 0;	/* absent */
+	if ((e = fentry_alloc(key, klen, rel, reps_size(f), now_ms)) == NULL) {
+		found_release(f);
+		return -ENOMEM;
+	}
+	e->type = type;
+	reps_fill(e, f);
 	*out = e;
 	return 0;
 }

@@ -175,37 +175,64 @@ parse_version(struct span v, struct http_request *req)
 	return 0;
 }
 
+/*
+ * absolute-form (RFC 9112 §3.2.2): *path is what follows the authority
+ * of t, which starts with "http://" or "https://".  RFC 9112 allows an
+ * empty path ("http://h" or "http://h?q", path-abempty), which RFC 9110
+ * §4.2.3 makes equivalent to "/": the second slash of "//" stands in for
+ * it in *root, so the path still points into the request buffer.
+ */
+static int
+absolute_path(struct span t, struct span *path, struct span *root)
+{
+	size_t host = ascii_lower((unsigned char)t.p[4]) == 's' ? 8 : 7;
+	size_t i = host;
+
+	while (i < t.len && t.p[i] != '/' && t.p[i] != '?' && t.p[i] != '#')
+		i++;
+	/* RFC 9110 §4.2.1: an http(s) URI with no host is invalid. */
+	if (i == host)
+		return 400;
+	*root = span_make(t.p + host - 1, 1);
+	*path = span_make(t.p + i, t.len - i);
+	return 0;
+}
+
+/* Cuts a fragment and the query (into req->query) off the path. */
+static void
+split_query(struct http_request *req, struct span *path)
+{
+	for (size_t i = 0; i < path->len; i++) {
+		if (path->p[i] == '#') {
+			path->len = i;
+			return;
+		}
+		if (path->p[i] == '?') {
+			size_t q = i + 1, e = q;
+
+			while (e < path->len && path->p[e] != '#')
+				e++;
+			req->has_query = true;
+			req->query = span_make(path->p + q, e - q);
+			path->len = i;
+			return;
+		}
+	}
+}
+
 /* Splits the request-target into path and query (RFC 9112 §3.2). */
 static int
 parse_target(struct http_request *req)
 {
 	struct span t = req->target;
-	struct span path, root = SPAN_NULL;
+	struct span path = t, root = SPAN_NULL;
 
 	if (t.p[0] == '/') {
-		path = t;
+		/* origin-form */
 	} else if (span_starts_nocase(t, SPAN_LIT("http://")) ||
 	    span_starts_nocase(t, SPAN_LIT("https://"))) {
-		/* absolute-form: the path starts after the authority. */
-		size_t host, i;
-
-		host = (ascii_lower((unsigned char)t.p[4]) == 's') ? 8 : 7;
-		i = host;
-
-		while (i < t.len && t.p[i] != '/' && t.p[i] != '?' &&
-		    t.p[i] != '#')
-			i++;
-		/* RFC 9110 §4.2.1: an http(s) URI with no host is invalid. */
-		if (i == host)
+		if (absolute_path(t, &path, &root) != 0)
 			return 400;
-		/*
-		 * RFC 9112 §3.2.2 allows an empty path ("http://h" or
-		 * "http://h?q", path-abempty), which RFC 9110 §4.2.3 makes
-		 * equivalent to "/".  The second slash of "//" stands in for
-		 * it, so req->path still points into buf.
-		 */
-		root = span_make(t.p + host - 1, 1);
-		path = span_make(t.p + i, t.len - i);
 	} else if (t.len == 1 && t.p[0] == '*') {
 		/* asterisk-form belongs to OPTIONS alone (§3.2.4). */
 		if (req->method != HTTP_M_OPTIONS)
@@ -219,23 +246,7 @@ parse_target(struct http_request *req)
 	} else {
 		return 400;
 	}
-
-	for (size_t i = 0; i < path.len; i++) {
-		if (path.p[i] == '#') {
-			path.len = i;
-			break;
-		}
-		if (path.p[i] == '?') {
-			size_t q = i + 1, e = q;
-
-			while (e < path.len && path.p[e] != '#')
-				e++;
-			req->has_query = true;
-			req->query = span_make(path.p + q, e - q);
-			path.len = i;
-			break;
-		}
-	}
+	split_query(req, &path);
 	req->path = path.len > 0 ? path : root;
 	return 0;
 }
@@ -450,36 +461,33 @@ add_header(struct http_request *req, struct span name, struct span value)
 	return 0;
 }
 
-/*
- * field-line CRLF, or the empty line that ends the head (*end set).
- * RFC 9112 §5: a field name is a token followed directly by ':' (no
- * whitespace, §5.1; so obs-fold, a line starting with whitespace, is
- * refused too, §5.2); the value may not hold NUL, other controls or DEL.
- */
+/* The field-name and its colon: 0 with *name, NEED_MORE or 400. */
 static int
-parse_field_line(struct cursor *c, struct http_request *req, bool *end)
+field_name(struct cursor *c, struct span *name)
 {
-	size_t start = c->i, vstart, vend;
-	struct span name;
-	int st;
+	size_t start = c->i;
 
-	if (c->i >= c->len)
-		return NEED_MORE;
-	if (c->buf[c->i] == '\r' || c->buf[c->i] == '\n') {
-		*end = true;
-		return take_line_end(c);
-	}
 	while (c->i < c->len && is_tchar(c->buf[c->i]))
 		c->i++;
 	if (c->i == c->len)
 		return NEED_MORE;
 	if (c->i == start || c->buf[c->i] != ':')
 		return 400;
-	name = span_make(c->buf + start, c->i - start);
+	*name = span_make(c->buf + start, c->i - start);
 	c->i++;
-	while (c->i < c->len && (c->buf[c->i] == ' ' || c->buf[c->i] == '\t'))
-		c->i++;
-	vstart = c->i;
+	return 0;
+}
+
+/*
+ * The field-value up to the end of its line, without the whitespace
+ * around it: 0 with *value, NEED_MORE, or 400 for a control character
+ * (NUL and bare CR included) in it.
+ */
+static int
+field_value(struct cursor *c, struct span *value)
+{
+	size_t start = c->i;
+
 	for (; c->i < c->len && c->buf[c->i] != '\r' && c->buf[c->i] != '\n';
 	    c->i++) {
 		unsigned char ch = (unsigned char)c->buf[c->i];
@@ -489,11 +497,33 @@ parse_field_line(struct cursor *c, struct http_request *req, bool *end)
 	}
 	if (c->i == c->len)
 		return NEED_MORE;
-	vend = c->i;
-	if ((st = take_line_end(c)) != 0)
+	*value = span_trim(span_make(c->buf + start, c->i - start));
+	return 0;
+}
+
+/*
+ * field-line CRLF, or the empty line that ends the head (*end set).
+ * RFC 9112 §5: a field name is a token followed directly by ':' (no
+ * whitespace, §5.1; so obs-fold, a line starting with whitespace, is
+ * refused too, §5.2); the value may not hold NUL, other controls or DEL.
+ */
+static int
+parse_field_line(struct cursor *c, struct http_request *req, bool *end)
+{
+	struct span name, value;
+	int st;
+
+	if (c->i >= c->len)
+		return NEED_MORE;
+	if (c->buf[c->i] == '\r' || c->buf[c->i] == '\n') {
+		*end = true;
+		return take_line_end(c);
+	}
+	if ((st = field_name(c, &name)) != 0 ||
+	    (st = field_value(c, &value)) != 0 ||
+	    (st = take_line_end(c)) != 0)
 		return st;
-	return add_header(req, name,
-	    span_trim(span_make(c->buf + vstart, vend - vstart)));
+	return add_header(req, name, value);
 }
 
 int

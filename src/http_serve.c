@@ -901,47 +901,55 @@ plan_options(const struct serve_ctx *x, const struct http_request *req,
 }
 
 /*
- * A GET or HEAD of a path: from the cache when it knows the answer,
- * otherwise resolved, opened and (for files and missing names) cached.
+ * The cache key of x->path into x->scratch, its length in *klen: the
+ * path, with a '/' when a folder's index is asked.  False when it does
+ * not fit.
  */
-static void
-plan_get(const struct serve_ctx *x, const struct http_request *req,
-    struct response *res)
+static bool
+cache_key(const struct serve_ctx *x, const struct path_result *pr,
+    size_t *klen)
+{
+	*klen = pr->len + (pr->trailing_slash ? 1 : 0);
+	if (*klen + 1 > x->scratch_cap)
+		return false;
+	memcpy(x->scratch, x->path, pr->len);
+	x->scratch[pr->len] = '/';
+	x->scratch[*klen] = '\0';
+	return true;
+}
+
+/* Answers from the cache when it knows x->scratch[0..klen); else false. */
+static bool
+plan_cached(const struct serve_ctx *x, const struct http_request *req,
+    size_t klen, struct response *res)
 {
 	const struct config *cfg = x->cfg;
-	struct path_result pr;
-	struct fentry *e = NULL;
-	struct stat st;
-	size_t klen;
-	int fd, code;
+	struct fentry *e;
 
-	code = path_normalize(req->path, cfg->allow_hidden, x->path,
-	    x->path_cap, &pr);
-	if (code != 0) {
-		plan_fail(x, res, code);
-		return;
-	}
-	/* The key is the path, with a '/' when a folder's index is asked. */
-	klen = pr.len + (pr.trailing_slash ? 1 : 0);
-	if (klen + 1 > x->scratch_cap) {
-		plan_error(res, 414, NULL);
-		return;
-	}
-	memcpy(x->scratch, x->path, pr.len);
-	x->scratch[pr.len] = '/';
-	x->scratch[klen] = '\0';
-	if (cfg->fcache != NULL)
-		e = fcache_get(cfg->fcache, x->scratch, klen, cfg->root_fd,
-		    x->now_ms);
-	if (e != NULL && e->status != 0) {
+	if (cfg->fcache == NULL || (e = fcache_get(cfg->fcache, x->scratch,
+	    klen, cfg->root_fd, x->now_ms)) == NULL)
+		return false;
+	if (e->status != 0) {
 		fentry_unref(e);
 		plan_fail(x, res, 404);
-		return;
-	}
-	if (e != NULL) {
+	} else {
 		plan_file(x, req, e, res);
-		return;
 	}
+	return true;
+}
+
+/*
+ * Opens x->path, which the cache does not know, and answers: a file (kept
+ * in the cache), a folder, or an error (404s kept in the cache too).
+ */
+static void
+plan_opened(const struct serve_ctx *x, const struct http_request *req,
+    const struct path_result *pr, size_t klen, struct response *res)
+{
+	const struct config *cfg = x->cfg;
+	struct fentry *e;
+	struct stat st;
+	int fd, code;
 
 	code = path_open(cfg->root_fd, cfg->root_real, x->path, cfg->symlinks,
 	    &fd);
@@ -960,11 +968,11 @@ plan_get(const struct serve_ctx *x, const struct http_request *req,
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		plan_directory(x, req, fd, &pr, x->scratch, klen, res);
+		plan_directory(x, req, fd, pr, x->scratch, klen, res);
 		return;
 	}
 	/* FIFOs, sockets and devices are not shared; "file/" is no folder. */
-	code = !S_ISREG(st.st_mode) ? 403 : pr.trailing_slash ? 404 : 0;
+	code = !S_ISREG(st.st_mode) ? 403 : pr->trailing_slash ? 404 : 0;
 	if (code != 0) {
 		close(fd);
 		plan_fail(x, res, code);
@@ -974,6 +982,32 @@ plan_get(const struct serve_ctx *x, const struct http_request *req,
 		plan_error(res, code, NULL);
 	else
 		plan_file(x, req, e, res);
+}
+
+/*
+ * A GET or HEAD of a path: from the cache when it knows the answer,
+ * otherwise resolved, opened and (for files and missing names) cached.
+ */
+static void
+plan_get(const struct serve_ctx *x, const struct http_request *req,
+    struct response *res)
+{
+	struct path_result pr;
+	size_t klen;
+	int code;
+
+	code = path_normalize(req->path, x->cfg->allow_hidden, x->path,
+	    x->path_cap, &pr);
+	if (code != 0) {
+		plan_fail(x, res, code);
+		return;
+	}
+	if (!cache_key(x, &pr, &klen)) {
+		plan_error(res, 414, NULL);
+		return;
+	}
+	if (!plan_cached(x, req, klen, res))
+		plan_opened(x, req, &pr, klen, res);
 }
 
 void

@@ -287,18 +287,42 @@ same_address(const struct listen_spec *spec, const struct listener *l)
 	    sizeof(struct in6_addr)) == 0;
 }
 
+/* The listener of cur[0..ncur) bound to the address a, or NULL. */
+static const struct listener *
+find_listener(const struct listen_spec *a, const struct listener *cur,
+    size_t ncur)
+{
+	for (size_t j = 0; j < ncur; j++)
+		if (same_address(a, &cur[j]))
+			return &cur[j];
+	return NULL;
+}
+
+/* Closes the sockets of ls[0..n) that are not also in cur[0..ncur). */
+static void
+close_new(const struct listener *ls, size_t n, const struct listener *cur,
+    size_t ncur)
+{
+	for (size_t k = 0; k < n; k++) {
+		bool shared = false;
+
+		for (size_t j = 0; j < ncur && !shared; j++)
+			shared = cur[j].fd == ls[k].fd;
+		if (!shared)
+			close(ls[k].fd);
+	}
+}
+
 int
 listen_reuse(const struct config *c, const struct listener *cur,
     size_t ncur, struct listener **out, size_t *n)
 {
 	struct listener *ls;
-	size_t want = c->nlisten;
 	bool activated = ncur > 0 && cur[0].activated;
-	int r = 0;
-
 	/* Sockets systemd passed stay as they are: systemd owns the addresses. */
-	if (activated)
-		want = ncur;
+	size_t want = activated ? ncur : c->nlisten;
+	int r;
+
 	if ((ls = calloc(want ? want : 1, sizeof(*ls))) == NULL)
 		return -ENOMEM;
 	if (activated) {
@@ -308,11 +332,9 @@ listen_reuse(const struct config *c, const struct listener *cur,
 		return 0;
 	}
 	for (size_t i = 0; i < want; i++) {
-		const struct listener *match = NULL;
+		const struct listener *match = find_listener(&c->listen[i], cur,
+		    ncur);
 
-		for (size_t j = 0; j < ncur && match == NULL; j++)
-			if (same_address(&c->listen[i], &cur[j]))
-				match = &cur[j];
 		if (match != NULL) {
 			ls[i] = *match;
 			continue;
@@ -323,14 +345,7 @@ listen_reuse(const struct config *c, const struct listener *cur,
 			    config_proto_name(c->listen[i].proto),
 			    c->listen[i].port);
 			/* Close only what this call opened. */
-			for (size_t k = 0; k < i; k++) {
-				bool shared = false;
-
-				for (size_t j = 0; j < ncur && !shared; j++)
-					shared = cur[j].fd == ls[k].fd;
-				if (!shared)
-					close(ls[k].fd);
-			}
+			close_new(ls, i, cur, ncur);
 			free(ls);
 			return r;
 		}

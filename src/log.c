@@ -304,6 +304,15 @@ clf_date(time_t when)
 	return buf;
 }
 
+/* A quoted field of the log: '-' when empty, else escaped. */
+static bool
+put_field(char *out, size_t cap, size_t *o, struct span v)
+{
+	if (v.len == 0)
+		return put_raw(out, cap, o, "-", 1);
+	return put_escaped(out, cap, o, v);
+}
+
 size_t
 log_format_access(char *out, size_t cap, const struct access_entry *e,
     size_t *split)
@@ -311,40 +320,21 @@ log_format_access(char *out, size_t cap, const struct access_entry *e,
 	char num[32];
 	const char *date = clf_date(e->when);
 	size_t o = 0;
-	int n;
+	int n = snprintf(num, sizeof(num), "\" %d ", e->status);
 
-	if (!put_raw(out, cap, &o, e->peer, strlen(e->peer)) ||
+	if (n < 0 || !put_raw(out, cap, &o, e->peer, strlen(e->peer)) ||
 	    !put_raw(out, cap, &o, " - - [", 6) ||
 	    !put_raw(out, cap, &o, date, strlen(date)) ||
-	    !put_raw(out, cap, &o, "] \"", 3))
-		return 0;
-	if (e->request_line.len == 0) {
-		if (!put_raw(out, cap, &o, "-", 1))
-			return 0;
-	} else if (!put_escaped(out, cap, &o, e->request_line)) {
-		return 0;
-	}
-	n = snprintf(num, sizeof(num), "\" %d ", e->status);
-	if (n < 0 || !put_raw(out, cap, &o, num, (size_t)n))
+	    !put_raw(out, cap, &o, "] \"", 3) ||
+	    !put_field(out, cap, &o, e->request_line) ||
+	    !put_raw(out, cap, &o, num, (size_t)n))
 		return 0;
 	*split = o;
-	if (!put_raw(out, cap, &o, " \"", 2))
-		return 0;
-	if (e->referer.len == 0) {
-		if (!put_raw(out, cap, &o, "-", 1))
-			return 0;
-	} else if (!put_escaped(out, cap, &o, e->referer)) {
-		return 0;
-	}
-	if (!put_raw(out, cap, &o, "\" \"", 3))
-		return 0;
-	if (e->user_agent.len == 0) {
-		if (!put_raw(out, cap, &o, "-", 1))
-			return 0;
-	} else if (!put_escaped(out, cap, &o, e->user_agent)) {
-		return 0;
-	}
-	if (!put_raw(out, cap, &o, "\"\n", 2))
+	if (!put_raw(out, cap, &o, " \"", 2) ||
+	    !put_field(out, cap, &o, e->referer) ||
+	    !put_raw(out, cap, &o, "\" \"", 3) ||
+	    !put_field(out, cap, &o, e->user_agent) ||
+	    !put_raw(out, cap, &o, "\"\n", 2))
 		return 0;
 	return o;
 }

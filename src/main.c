@@ -556,6 +556,80 @@ raise_fd_limit(const struct config *cfg)
 		    cfg->max_connections);
 }
 
+/*
+ * Only the main thread takes signals, with sigwait(): the mask is set
+ * before any thread starts, so every thread inherits it.
+ */
+static void
+take_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * The event loop on the listeners ls[0..nls), the queue, the listing cache
+ * and the threads.  Returns 0, or -1 after saying why.
+ */
+static int
+start_threads(struct server *srv, const struct config *cfg,
+    struct listener *ls, size_t nls, uint64_t watchdog_ms)
+{
+	int r;
+
+	if ((srv->ev = event_new(srv, ls, nls)) == NULL)
+		return -1;
+	/* The watchdog needs the event loop to come round often enough. */
+	if (watchdog_ms > 0)
+		event_set_tick(srv->ev, (unsigned)(watchdog_ms / 4 > 1000 ?
+		    1000 : watchdog_ms / 4 + 1));
+	srv->queue = queue_new(cfg->queue_size, event_queue_space, srv->ev);
+	srv->listings = listing_cache_new(cfg->listing_cache_entries,
+	    cfg->listing_cache_size);
+	if (srv->queue == NULL || srv->listings == NULL) {
+		log_err("out of memory");
+		return -1;
+	}
+	if ((r = worker_pool_start(srv, cfg->threads)) < 0) {
+		log_errno(LOG_LVL_ERR, -r, "cannot start the workers");
+		return -1;
+	}
+	if ((r = event_start(srv->ev)) < 0) {
+		log_errno(LOG_LVL_ERR, -r, "cannot start the event thread");
+		queue_close(srv->queue);
+		worker_pool_join(srv);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stops accepting, lets the responses in flight end, joins every thread;
+ * a second signal meanwhile cuts them short (second_signal()).
+ */
+static void
+stop_threads(struct server *srv)
+{
+	pthread_t sig2;
+	int r;
+
+	daemon_notify("STOPPING=1\nSTATUS=Finishing responses in flight");
+	event_shutdown(srv->ev);
+	r = pthread_create(&sig2, NULL, second_signal, srv);
+	event_join(srv->ev);
+	queue_close(srv->queue);
+	worker_pool_join(srv);
+	if (r == 0) {
+		pthread_cancel(sig2);
+		pthread_join(sig2, NULL);
+	}
+}
+
 static int
 run(struct server *srv, const struct cli *cli)
 {
@@ -569,18 +643,9 @@ run(struct server *srv, const struct cli *cli)
 	struct listener *ls = NULL;
 	size_t nls = 0;
 	sigset_t set;
-	pthread_t sig2;
 	int r, rc = EXIT_CONFIG;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	/* Every thread inherits this mask; only this one takes the signals. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	take_signals(&set);
 	if ((r = daemon_notify_open()) < 0)
 		log_errno(LOG_LVL_WARN, -r, "NOTIFY_SOCKET");
 	raise_fd_limit(cfg);
@@ -590,29 +655,8 @@ run(struct server *srv, const struct cli *cli)
 		listen_close_all(ls, nls);
 		goto out;
 	}
-	if ((srv->ev = event_new(srv, ls, nls)) == NULL)
+	if (start_threads(srv, cfg, ls, nls, rt.watchdog_ms) < 0)
 		goto out;
-	/* The watchdog needs the event loop to come round often enough. */
-	if (rt.watchdog_ms > 0)
-		event_set_tick(srv->ev, (unsigned)(rt.watchdog_ms / 4 > 1000 ?
-		    1000 : rt.watchdog_ms / 4 + 1));
-	srv->queue = queue_new(cfg->queue_size, event_queue_space, srv->ev);
-	srv->listings = listing_cache_new(cfg->listing_cache_entries,
-	    cfg->listing_cache_size);
-	if (srv->queue == NULL || srv->listings == NULL) {
-		log_err("out of memory");
-		goto out;
-	}
-	if ((r = worker_pool_start(srv, cfg->threads)) < 0) {
-		log_errno(LOG_LVL_ERR, -r, "cannot start the workers");
-		goto out;
-	}
-	if ((r = event_start(srv->ev)) < 0) {
-		log_errno(LOG_LVL_ERR, -r, "cannot start the event thread");
-		queue_close(srv->queue);
-		worker_pool_join(srv);
-		goto out;
-	}
 	listen_announce(ls, nls, cfg->root_real, rt.interactive);
 	log_info("lanhttpd %s started: %u worker%s, %zu listener%s",
 	    LANHTTPD_VERSION, cfg->threads, cfg->threads == 1 ? "" : "s",
@@ -626,16 +670,7 @@ run(struct server *srv, const struct cli *cli)
 	cfg = NULL;
 
 	signal_loop(&rt, &set);
-	daemon_notify("STOPPING=1\nSTATUS=Finishing responses in flight");
-	event_shutdown(srv->ev);
-	r = pthread_create(&sig2, NULL, second_signal, srv);
-	event_join(srv->ev);
-	queue_close(srv->queue);
-	worker_pool_join(srv);
-	if (r == 0) {
-		pthread_cancel(sig2);
-		pthread_join(sig2, NULL);
-	}
+	stop_threads(srv);
 	log_info("stopped after %lu request%s", atomic_load(&srv->requests),
 	    atomic_load(&srv->requests) == 1 ? "" : "s");
 	rc = 0;

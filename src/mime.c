@@ -67,42 +67,66 @@ valid_type(const char *type)
 	return strlen(type) < 200;
 }
 
-int
-mime_add(struct mime_table *t, const char *ext, const char *type)
+/* 1 to MIME_EXT_MAX bytes, with no dot, slash, space, control or DEL. */
+static bool
+valid_ext(const char *ext, size_t elen)
 {
-	size_t elen = strlen(ext), tlen = strlen(type);
-	struct mime_entry *e;
-
-	if (t->frozen)
-		return -EINVAL;
-	if (elen == 0 || elen > MIME_EXT_MAX || !valid_type(type))
-		return -EINVAL;
-	/* DEL is a control character too, as valid_type() already treats it. */
+	if (elen == 0 || elen > MIME_EXT_MAX)
+		return false;
 	for (size_t i = 0; i < elen; i++)
 		if (ext[i] == '.' || ext[i] == '/' || ext[i] == ' ' ||
 		    (unsigned char)ext[i] < 0x21 || ext[i] == 0x7f)
-			return -EINVAL;
-	if (t->len == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 256;
-		struct mime_entry *nv = realloc(t->v, ncap * sizeof(*nv));
+			return false;
+	return true;
+}
 
-		if (nv == NULL)
-			return -ENOMEM;
-		t->v = nv;
-		t->cap = ncap;
-	}
+/* Room for one more entry in t: 0, or -ENOMEM. */
+static int
+reserve_one(struct mime_table *t)
+{
+	size_t ncap;
+	struct mime_entry *nv;
+
+	if (t->len < t->cap)
+		return 0;
+	ncap = t->cap ? t->cap * 2 : 256;
+	if ((nv = realloc(t->v, ncap * sizeof(*nv))) == NULL)
+		return -ENOMEM;
+	t->v = nv;
+	t->cap = ncap;
+	return 0;
+}
+
+/* A heap copy of type, with "; charset=utf-8" when it is text. */
+static char *
+type_copy(const char *type)
+{
+	size_t tlen = strlen(type);
+	char *p;
+
+	if (!wants_charset(type))
+		return strdup(type);
+	if ((p = malloc(tlen + sizeof("; charset=utf-8"))) != NULL)
+		snprintf(p, tlen + sizeof("; charset=utf-8"),
+		    "%s; charset=utf-8", type);
+	return p;
+}
+
+int
+mime_add(struct mime_table *t, const char *ext, const char *type)
+{
+	size_t elen = strlen(ext);
+	struct mime_entry *e;
+	int r;
+
+	if (t->frozen || !valid_ext(ext, elen) || !valid_type(type))
+		return -EINVAL;
+	if ((r = reserve_one(t)) != 0)
+		return r;
 	e = &t->v[t->len];
 	for (size_t i = 0; i <= elen; i++)
 		e->ext[i] = (char)ascii_lower((unsigned char)ext[i]);
-	if (wants_charset(type)) {
-		e->type = malloc(tlen + sizeof("; charset=utf-8"));
-		if (e->type != NULL)
-			snprintf(e->type, tlen + sizeof("; charset=utf-8"),
-			    "%s; charset=utf-8", type);
-	} else {
-		e->type = strdup(type);
-	}
-	if (e->type == NULL)
+	if ((e->type = type_copy(type)) == NULL)
 		return -ENOMEM;
 	e->seq = t->len;
 	t->len++;
