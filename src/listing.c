@@ -338,6 +338,24 @@ listing_sort(struct listing *l, enum listing_sort key, bool desc)
 
 #define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD in UTF-8 */
 
+/*
+ * Whether the n-byte UTF-8 sequence at p is a bidirectional formatting
+ * character (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069).  Shown
+ * as they are, they reorder what follows, so "photo\u202Egpj.exe" would
+ * read as "photoexe.jpg" (the Trojan Source trick, CVE-2021-42574).
+ */
+static bool
+is_bidi_control(const unsigned char *p, size_t n)
+{
+	if (n == 2)
+		return p[0] == 0xd8 && p[1] == 0x9c;
+	if (n != 3 || p[0] != 0xe2)
+		return false;
+	return (p[1] == 0x80 && ((p[2] >= 0x8e && p[2] <= 0x8f) ||
+	    (p[2] >= 0xaa && p[2] <= 0xae))) ||
+	    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+}
+
 void
 listing_html_escape(struct hbuf *out, const char *s, size_t len)
 {
@@ -349,7 +367,13 @@ listing_html_escape(struct hbuf *out, const char *s, size_t len)
 		size_t n = 1;
 
 		if (c >= 0x80 && (n = utf8_seq_len(s + i, len - i)) > 0) {
-			i += n;		/* well-formed UTF-8 stays */
+			/* Well-formed UTF-8 stays, but for bidi controls. */
+			if (is_bidi_control((const unsigned char *)s + i, n)) {
+				hb_add(out, s + run, i - run);
+				hb_str(out, REPLACEMENT);
+				run = i + n;
+			}
+			i += n;
 			continue;
 		}
 		switch (c) {
