@@ -5,6 +5,8 @@
  * kind of list: most recent at the head, the next victim at the tail.
  * An entry embeds a struct lru_link and gets back to itself with
  * LRU_ENTRY().  The caller holds its cache's lock around every call.
+ * The same list, where only membership matters, holds the pages of one
+ * watched folder in the listing cache.
  */
 #ifndef LANHTTPD_LRU_H
 #define LANHTTPD_LRU_H

@@ -54,7 +54,7 @@ struct lc_dep {
 struct lc_entry {
 	struct lc_entry	*hnext;		/* hash chain */
 	struct lru_link	 lru;		/* most recent first */
-	struct lc_entry	*wprev, *wnext;	/* pages of the same watch */
+	struct lru_link	 wlink;		/* in its watch's pages */
 	struct lc_watch	*w;
 	atomic_uint	 refs;
 	bool		 linked;	/* in the table (under the lock) */
@@ -79,7 +79,7 @@ struct lc_watch {
 	unsigned	 pins;		/* fills in progress */
 	bool		 dead;		/* the kernel dropped the watch */
 	bool		 hashed;
-	struct lc_entry	*pages;
+	struct lru	 pages;		/* its pages, newest first */
 };
 
 struct listing_cache {
@@ -212,7 +212,7 @@ watch_unhash(struct listing_cache *lc, struct lc_watch *w)
 static void
 watch_maybe_free(struct listing_cache *lc, struct lc_watch *w)
 {
-	if (w->pages != NULL || w->pins > 0)
+	if (w->pages.head != NULL || w->pins > 0)
 		return;
 	if (!w->dead && lc->ifd >= 0)
 		inotify_rm_watch(lc->ifd, w->wd);
@@ -235,12 +235,7 @@ entry_remove(struct listing_cache *lc, struct lc_entry *e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
 	lru_remove(&lc->lru, &e->lru);
-	if (e->wprev != NULL)
-		e->wprev->wnext = e->wnext;
-	else
-		w->pages = e->wnext;
-	if (e->wnext != NULL)
-		e->wnext->wprev = e->wprev;
+	lru_remove(&w->pages, &e->wlink);
 	e->linked = false;
 	lc->nentries--;
 	lc->bytes -= e->cost;
@@ -258,11 +253,7 @@ entry_insert(struct listing_cache *lc, struct lc_entry *e)
 	e->hnext = lc->table[b];
 	lc->table[b] = e;
 	lru_push(&lc->lru, &e->lru);
-	e->wprev = NULL;
-	e->wnext = w->pages;
-	if (w->pages != NULL)
-		w->pages->wprev = e;
-	w->pages = e;
+	lru_push(&w->pages, &e->wlink);
 	e->linked = true;
 	lc->nentries++;
 	lc->bytes += e->cost;
@@ -285,8 +276,9 @@ watch_fire(struct listing_cache *lc, struct lc_watch *w, uint32_t mask)
 		watch_unhash(lc, w);
 	}
 	w->pins++;	/* keep w while its pages go */
-	while (w->pages != NULL)
-		entry_remove(lc, w->pages);
+	while (w->pages.head != NULL)
+		entry_remove(lc, LRU_ENTRY(w->pages.head, struct lc_entry,
+		    wlink));
 	w->pins--;
 	watch_maybe_free(lc, w);
 }
