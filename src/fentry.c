@@ -79,7 +79,22 @@ describe(const struct fentry_src *src, const char *type, int coding,
 	f->hdr_len = hb.overflow ? 0 : hb.len;
 }
 
-/* Fills f for the file open as fd (owned by f from now on). */
+/* Closes and frees what f holds, leaving it empty. */
+static void
+found_clear(struct found *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->body);
+	f->fd = -1;
+	f->body = NULL;
+	f->hdr_len = 0;
+}
+
+/*
+ * Fills f for the file open as fd, which f owns from now on.  On failure
+ * f is left empty (fd closed, nothing allocated).
+ */
 static bool
 take_file(const struct fentry_src *src, int fd, const struct stat *st,
     const char *type, int coding, struct found *f)
@@ -88,17 +103,26 @@ take_file(const struct fentry_src *src, int fd, const struct stat *st,
 	f->st = *st;
 	f->body = NULL;
 	if ((uint64_t)st->st_size <= src->max_body) {
-		if (!read_small(fd, (size_t)st->st_size, &f->body))
+		if (!read_small(fd, (size_t)st->st_size, &f->body)) {
+			found_clear(f);
 			return false;
+		}
 		close(fd);
 		f->fd = -1;
 	}
 	describe(src, type, coding, f);
-	return f->hdr_len > 0;
+	if (f->hdr_len == 0) {
+		found_clear(f);
+		return false;
+	}
+	return true;
 }
 
-/* A compressed sibling of rel that is no older than the file itself. */
-static bool
+/*
+ * Fills f with the compressed sibling of rel when there is one no older
+ * than the file itself; else f stays empty.
+ */
+static void
 probe_sibling(const struct fentry_src *src, const char *rel, const char *type,
     int coding, const struct stat *base, struct found *f)
 {
@@ -111,20 +135,15 @@ probe_sibling(const struct fentry_src *src, const char *rel, const char *type,
 	if (n < 0 || (size_t)n >= sizeof(path) ||
 	    path_open(src->root_fd, src->root_real, path, src->symlinks,
 	    &fd) != 0)
-		return false;
+		return;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_mtim.tv_sec < base->st_mtim.tv_sec ||
 	    (st.st_mtim.tv_sec == base->st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec < base->st_mtim.tv_nsec)) {
 		close(fd);
-		return false;
+		return;
 	}
-	if (!take_file(src, fd, &st, type, coding, f)) {
-		if (f->fd >= 0)
-			close(f->fd);
-		return false;
-	}
-	return true;
+	take_file(src, fd, &st, type, coding, f);
 }
 
 /* The bytes f[0..FCACHE_REPS) will take in an entry beyond its key. */
@@ -145,11 +164,8 @@ reps_size(const struct found *f)
 static void
 found_release(struct found *f)
 {
-	for (size_t i = 0; i < FCACHE_REPS; i++) {
-		if (f[i].fd >= 0)
-			close(f[i].fd);
-		free(f[i].body);
-	}
+	for (size_t i = 0; i < FCACHE_REPS; i++)
+		found_clear(&f[i]);
 }
 
 /* Moves the representations found into e (their fds go with them). */
@@ -188,14 +204,11 @@ fentry_build_file(const struct fentry_src *src, const char *key, size_t klen,
 	memset(f, 0, sizeof(f));
 	for (size_t i = 0; i < FCACHE_REPS; i++)
 		f[i].fd = -1;
-	if (!take_file(src, fd, st, type, CODING_IDENTITY, &f[0])) {
-		if (f[0].fd >= 0)
-			close(f[0].fd);
+	if (!take_file(src, fd, st, type, CODING_IDENTITY, &f[0]))
 		return -EAGAIN;
-	}
+	/* A sibling that is absent, or cannot be taken, leaves f[c] empty. */
 	for (int c = CODING_GZIP; src->precompressed && c <= CODING_BR; c++)
-		if (!probe_sibling(src, rel, type, c, st, &f[c]))
-			f[c].hdr_len = 0;	/* absent */
+		probe_sibling(src, rel, type, c, st, &f[c]);
 	if ((e = fentry_alloc(key, klen, rel, reps_size(f), now_ms)) == NULL) {
 		found_release(f);
 		return -ENOMEM;
