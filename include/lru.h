@@ -11,6 +11,7 @@
 #ifndef LANHTTPD_LRU_H
 #define LANHTTPD_LRU_H
 
+#include <assert.h>
 #include <stddef.h>
 
 struct lru_link {
@@ -30,6 +31,8 @@ struct lru {
 static inline void
 lru_remove(struct lru *q, struct lru_link *l)
 {
+	assert(l->prev != NULL || q->head == l);
+	assert(l->next != NULL || q->tail == l);
 	if (l->prev != NULL)
 		l->prev->next = l->next;
 	else

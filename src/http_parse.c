@@ -227,11 +227,10 @@ parse_target(struct http_request *req)
 	struct span t = req->target;
 	struct span path = t, root = SPAN_NULL;
 
-	if (t.p[0] == '/') {
-		/* origin-form */
-	} else if (span_starts_nocase(t, SPAN_LIT("http://")) ||
+	/* origin-form is the path itself; absolute-form has one inside. */
+	if (t.p[0] == '/' || span_starts_nocase(t, SPAN_LIT("http://")) ||
 	    span_starts_nocase(t, SPAN_LIT("https://"))) {
-		if (absolute_path(t, &path, &root) != 0)
+		if (t.p[0] != '/' && absolute_path(t, &path, &root) != 0)
 			return 400;
 	} else if (t.len == 1 && t.p[0] == '*') {
 		/* asterisk-form belongs to OPTIONS alone (§3.2.4). */

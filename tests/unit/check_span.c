@@ -494,6 +494,50 @@ START_TEST(utf8_table)
 }
 END_TEST
 
+/* One character at the start of the input: its escape, or "" to copy. */
+static const struct json_case {
+	const char	*bytes;
+	size_t		 len;
+	const char	*esc;		/* "" when copied as it is */
+	size_t		 used;
+} json_cases[] = {
+	{ "a", 1, "", 1 },
+	{ "\x7f", 1, "", 1 },			/* DEL is allowed in JSON */
+	{ "/", 1, "", 1 },
+	{ "\"", 1, "\\\"", 1 },
+	{ "\\", 1, "\\\\", 1 },
+	{ "\n", 1, "\\n", 1 },
+	{ "\t", 1, "\\t", 1 },
+	{ "\b", 1, "\\b", 1 },
+	{ "\f", 1, "\\f", 1 },
+	{ "\r", 1, "\\r", 1 },
+	{ "\0", 1, "\\u0000", 1 },
+	{ "\x1f", 1, "\\u001f", 1 },
+	{ "<", 1, "\\u003c", 1 },
+	{ ">", 1, "\\u003e", 1 },
+	{ "&", 1, "\\u0026", 1 },
+	{ "\xc3\xa9x", 3, "", 2 },		/* é, then the next one */
+	{ "\xf0\x9f\x98\x80", 4, "", 4 },	/* U+1F600 */
+	{ "\xff", 1, "\\ufffd", 1 },
+	{ "\xe4\xb8", 2, "\\ufffd", 1 },	/* cut short: one byte at a time */
+	{ "\xed\xa0\x80", 3, "\\ufffd", 1 },	/* surrogate */
+};
+
+START_TEST(json_escape_table)
+{
+	const struct json_case *c = &json_cases[_i];
+	char *g = tu_guarded(c->bytes, c->len);
+	char esc[6];
+	size_t used = 0;
+	size_t n = json_escape_at(g, c->len, esc, &used);
+
+	ck_assert_uint_eq(n, strlen(c->esc));
+	ck_assert_msg(memcmp(esc, c->esc, n) == 0, "case %d", _i);
+	ck_assert_uint_eq(used, c->used);
+	tu_guard_free(g);
+}
+END_TEST
+
 static Suite *
 span_suite(void)
 {
@@ -531,6 +575,7 @@ span_suite(void)
 	tc = tcase_create("utf8");
 	tcase_add_loop_test(tc, utf8_table, 0,
 	    sizeof(utf8_cases) / sizeof(utf8_cases[0]));
+	tcase_add_loop_test(tc, json_escape_table, 0, NELEM(json_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
