@@ -176,11 +176,12 @@ size_t	lab_b64_encode(const void *in, size_t len, char *out);
 /* ---- JSON (RFC 8259) ---- */
 
 /*
- * Writes in[0..len) as the inside of a JSON string into out[0..cap):
- * '"' and '\\' are escaped, control characters become \b \f \n \r \t or
- * \u00XX, valid UTF-8 is copied as it is (names in any script stay
- * readable), and each byte that does not begin a valid UTF-8 sequence
- * becomes \ufffd, so the result is always valid JSON.  Writes at most cap
+ * Writes in[0..len) as the inside of a JSON string into out[0..cap),
+ * escaped by json_escape_at() (span.h): '"' and '\\' are escaped, control
+ * characters become \b \f \n \r \t or \u00XX, '<', '>' and '&' become
+ * \u003c, \u003e and \u0026, valid UTF-8 is copied as it is (names in
+ * any script stay readable), and each byte that does not begin a valid
+ * UTF-8 sequence becomes \ufffd, so the result is always valid JSON.  Writes at most cap
  * bytes, no NUL, and returns the length the whole result needs: a return
  * above cap means the output was cut short.
  */

@@ -164,14 +164,16 @@ int	listing_json(const struct listing *l, const char *dir, size_t dir_len,
 
 /*
  * Appends s[0..len) as HTML text or attribute content: & < > " ' are
- * escaped; bytes that are not UTF-8, and control characters, become
- * U+FFFD.
+ * escaped; bytes that are not UTF-8, control characters and the
+ * bidirectional formatting characters (which would reorder the text
+ * after them) become U+FFFD.
  */
 void	listing_html_escape(struct hbuf *out, const char *s, size_t len);
 
 /*
- * Appends s[0..len) as the inside of a JSON string: '"', '\\' and control
- * characters escaped, bytes that are not UTF-8 replaced by U+FFFD.
+ * Appends s[0..len) as the inside of a JSON string, escaped by
+ * json_escape_at() (span.h): '"', '\\', control characters and < > &
+ * escaped, bytes that are not UTF-8 replaced by U+FFFD.
  */
 void	listing_json_escape(struct hbuf *out, const char *s, size_t len);
 
