@@ -593,6 +593,19 @@ read_more(struct worker *w, struct conn *c, size_t *len, bool *may_read)
 	return READ_CLOSED;
 }
 
+/* Moves the input c kept while it waited into w->in; returns its length. */
+static size_t
+unstash_input(struct worker *w, struct conn *c)
+{
+	size_t len = c->in_len;
+
+	if (len > 0) {
+		memcpy(w->in, c->in, len);
+		conn_stash_input(c, NULL, 0);
+	}
+	return len;
+}
+
 /*
  * Serves c until it would block: resumes a parked response, then parses
  * and answers the requests in its input, reading as needed.
@@ -605,7 +618,7 @@ http_job(struct worker *w, struct conn *c)
 		.max_head = cfg->max_header_size,
 		.max_target = cfg->max_header_size / 2,
 	};
-	size_t len = 0;
+	size_t len;
 	bool may_read = true;
 	unsigned served = 0;
 
@@ -618,11 +631,7 @@ http_job(struct worker *w, struct conn *c)
 		may_read = false;	/* the client was reading, not writing */
 	}
 	c->wait = WAIT_NONE;
-	if (c->in_len > 0) {
-		memcpy(w->in, c->in, c->in_len);
-		len = c->in_len;
-		conn_stash_input(c, NULL, 0);
-	}
+	len = unstash_input(w, c);
 	for (;;) {
 		int r = HTTP_PARSE_PARTIAL;
 
