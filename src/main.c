@@ -33,6 +33,7 @@
 #include "mime.h"
 #include "queue.h"
 #include "server.h"
+#include "testhook.h"
 #include "worker.h"
 
 enum {
@@ -131,7 +132,8 @@ parse_args(int argc, char **argv, struct cli *cli)
 			usage(stdout);
 			exit(0);
 		case 'V':
-			printf("lanhttpd %s\n", LANHTTPD_VERSION);
+			printf("lanhttpd %s%s\n", LANHTTPD_VERSION,
+			    TESTHOOKS_BUILT ? " (test hooks)" : "");
 			exit(0);
 		default:
 			usage(stderr);
@@ -690,6 +692,7 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &cli) < 0)
 		return EXIT_USAGE;
+	testhook_init();
 	if ((cfg = build_config(&cli, &errs)) == NULL) {
 		fprintf(stderr, "%s", errs.text != NULL ? errs.text : "");
 		fprintf(stderr, "lanhttpd: %u error%s in the configuration\n",
