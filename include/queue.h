@@ -11,6 +11,7 @@
 #ifndef LANHTTPD_QUEUE_H
 #define LANHTTPD_QUEUE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,9 +38,12 @@ size_t	queue_push_many(struct queue *q, void *const *v, size_t n);
 
 /*
  * Removes the oldest item, waiting while the queue is empty.  Returns NULL
- * once the queue is closed and empty.
+ * once the queue is closed and empty, or, when stop is not NULL, as soon
+ * as *stop is true and the queue is empty.  *stop is read under the
+ * queue's lock, so a thread that sets it and then calls queue_kick() can
+ * never miss a waiter that was about to sleep.
  */
-void	*queue_pop(struct queue *q);
+void	*queue_pop(struct queue *q, const atomic_bool *stop);
 
 /* As queue_pop(), but returns NULL at once when the queue is empty. */
 void	*queue_try_pop(struct queue *q);
@@ -48,8 +52,8 @@ void	*queue_try_pop(struct queue *q);
 void	queue_close(struct queue *q);
 
 /*
- * Wakes every thread blocked in queue_pop(), which returns NULL to it (as
- * if closed) so it can look at why; the queue stays open.
+ * Wakes every thread blocked in queue_pop() so that it looks at its stop
+ * flag again; the queue stays open.
  */
 void	queue_kick(struct queue *q);
 

@@ -26,7 +26,6 @@ struct queue {
 	size_t		 waiting;	/* consumers blocked in pop */
 	bool		 closed;
 	bool		 want_space;
-	unsigned	 kicks;		/* bumped by queue_kick() */
 	void		(*on_space)(void *);
 	void		*arg;
 };
@@ -108,18 +107,22 @@ pop_locked(struct queue *q, bool *notify)
 }
 
 void *
-queue_pop(struct queue *q)
+queue_pop(struct queue *q, const atomic_bool *stop)
 {
 	void *item = NULL;
 	bool notify = false;
 
 	pthread_mutex_lock(&q->lock);
-	for (unsigned kicks = q->kicks; q->len == 0 && !q->closed;) {
+	/*
+	 * The stop flag is looked at under the lock that queue_kick() takes
+	 * to wake us: set before the kick, it is seen either here or after
+	 * the wait, never lost in between.
+	 */
+	while (q->len == 0 && !q->closed &&
+	    (stop == NULL || !atomic_load(stop))) {
 		q->waiting++;
 		pthread_cond_wait(&q->nonempty, &q->lock);
 		q->waiting--;
-		if (q->kicks != kicks)
-			break;
 	}
 	if (q->len > 0)
 		item = pop_locked(q, &notify);
@@ -157,7 +160,6 @@ void
 queue_kick(struct queue *q)
 {
 	pthread_mutex_lock(&q->lock);
-	q->kicks++;
 	pthread_cond_broadcast(&q->nonempty);
 	pthread_mutex_unlock(&q->lock);
 }

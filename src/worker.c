@@ -48,6 +48,7 @@
 #include "log.h"
 #include "queue.h"
 #include "server.h"
+#include "testhook.h"
 
 /* Requests served in one job before the connection yields its worker. */
 #define JOB_MAX_REQUESTS	64
@@ -908,11 +909,12 @@ worker_main(void *arg)
 			/* About to sleep: the access log may go out now. */
 			log_flush(&w->log);
 			atomic_store(&w->busy_since_ms, 0);
-			c = queue_pop(q);
+			testhook_pause("worker_idle");
+			c = queue_pop(q, &w->quit);
 			if (c == NULL) {
 				if (queue_is_closed(q))
 					break;
-				continue;	/* kicked: look at quit */
+				continue;	/* asked to leave: see quit */
 			}
 		}
 		atomic_store(&w->busy_since_ms, event_now_ms());

@@ -31,7 +31,7 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Waits up to 5 s for n threads to block in queue_pop(). */
+/* Waits up to 5 s for n threads to block in queue_pop(, NULL). */
 static void
 wait_idle(struct queue *q, size_t n)
 {
@@ -54,7 +54,7 @@ START_TEST(pop_returns_items_in_push_order)
 	for (int i = 0; i < 8; i++)
 		ck_assert(queue_push(q, ITEM(next++)));
 	for (int i = 0; i < 8; i++) {
-		void *p = queue_pop(q);
+		void *p = queue_pop(q, NULL);
 
 		ck_assert_msg(VAL(p) == want, "pop %d: expected %lu, got %lu",
 		    i, (unsigned long)want, (unsigned long)VAL(p));
@@ -105,10 +105,10 @@ START_TEST(push_many_returns_number_taken)
 	ck_assert_uint_eq(queue_push_many(q, v, 5), 3);
 	ck_assert_uint_eq(queue_len(q), 4);
 	ck_assert_uint_eq(queue_push_many(q, v + 3, 2), 0);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 1);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 11);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 12);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 13);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 1);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 11);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 12);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 13);
 	ck_assert_uint_eq(queue_push_many(q, v, 0), 0);
 	ck_assert_uint_eq(queue_len(q), 0);
 	queue_free(q);
@@ -150,9 +150,9 @@ START_TEST(space_callback_fires_once_after_failed_push)
 	ck_assert(!queue_push(q, ITEM(3)));
 	ck_assert(!queue_push(q, ITEM(3)));	/* still one notice owed */
 	ck_assert_uint_eq(atomic_load(&calls), 0);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 1);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 1);
 	ck_assert_uint_eq(atomic_load(&calls), 1);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 2);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 2);
 	ck_assert_uint_eq(atomic_load(&calls), 1);
 	queue_free(q);
 }
@@ -167,13 +167,13 @@ START_TEST(space_callback_silent_without_failed_push)
 	for (int round = 0; round < 10; round++) {
 		ck_assert(queue_push(q, ITEM(1)));
 		ck_assert(queue_push(q, ITEM(2)));
-		ck_assert_ptr_nonnull(queue_pop(q));
+		ck_assert_ptr_nonnull(queue_pop(q, NULL));
 		ck_assert_ptr_nonnull(queue_try_pop(q));
 	}
 	/* A push_many of nothing is not a failed push either. */
 	ck_assert_uint_eq(queue_push_many(q, NULL, 0), 0);
 	ck_assert(queue_push(q, ITEM(1)));
-	ck_assert_ptr_nonnull(queue_pop(q));
+	ck_assert_ptr_nonnull(queue_pop(q, NULL));
 	ck_assert_uint_eq(atomic_load(&calls), 0);
 	queue_free(q);
 }
@@ -193,7 +193,7 @@ START_TEST(space_callback_rearms_after_each_failure)
 	ck_assert_uint_eq(atomic_load(&calls), 1);
 	/* A partial push_many counts as a failed push. */
 	ck_assert_uint_eq(queue_push_many(q, v, 2), 1);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 5);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 5);
 	ck_assert_uint_eq(atomic_load(&calls), 2);
 	queue_free(q);
 }
@@ -223,7 +223,7 @@ START_TEST(space_callback_runs_outside_lock)
 	ck_assert_ptr_nonnull(probe.q);
 	ck_assert(queue_push(probe.q, ITEM(1)));
 	ck_assert(!queue_push(probe.q, ITEM(2)));
-	ck_assert_uint_eq(VAL(queue_pop(probe.q)), 1);
+	ck_assert_uint_eq(VAL(queue_pop(probe.q, NULL)), 1);
 	ck_assert_uint_eq(atomic_load(&probe.calls), 1);
 	ck_assert_uint_eq(probe.len_seen, 0);
 	queue_free(probe.q);
@@ -237,7 +237,7 @@ START_TEST(null_space_callback_allowed)
 	ck_assert_ptr_nonnull(q);
 	ck_assert(queue_push(q, ITEM(1)));
 	ck_assert(!queue_push(q, ITEM(2)));
-	ck_assert_uint_eq(VAL(queue_pop(q)), 1);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 1);
 	queue_free(q);
 }
 END_TEST
@@ -250,6 +250,7 @@ struct popper {
 	pthread_t	 th;
 	struct queue	*q;
 	void		*got;
+	atomic_bool	*stop;
 };
 
 static void *
@@ -257,14 +258,14 @@ pop_once(void *arg)
 {
 	struct popper *p = arg;
 
-	p->got = queue_pop(p->q);
+	p->got = queue_pop(p->q, p->stop);
 	return NULL;
 }
 
 START_TEST(close_wakes_blocked_poppers)
 {
 	struct queue *q = queue_new(4, NULL, NULL);
-	struct popper p[4];
+	struct popper p[4] = { 0 };
 
 	ck_assert_ptr_nonnull(q);
 	for (int i = 0; i < 4; i++) {
@@ -302,6 +303,45 @@ START_TEST(blocked_popper_gets_pushed_item)
 }
 END_TEST
 
+START_TEST(stop_flag_set_before_the_pop_returns_at_once)
+{
+	struct queue *q = queue_new(4, NULL, NULL);
+	atomic_bool stop = true;
+
+	ck_assert_ptr_nonnull(q);
+	/* Set before the pop sleeps: the old kick counter missed this. */
+	ck_assert_ptr_null(queue_pop(q, &stop));
+	/* An item waiting is still handed out. */
+	ck_assert(queue_push(q, ITEM(7)));
+	ck_assert_uint_eq(VAL(queue_pop(q, &stop)), 7);
+	queue_free(q);
+}
+END_TEST
+
+START_TEST(kick_wakes_only_the_popper_asked_to_stop)
+{
+	struct queue *q = queue_new(4, NULL, NULL);
+	atomic_bool stop_a = false, stop_b = false;
+	struct popper a = { .q = q, .stop = &stop_a };
+	struct popper b = { .q = q, .stop = &stop_b };
+
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(pthread_create(&a.th, NULL, pop_once, &a), 0);
+	ck_assert_int_eq(pthread_create(&b.th, NULL, pop_once, &b), 0);
+	wait_idle(q, 2);
+	atomic_store(&stop_a, true);
+	queue_kick(q);
+	ck_assert_int_eq(pthread_join(a.th, NULL), 0);
+	ck_assert_ptr_null(a.got);
+	/* b looked at its own flag and went back to sleep. */
+	wait_idle(q, 1);
+	ck_assert(queue_push(q, ITEM(9)));
+	ck_assert_int_eq(pthread_join(b.th, NULL), 0);
+	ck_assert_uint_eq(VAL(b.got), 9);
+	queue_free(q);
+}
+END_TEST
+
 START_TEST(close_drains_remaining_then_null)
 {
 	struct queue *q = queue_new(4, NULL, NULL);
@@ -311,12 +351,12 @@ START_TEST(close_drains_remaining_then_null)
 		ck_assert(queue_push(q, ITEM(i)));
 	queue_close(q);
 	ck_assert_uint_eq(queue_len(q), 3);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 1);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 1);
 	ck_assert_uint_eq(VAL(queue_try_pop(q)), 2);
-	ck_assert_uint_eq(VAL(queue_pop(q)), 3);
+	ck_assert_uint_eq(VAL(queue_pop(q, NULL)), 3);
 	/* Empty and closed: no waiting. */
-	ck_assert_ptr_null(queue_pop(q));
-	ck_assert_ptr_null(queue_pop(q));
+	ck_assert_ptr_null(queue_pop(q, NULL));
+	ck_assert_ptr_null(queue_pop(q, NULL));
 	ck_assert_ptr_null(queue_try_pop(q));
 	queue_free(q);
 }
@@ -332,7 +372,7 @@ START_TEST(push_after_close_fails)
 	ck_assert(!queue_push(q, ITEM(1)));
 	ck_assert_uint_eq(queue_push_many(q, v, 2), 0);
 	ck_assert_uint_eq(queue_len(q), 0);
-	ck_assert_ptr_null(queue_pop(q));
+	ck_assert_ptr_null(queue_pop(q, NULL));
 	queue_free(q);
 }
 END_TEST
@@ -340,7 +380,7 @@ END_TEST
 START_TEST(len_and_idle_snapshots)
 {
 	struct queue *q = queue_new(8, NULL, NULL);
-	struct popper p[2];
+	struct popper p[2] = { 0 };
 
 	ck_assert_ptr_nonnull(q);
 	ck_assert_uint_eq(queue_len(q), 0);
@@ -350,7 +390,7 @@ START_TEST(len_and_idle_snapshots)
 		ck_assert_uint_eq(queue_len(q), i);
 	}
 	/* Items waiting: a pop returns at once, nobody idles. */
-	ck_assert_ptr_nonnull(queue_pop(q));
+	ck_assert_ptr_nonnull(queue_pop(q, NULL));
 	ck_assert_uint_eq(queue_len(q), 4);
 	ck_assert_uint_eq(queue_idle(q), 0);
 	while (queue_try_pop(q) != NULL)
@@ -443,7 +483,7 @@ consume(void *arg)
 	for (int i = 0; i < NPROD; i++)
 		last[i] = -1;
 	c->in_order = true;
-	while ((item = queue_pop(c->q)) != NULL) {
+	while ((item = queue_pop(c->q, NULL)) != NULL) {
 		uintptr_t v = VAL(item) - 1;
 		size_t prod = v / PER_PROD;
 		long idx = (long)(v % PER_PROD);
@@ -544,6 +584,8 @@ queue_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, close_wakes_blocked_poppers);
 	tcase_add_test(tc, blocked_popper_gets_pushed_item);
+	tcase_add_test(tc, stop_flag_set_before_the_pop_returns_at_once);
+	tcase_add_test(tc, kick_wakes_only_the_popper_asked_to_stop);
 	tcase_add_test(tc, close_drains_remaining_then_null);
 	tcase_add_test(tc, push_after_close_fails);
 	tcase_add_test(tc, len_and_idle_snapshots);
