@@ -594,17 +594,42 @@ read_more(struct worker *w, struct conn *c, size_t *len, bool *may_read)
 	return READ_CLOSED;
 }
 
-/* Moves the input c kept while it waited into w->in; returns its length. */
-static size_t
+/*
+ * Makes w->in hold at least need bytes.  The buffer only grows: a reload
+ * that lowers max_header_size leaves bigger buffers as they are.
+ */
+static bool
+grow_input(struct worker *w, size_t need)
+{
+	char *p;
+
+	if (need <= w->in_cap)
+		return true;
+	if ((p = realloc(w->in, need)) == NULL)
+		return false;
+	w->in = p;
+	w->in_cap = need;
+	return true;
+}
+
+/*
+ * Moves the input c kept while it waited into w->in; returns its length,
+ * or -1 when there is no room for it (out of memory).  The input may have
+ * been stashed by another worker under a larger max_header_size, so the
+ * buffer grows to fit it rather than trusting the live configuration.
+ */
+static ssize_t
 unstash_input(struct worker *w, struct conn *c)
 {
 	size_t len = c->in_len;
 
-	if (len > 0) {
-		memcpy(w->in, c->in, len);
-		conn_stash_input(c, NULL, 0);
-	}
-	return len;
+	if (len == 0)
+		return 0;
+	if (!grow_input(w, len))
+		return -1;
+	memcpy(w->in, c->in, len);
+	conn_stash_input(c, NULL, 0);
+	return (ssize_t)len;
 }
 
 /*
@@ -620,6 +645,7 @@ http_job(struct worker *w, struct conn *c)
 		.max_target = cfg->max_header_size / 2,
 	};
 	size_t len;
+	ssize_t stashed;
 	bool may_read = true;
 	unsigned served = 0;
 
@@ -632,7 +658,12 @@ http_job(struct worker *w, struct conn *c)
 		may_read = false;	/* the client was reading, not writing */
 	}
 	c->wait = WAIT_NONE;
-	len = unstash_input(w, c);
+	if ((stashed = unstash_input(w, c)) < 0) {
+		log_err("out of memory taking a connection's input; closing it");
+		close_conn(w, c);
+		return;
+	}
+	len = (size_t)stashed;
 	for (;;) {
 		int r = HTTP_PARSE_PARTIAL;
 
@@ -833,31 +864,14 @@ transfer_job(struct worker *w, struct conn *c)
 	}
 }
 
-/*
- * A reload may raise max_header_size: the input buffer only ever grows, so
- * input stashed under a larger limit always fits.
- */
-static bool
-fit_buffers(struct worker *w, const struct config *cfg)
-{
-	size_t need = cfg->max_header_size + IN_SLACK;
-	char *p;
-
-	if (need <= w->in_cap)
-		return true;
-	if ((p = realloc(w->in, need)) == NULL)
-		return false;
-	w->in = p;
-	w->in_cap = need;
-	return true;
-}
-
 static void
 serve_job(struct worker *w, struct conn *c)
 {
 	const struct config *cfg = cfg_cache_get(w->srv, &w->cfg);
 
-	if (atomic_load(&w->srv->stopping) || !fit_buffers(w, cfg)) {
+	/* A reload may have raised max_header_size. */
+	if (atomic_load(&w->srv->stopping) ||
+	    !grow_input(w, cfg->max_header_size + IN_SLACK)) {
 		if (c->log_line != NULL)
 			access_end_parked(w, c);
 		close_conn(w, c);

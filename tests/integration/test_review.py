@@ -80,3 +80,42 @@ class PoolShrink(ReviewTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StashedInput(ReviewTest):
+    """Item 1: input a connection kept under a large max_header_size must
+    fit the buffer of whichever worker takes it after a reload."""
+
+    def test_input_stashed_before_a_reload_fits_new_workers(self):
+        big = os.urandom(16 << 20)
+        self.write("big.bin", big)
+        self.write("s.txt", b"small")
+        conf = self.ini("[server]\nmax_header_size = 64k\nthreads = 1\n")
+        srv = self.serve(["-c", conf, "-s", "log.access_log=off"])
+        one = (b"GET /s.txt HTTP/1.1\r\nHost: t\r\n"
+               b"X-Pad: " + b"p" * 100 + b"\r\n\r\n")
+        n_small = 70000 // len(one) + 1
+        clients = []
+        for _ in range(4):
+            s = socket.socket()
+            self.addCleanup(s.close)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(scaled(30))
+            s.connect(("127.0.0.1", srv.port))
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+                      + one * n_small)
+            clients.append(s)
+        time.sleep(0.5)     # the big responses park, the rest is stashed
+        self.reload(srv, conf, "[server]\nmax_header_size = 1k\n"
+                    "threads = 1\n")
+        self.reload(srv, conf, "[server]\nmax_header_size = 1k\n"
+                    "threads = 8\n")
+        for s in clients:
+            c = Conn.__new__(Conn)
+            c.sock, c.buf = s, bytearray()
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, big)
+            for _ in range(n_small):
+                r = c.read_response()
+                self.assertEqual((r.status, r.body), (200, b"small"))
