@@ -106,7 +106,7 @@ struct conn {
 	uint8_t		 src_stage;	/* how far the JSON got (worker.c) */
 
 	uint32_t	 nrequests;
-	uint32_t	 outq;		/* unsent bytes at the last idle expiry */
+	uint32_t	 outq;		/* unsent bytes at the last wait expiry */
 	struct conn	*next;		/* event thread's pending list */
 	union conn_addr	 peer;
 };

@@ -233,9 +233,12 @@ deadline_for(const struct config *cfg, const struct conn *c,
 {
 	switch (wait) {
 	case WAIT_HEAD:
+		/* Still draining a response (see answer_unread()): a download. */
+		if (c->outq != 0)
+			return now + cfg->send_timeout_ms;
 		return c->req_start_ms + cfg->header_timeout_ms;
 	case WAIT_IDLE:
-		/* Still draining a response (see still_draining()): a download. */
+		/* Still draining a response (see answer_unread()): a download. */
 		return now + (c->outq != 0 ? cfg->send_timeout_ms :
 		    cfg->keepalive_timeout_ms);
 	case WAIT_WRITE:
@@ -668,19 +671,28 @@ log_aborted(struct event *ev, struct conn *c)
 }
 
 /*
- * An idle connection may still have the end of its last response in the
- * kernel's send queue, when the client reads slowly.  Closing it then
- * would risk a reset that destroys that data (and any later request from
- * the client certainly gets one), so it is treated like a download: it
- * stays while the queue keeps shrinking within send_timeout.
+ * A connection waiting for its next request may still have the end of its
+ * last response in the kernel's send queue, when the client reads slowly.
+ * The client cannot be late with a request while it is still reading the
+ * answer to the one before, and closing would risk a reset that destroys
+ * that data, so the wait is treated like a download: it goes on while the
+ * queue keeps shrinking within send_timeout, and once the client has read
+ * it all, the wait starts over from then.  Returns true to wait again.
  */
 static bool
-still_draining(struct conn *c)
+answer_unread(struct conn *c, uint64_t now)
 {
 	int unsent = 0;
 
-	if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0 || unsent <= 0)
+	if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0)
 		return false;
+	if (unsent <= 0) {
+		bool was_draining = c->outq != 0;
+
+		c->outq = 0;
+		c->req_start_ms = now;
+		return was_draining;
+	}
 	if (c->outq != 0 && (uint32_t)unsent >= c->outq)
 		return false;		/* no progress for a whole period */
 	c->outq = (uint32_t)unsent;
@@ -689,7 +701,7 @@ still_draining(struct conn *c)
 
 /* c outlived its deadline; the event thread owns it. */
 static void
-expire(struct event *ev, struct conn *c)
+expire(struct event *ev, struct conn *c, uint64_t now)
 {
 	static const char timeout_408[] =
 	    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
@@ -697,19 +709,18 @@ expire(struct event *ev, struct conn *c)
 
 	switch (c->wait) {
 	case WAIT_HEAD:
+	case WAIT_IDLE:
+		if (!ev->draining && answer_unread(c, now)) {
+			arm(ev, c, c->wait, OWNER_EVENT, ev->cfg.cfg);
+			return;
+		}
 		/* A request had begun: say why we hang up (best effort). */
-		if (c->in_len > 0)
+		if (c->wait == WAIT_HEAD && c->in_len > 0)
 			(void)!send(c->fd, timeout_408, sizeof(timeout_408) - 1,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		break;
 	case WAIT_WRITE:
 		log_aborted(ev, c);
-		break;
-	case WAIT_IDLE:
-		if (!ev->draining && still_draining(c)) {
-			arm(ev, c, WAIT_IDLE, OWNER_EVENT, ev->cfg.cfg);
-			return;
-		}
 		break;
 	default:
 		break;
@@ -737,7 +748,7 @@ expire_due(struct event *ev, uint64_t now)
 		}
 		pthread_mutex_unlock(&ev->lock);
 		for (size_t i = 0; i < n; i++)
-			expire(ev, due[i]);
+			expire(ev, due[i], now);
 	} while (n == 64);
 }
 

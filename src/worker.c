@@ -365,6 +365,35 @@ park(struct worker *w, struct conn *c, const struct out_seg *segs, size_t n,
 }
 
 /*
+ * The response in flight is over: sent, or failed (rc is SEND_ERROR).
+ * Closes c, or lingers when request bytes follow (more_input or a body
+ * still to skip), or keeps it for the next request.  Returns
+ * AFTER_CONTINUE when c may serve that request.
+ */
+static enum after
+response_over(struct worker *w, struct conn *c, enum send_rc rc,
+    bool more_input)
+{
+	conn_clear_output(c);
+	if (rc == SEND_ERROR) {
+		close_conn(w, c);
+		return AFTER_GONE;
+	}
+	if (!c->keep_alive) {
+		if (more_input || c->discard > 0)
+			c->linger = true;
+		finish_close(w, c);
+		return AFTER_GONE;
+	}
+	/*
+	 * A pipelined head waited behind this response without being read:
+	 * its header_timeout starts now, not when its first bytes came.
+	 */
+	c->req_start_ms = event_now_ms();
+	return AFTER_CONTINUE;
+}
+
+/*
  * Sends the planned response res on c.  input[0..len) is what follows the
  * request in the buffer.  Returns AFTER_CONTINUE when the response is
  * complete and c may serve the next request.
@@ -392,18 +421,7 @@ send_response(struct worker *w, struct conn *c, struct response *res,
 		return park(w, c, res->segs, res->nsegs, cur, done, input, len,
 		    rc == SEND_YIELD);
 	access_end(w, c);
-	conn_clear_output(c);
-	if (rc == SEND_ERROR) {
-		close_conn(w, c);
-		return AFTER_GONE;
-	}
-	if (!c->keep_alive) {
-		if (len > 0 || c->discard > 0)
-			c->linger = true;
-		finish_close(w, c);
-		return AFTER_GONE;
-	}
-	return AFTER_CONTINUE;
+	return response_over(w, c, rc, len > 0);
 }
 
 /* Answers a request that could not be parsed, then closes. */
@@ -519,18 +537,7 @@ resume_response(struct worker *w, struct conn *c)
 		return AFTER_GONE;
 	}
 	access_end_parked(w, c);
-	conn_clear_output(c);
-	if (rc == SEND_ERROR) {
-		close_conn(w, c);
-		return AFTER_GONE;
-	}
-	if (!c->keep_alive) {
-		if (c->in_len > 0 || c->discard > 0)
-			c->linger = true;
-		finish_close(w, c);
-		return AFTER_GONE;
-	}
-	return AFTER_CONTINUE;
+	return response_over(w, c, rc, c->in_len > 0);
 }
 
 /* Drops request-body bytes that are still to be skipped from w->in. */

@@ -119,3 +119,44 @@ class StashedInput(ReviewTest):
             for _ in range(n_small):
                 r = c.read_response()
                 self.assertEqual((r.status, r.body), (200, b"small"))
+
+
+class HeaderDeadline(ReviewTest):
+    """Item 4: the header deadline of a request that waited behind a long
+    response counts from the end of that response."""
+
+    def test_partial_head_behind_a_long_download_gets_its_own_time(self):
+        big = os.urandom(16 << 20)
+        self.write("big.bin", big)
+        self.write("a.txt", b"after")
+        srv = self.serve(["-s", "header_timeout=1s",
+                          "-s", "log.access_log=off"])
+        s = socket.socket()
+        self.addCleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.settimeout(scaled(20))
+        s.connect(("127.0.0.1", srv.port))
+        s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+                  b"GET /a.txt HTTP/1.1\r\nHo")
+        # Read the download slowly, for several header_timeouts.
+        got = bytearray()
+        start = time.monotonic()
+        head_end = -1
+        while head_end < 0 or len(got) - head_end < len(big):
+            chunk = s.recv(32768)
+            self.assertTrue(chunk, "closed during the download")
+            got += chunk
+            if head_end < 0 and b"\r\n\r\n" in got:
+                head_end = got.index(b"\r\n\r\n") + 4
+            time.sleep(0.01)
+        self.assertGreater(time.monotonic() - start, 3)
+        self.assertEqual(bytes(got[head_end:head_end + len(big)]), big)
+        rest = bytes(got[head_end + len(big):])
+        self.assertEqual(rest, b"", "answered before the head was complete")
+        # The rest of the head comes at once: well within header_timeout
+        # of the moment the client finished reading the answer before.
+        s.sendall(b"st: t\r\n\r\n")
+        c = Conn.__new__(Conn)
+        c.sock, c.buf = s, bytearray()
+        r = c.read_response()
+        self.assertEqual((r.status, r.body), (200, b"after"))
