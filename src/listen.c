@@ -287,14 +287,21 @@ same_address(const struct listen_spec *spec, const struct listener *l)
 	    sizeof(struct in6_addr)) == 0;
 }
 
-/* The listener of cur[0..ncur) bound to the address a, or NULL. */
+/*
+ * The listener of cur[0..ncur) bound to the address a and not yet used[]
+ * by another spec, or NULL; marks it used.  Two port-0 specs of one
+ * address are two sockets, so a listener is never matched twice.
+ */
 static const struct listener *
 find_listener(const struct listen_spec *a, const struct listener *cur,
-    size_t ncur)
+    size_t ncur, bool *used)
 {
-	for (size_t j = 0; j < ncur; j++)
-		if (same_address(a, &cur[j]))
+	for (size_t j = 0; j < ncur; j++) {
+		if (!used[j] && same_address(a, &cur[j])) {
+			used[j] = true;
 			return &cur[j];
+		}
+	}
 	return NULL;
 }
 
@@ -308,7 +315,7 @@ close_new(const struct listener *ls, size_t n, const struct listener *cur,
 
 		for (size_t j = 0; j < ncur && !shared; j++)
 			shared = cur[j].fd == ls[k].fd;
-		if (!shared)
+		if (!shared && ls[k].fd >= 0)
 			close(ls[k].fd);
 	}
 }
@@ -318,6 +325,7 @@ listen_reuse(const struct config *c, const struct listener *cur,
     size_t ncur, struct listener **out, size_t *n)
 {
 	struct listener *ls;
+	bool *used;
 	bool activated = ncur > 0 && cur[0].activated;
 	/* Sockets systemd passed stay as they are: systemd owns the addresses. */
 	size_t want = activated ? ncur : c->nlisten;
@@ -331,21 +339,38 @@ listen_reuse(const struct config *c, const struct listener *cur,
 		*n = ncur;
 		return 0;
 	}
-	for (size_t i = 0; i < want; i++) {
-		const struct listener *match = find_listener(&c->listen[i], cur,
-		    ncur);
+	if ((used = calloc(ncur ? ncur : 1, sizeof(*used))) == NULL) {
+		free(ls);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < want; i++)
+		ls[i].fd = -1;
+	/*
+	 * Specs with a port first, so a port-0 spec cannot take the socket
+	 * a spec naming that port needs.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < want; i++) {
+			const struct listener *match;
 
-		if (match != NULL) {
-			ls[i] = *match;
-			continue;
+			if ((c->listen[i].port == 0) != (pass == 1))
+				continue;
+			match = find_listener(&c->listen[i], cur, ncur, used);
+			if (match != NULL)
+				ls[i] = *match;
 		}
+	}
+	free(used);
+	for (size_t i = 0; i < want; i++) {
+		if (ls[i].fd >= 0)
+			continue;
 		if ((r = open_one(&c->listen[i], &ls[i])) < 0) {
 			log_errno(LOG_LVL_ERR, -r,
 			    "cannot listen on %s port %u",
 			    config_proto_name(c->listen[i].proto),
 			    c->listen[i].port);
 			/* Close only what this call opened. */
-			close_new(ls, i, cur, ncur);
+			close_new(ls, want, cur, ncur);
 			free(ls);
 			return r;
 		}

@@ -160,3 +160,34 @@ class HeaderDeadline(ReviewTest):
         c.sock, c.buf = s, bytearray()
         r = c.read_response()
         self.assertEqual((r.status, r.body), (200, b"after"))
+
+
+class PortZero(ReviewTest):
+    """Item 6: each port-0 listener keeps its own socket across reloads."""
+
+    def test_two_port_zero_listeners_survive_a_reload(self):
+        self.write("a.txt", b"a")
+        srv = self.serve(["-l", "127.0.0.1:0", "-l", "127.0.0.1:0"],
+                         activate=False)
+        wait_for(lambda: len(self.ports(srv)) == 2, 5)
+        ports = self.ports(srv)
+        self.assertEqual(len(ports), 2, srv.stderr())
+        for _ in range(2):
+            before = srv.stderr().count("configuration reloaded")
+            srv.signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: srv.stderr().count(
+                "configuration reloaded") > before, 10), srv.stderr())
+            for p in ports:
+                c = Conn(p)
+                try:
+                    self.assertEqual(c.request("GET", "/a.txt").status, 200,
+                                     "port %d" % p)
+                finally:
+                    c.close()
+        self.assertNotIn("stopped listening", srv.stderr())
+
+    @staticmethod
+    def ports(srv):
+        import re
+        return sorted(set(int(p) for p in re.findall(
+            r"listening on http://127\.0\.0\.1:(\d+)/", srv.stderr())))
