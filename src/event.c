@@ -50,6 +50,7 @@
 #include "log.h"
 #include "queue.h"
 #include "server.h"
+#include "testhook.h"
 
 #define MAX_EVENTS	256
 #define ACCEPT_BATCH	64
@@ -857,7 +858,43 @@ watch_listener(struct event *ev, struct listener *l, int op)
 		.data.ptr = l,
 	};
 
+	if (op == EPOLL_CTL_MOD && testhook_fail("listener_mod")) {
+		errno = ENOMEM;
+		return -1;
+	}
 	return epoll_ctl(ev->epfd, op, l->fd, &ee);
+}
+
+/*
+ * Points epoll at the new struct of a listener the old set had too (the
+ * old structs are about to be freed), or adds a new one.  A listener
+ * that cannot be watched is closed and left out (fd -1): epoll must never
+ * keep a pointer into the freed set, and a socket nobody accepts on would
+ * only hold its clients in the backlog.
+ */
+static void
+watch_new_listener(struct event *ev, struct listener *l, bool shared)
+{
+	int r = watch_listener(ev, l, shared ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
+
+	if (r < 0 && shared) {
+		/* Drop the registration that points at the old struct. */
+		epoll_ctl(ev->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		r = watch_listener(ev, l, EPOLL_CTL_ADD);
+	}
+	if (r < 0) {
+		log_errno(LOG_LVL_ERR, errno, "stopped listening on %s://%s/: "
+		    "cannot watch it", config_proto_name(l->proto), l->name);
+		epoll_ctl(ev->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		/* event_listeners() copies the set under the lock. */
+		pthread_mutex_lock(&ev->lock);
+		close(l->fd);
+		l->fd = -1;
+		pthread_mutex_unlock(&ev->lock);
+	} else if (!shared) {
+		log_info("listening on %s://%s/", config_proto_name(l->proto),
+		    l->name);
+	}
 }
 
 /*
@@ -901,13 +938,7 @@ apply_new_listeners(struct event *ev)
 
 		for (size_t i = 0; i < nold && !shared; i++)
 			shared = old[i].fd == nls[j].fd;
-		if (watch_listener(ev, &nls[j], shared ? EPOLL_CTL_MOD :
-		    EPOLL_CTL_ADD) < 0)
-			log_errno(LOG_LVL_ERR, errno, "cannot watch %s",
-			    nls[j].name);
-		else if (!shared)
-			log_info("listening on %s://%s/",
-			    config_proto_name(nls[j].proto), nls[j].name);
+		watch_new_listener(ev, &nls[j], shared);
 	}
 	free(old);
 	return true;

@@ -24,6 +24,18 @@ def hooks_built():
 HOOKS = hooks_built()
 
 
+def free_ports(n):
+    """n loopback ports that were free a moment ago."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def wait_for(predicate, seconds, step=0.02):
     deadline = time.monotonic() + scaled(seconds)
     while time.monotonic() < deadline:
@@ -191,3 +203,27 @@ class PortZero(ReviewTest):
         import re
         return sorted(set(int(p) for p in re.findall(
             r"listening on http://127\.0\.0\.1:(\d+)/", srv.stderr())))
+
+
+class ListenerRewatch(ReviewTest):
+    """Item 7: a kept listener that epoll cannot re-point after a reload
+    is added again (or dropped), never left pointing at freed memory."""
+
+    @unittest.skipUnless(HOOKS, "needs a build with test hooks (make check)")
+    def test_a_listener_epoll_cannot_modify_keeps_working(self):
+        self.write("a.txt", b"a")
+        ports = free_ports(2)
+        srv = self.serve(["-l", "127.0.0.1:%d" % ports[0],
+                          "-l", "127.0.0.1:%d" % ports[1]], activate=False,
+                         env={"LANHTTPD_HOOK_listener_mod": "fail"})
+        before = srv.stderr().count("configuration reloaded")
+        srv.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: srv.stderr().count(
+            "configuration reloaded") > before, 10), srv.stderr())
+        for _ in range(3):
+            for p in ports:
+                c = Conn(p)
+                try:
+                    self.assertEqual(c.request("GET", "/a.txt").status, 200)
+                finally:
+                    c.close()
