@@ -440,12 +440,18 @@ listing_cache_get(struct listing_cache *lc, const struct listing_key *k,
 	unlock(lc);
 	if (e == NULL)
 		return false;
-	ok = deps_current(e, dfd, src) && page_from(e, page);
-	if (!ok) {
+	if (!deps_current(e, dfd, src)) {
 		lock(lc);
 		if (e->linked)
 			entry_remove(lc, e);
 		unlock(lc);
+		ok = false;
+	} else {
+		/*
+		 * Out of descriptors (EMFILE) this request goes without the
+		 * cache, but the page is still good: keep it for the next.
+		 */
+		ok = page_from(e, page);
 	}
 	entry_unref(e);
 	return ok;

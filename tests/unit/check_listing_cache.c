@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -225,6 +226,36 @@ START_TEST(a_body_outlives_its_page)
 }
 END_TEST
 
+/* Review item 8: running out of descriptors is no reason to drop a page. */
+START_TEST(a_page_survives_a_descriptor_shortage)
+{
+	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
+	struct rlimit old, tight;
+	struct fixture f;
+	size_t n, bytes, w;
+	int probe;
+
+	fx_open(&f);
+	ck_assert_int_eq(fill(lc, &f, 0, "page", 4, false), 0);
+	ck_assert(hit(lc, &f, 0, "page"));
+	/* Only descriptors below the next free one: a dup cannot succeed. */
+	probe = dup(0);
+	ck_assert(probe >= 0);
+	close(probe);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	tight = old;
+	tight.rlim_cur = (rlim_t)probe;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	ck_assert(!hit(lc, &f, 0, "page"));
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	listing_cache_usage(lc, &n, &bytes, &w);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(hit(lc, &f, 0, "page"));
+	listing_cache_free(lc);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(off_caches_nothing)
 {
 	struct listing_cache *lc = listing_cache_new(0, 1 << 20);
@@ -251,6 +282,7 @@ listing_cache_suite(void)
 	tcase_add_test(tc, subfolders_are_checked_on_each_hit);
 	tcase_add_test(tc, bounded_in_pages_and_bytes);
 	tcase_add_test(tc, a_body_outlives_its_page);
+	tcase_add_test(tc, a_page_survives_a_descriptor_shortage);
 	tcase_add_test(tc, off_caches_nothing);
 	suite_add_tcase(s, tc);
 	return s;
