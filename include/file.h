@@ -30,6 +30,7 @@ struct file_info {
 	size_t		 etag_len;
 	char		 last_modified[HTTP_DATE_LEN + 1];
 	bool		 undated;	/* no Last-Modified: dates are ignored */
+	bool		 date_strong;	/* the date alone names one version */
 };
 
 /*
@@ -38,6 +39,14 @@ struct file_info {
  * modification time in nanoseconds.  variant (NULL or a short tag such as
  * "br") is appended, so each encoding of a file has its own ETag even when
  * the metadata of two files happens to agree.
+ *
+ * Last-Modified has whole seconds, so two versions written within one
+ * second share it.  It is marked strong (RFC 9110 §8.8.2.2) only when the
+ * modification time is a whole second that was stamped on the file after
+ * that second had passed (its ctime is later: an archive, rsync, touch
+ * -d); a file written in place has a fraction of a second on every
+ * filesystem with fine timestamps, and one without them (ctime in the
+ * same second) could have been written twice in it.
  */
 void	file_info_from_stat(const struct stat *st, bool with_inode,
 	    const char *variant, struct file_info *fi);
@@ -104,8 +113,9 @@ int	file_preconditions(const struct http_request *req,
 
 /*
  * If-Range (RFC 9110 §13.1.5): true when the validator v is a strong
- * entity tag equal to fi's, or an HTTP-date equal to its Last-Modified.
- * A weak tag or anything unparsable is false (send the whole file).
+ * entity tag equal to fi's, or an HTTP-date equal to its Last-Modified
+ * when that date is strong (fi->date_strong).  A weak tag, a weak date or
+ * anything unparsable is false (send the whole file).
  */
 bool	file_if_range(struct span v, const struct file_info *fi);
 

@@ -21,6 +21,8 @@ file_info_from_stat(const struct stat *st, bool with_inode,
 	fi->size = (uint64_t)st->st_size;
 	fi->mtime = st->st_mtim.tv_sec;
 	fi->undated = false;
+	fi->date_strong = st->st_mtim.tv_nsec == 0 &&
+	    st->st_ctim.tv_sec > st->st_mtim.tv_sec;
 	if (with_inode)
 		n = snprintf(fi->etag, sizeof(fi->etag),
 		    "\"%llx-%llx-%llx%s%.8s\"",
@@ -41,6 +43,7 @@ file_info_clamp(struct file_info *fi, time_t now)
 	if (fi->mtime <= now)
 		return false;
 	fi->mtime = now;
+	fi->date_strong = false;
 	http_date(now, fi->last_modified);
 	return true;
 }
@@ -368,5 +371,6 @@ file_if_range(struct span v, const struct file_info *fi)
 			return false;
 		return span_eq(tag, span_make(fi->etag, fi->etag_len));
 	}
-	return http_parse_date(v, &t) && t == fi->mtime;
+	/* A date that several versions share must not resume (§13.1.5). */
+	return fi->date_strong && http_parse_date(v, &t) && t == fi->mtime;
 }

@@ -183,7 +183,10 @@ fi_make(struct file_info *fi)
 	file_info_from_stat(&st, true, NULL, fi);
 }
 
-/* Validators of a file last modified on Wed, 01 Jan 2025 00:00:00 GMT. */
+/*
+ * Validators of a file last modified on Wed, 01 Jan 2025 00:00:00 GMT,
+ * a whole second stamped on it later (as tar does): a strong date.
+ */
 static void
 st_wed(struct file_info *fi)
 {
@@ -191,6 +194,23 @@ st_wed(struct file_info *fi)
 
 	memset(&st, 0, sizeof(st));
 	st.st_mtim.tv_sec = 1735689600;
+	st.st_ctim.tv_sec = 1735689600 + 3600;
+	file_info_from_stat(&st, true, NULL, fi);
+}
+
+/* fi_make()'s file, with its mtime stamped as a whole second later. */
+static void
+fi_stamped(struct file_info *fi, long mtime_ns, time_t ctime_delta)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_ino = 0x1234;
+	st.st_size = 1000;
+	st.st_mtim.tv_sec = 784111777;
+	st.st_mtim.tv_nsec = mtime_ns;
+	st.st_ctim.tv_sec = 784111777 + ctime_delta;
+	st.st_ctim.tv_nsec = 999;
 	file_info_from_stat(&st, true, NULL, fi);
 }
 
@@ -287,7 +307,20 @@ START_TEST(if_range_cases)
 	snprintf(v, sizeof(v), "W/%s", fi.etag);
 	ck_assert(!file_if_range(span_make(v, strlen(v)), &fi));
 	ck_assert(!file_if_range(SPAN_LIT("\"other\""), &fi));
+	/*
+	 * Review item 12: written in place (a fraction of a second in its
+	 * mtime), the date may name two versions: the whole file is sent.
+	 */
+	ck_assert(!file_if_range(SPAN_LIT(LM), &fi));
+	fi_stamped(&fi, 0, 0);		/* written within that second */
+	ck_assert(!fi.date_strong);
+	ck_assert(!file_if_range(SPAN_LIT(LM), &fi));
+	fi_stamped(&fi, 0, 10);		/* stamped later: one version */
+	ck_assert(fi.date_strong);
 	ck_assert(file_if_range(SPAN_LIT(LM), &fi));
+	ck_assert(file_info_clamp(&fi, 784111777 - 5));
+	ck_assert(!fi.date_strong);	/* a date in the future is no proof */
+	fi_stamped(&fi, 0, 10);
 	ck_assert(!file_if_range(SPAN_LIT(AFTER), &fi));
 	ck_assert(!file_if_range(SPAN_LIT(BEFORE), &fi));
 	ck_assert(!file_if_range(SPAN_LIT("junk"), &fi));
