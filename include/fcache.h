@@ -53,6 +53,8 @@ struct fentry {
 	const char	*type;		/* media type (lives as long as the config) */
 	const char	*rel;		/* the file's path from the root */
 	struct frep	*rep[FCACHE_REPS];	/* NULL: no such representation */
+	/* Siblings that exist but were refused (older than the file). */
+	const struct stat *refused[FCACHE_REPS];
 	/* The cache's own bookkeeping; see fcache.c. */
 	_Atomic uint64_t checked_ms;
 	uint64_t	 hash;
@@ -110,6 +112,9 @@ char	*fentry_append(struct fentry *e, const void *src, size_t len,
 
 /* A zeroed, aligned struct frep in e's room (counted in fentry_alloc()'s extra). */
 struct frep	*fentry_add_rep(struct fentry *e);
+
+/* A copy of st, aligned, in e's room (counted in fentry_alloc()'s extra). */
+const struct stat	*fentry_add_stat(struct fentry *e, const struct stat *st);
 
 struct fentry	*fentry_ref(struct fentry *e);
 

@@ -161,8 +161,11 @@ still_fresh(const struct fentry *e, int root_fd)
 		if (e->status != 0)		/* cached as missing */
 			return r != 0 && errno == ENOENT;
 		if (e->rep[i] == NULL) {
-			if (r == 0 && S_ISREG(st.st_mode))
-				return false;	/* a sibling appeared */
+			/* A sibling appeared, or the one refused changed. */
+			if (r == 0 && S_ISREG(st.st_mode) &&
+			    (e->refused[i] == NULL ||
+			    !same_file(&st, e->refused[i])))
+				return false;
 			continue;
 		}
 		if (r != 0 || !same_file(&st, &e->rep[i]->st))
@@ -286,6 +289,18 @@ fentry_add_rep(struct fentry *e)
 	r->fd = -1;
 	e->used = at + sizeof(*r);
 	return r;
+}
+
+const struct stat *
+fentry_add_stat(struct fentry *e, const struct stat *st)
+{
+	size_t at = (e->used + _Alignof(struct stat) - 1) &
+	    ~(_Alignof(struct stat) - 1);
+	struct stat *copy = (struct stat *)(void *)((char *)e + at);
+
+	*copy = *st;
+	e->used = at + sizeof(*copy);
+	return copy;
 }
 
 struct fentry *

@@ -17,6 +17,7 @@
 /* A representation found open as fd, before it goes into the entry. */
 struct found {
 	int		 fd;
+	bool		 refused;	/* a sibling older than the file */
 	struct stat	 st;
 	char		*body;		/* malloc'd bytes of a small file */
 	char		 hdr[512];
@@ -136,11 +137,17 @@ probe_sibling(const struct fentry_src *src, const char *rel, const char *type,
 	    path_open(src->root_fd, src->root_real, path, src->symlinks,
 	    &fd) != 0)
 		return;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_mtim.tv_sec < base->st_mtim.tv_sec ||
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	if (st.st_mtim.tv_sec < base->st_mtim.tv_sec ||
 	    (st.st_mtim.tv_sec == base->st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec < base->st_mtim.tv_nsec)) {
+		/* Remembered, so that it does not look new on every check. */
 		close(fd);
+		f->refused = true;
+		f->st = st;
 		return;
 	}
 	take_file(src, fd, &st, type, coding, f);
@@ -152,11 +159,14 @@ reps_size(const struct found *f)
 {
 	size_t extra = 0;
 
-	for (size_t i = 0; i < FCACHE_REPS; i++)
+	for (size_t i = 0; i < FCACHE_REPS; i++) {
 		if (f[i].hdr_len > 0)
 			extra += sizeof(struct frep) + _Alignof(struct frep) +
 			    f[i].hdr_len + 1 +
 			    (f[i].body != NULL ? (size_t)f[i].st.st_size : 0);
+		else if (f[i].refused)
+			extra += sizeof(struct stat) + _Alignof(struct stat);
+	}
 	return extra;
 }
 
@@ -175,6 +185,8 @@ reps_fill(struct fentry *e, struct found *f)
 	for (size_t i = 0; i < FCACHE_REPS; i++) {
 		struct frep *r;
 
+		if (f[i].refused)
+			e->refused[i] = fentry_add_stat(e, &f[i].st);
 		if (f[i].hdr_len == 0)
 			continue;
 		r = e->rep[i] = fentry_add_rep(e);

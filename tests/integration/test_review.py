@@ -259,3 +259,76 @@ class IfRangeDate(ReviewTest):
         r = c.request("GET", "/old.txt", {"Range": "bytes=5-",
                                           "If-Range": lm})
         self.assertEqual((r.status, r.body), (206, b"56789"))
+
+
+class OpenCounter:
+    """Counts IN_OPEN events on one file with inotify (through ctypes), to
+    see whether the server opens it again.  Closes are watched too: the
+    kernel merges an event with an identical one still unread before it,
+    and an open followed by a close is never identical to the next open."""
+
+    IN_OPEN = 0x20
+    IN_CLOSE_NOWRITE = 0x10
+
+    def __init__(self, path):
+        import ctypes
+        import ctypes.util
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"),
+                                use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        wd = self.libc.inotify_add_watch(
+            self.fd, path.encode(), self.IN_OPEN | self.IN_CLOSE_NOWRITE)
+        if wd < 0:
+            os.close(self.fd)
+            raise OSError(ctypes.get_errno(), "inotify_add_watch")
+
+    def count(self):
+        n = 0
+        while True:
+            try:
+                buf = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return n
+            off = 0
+            while off < len(buf):
+                mask = int.from_bytes(buf[off + 4:off + 8], "little")
+                length = int.from_bytes(buf[off + 12:off + 16], "little")
+                n += bool(mask & self.IN_OPEN)
+                off += 16 + length
+
+    def close(self):
+        os.close(self.fd)
+
+
+class IgnoredSibling(ReviewTest):
+    """Item 14: a precompressed sibling that is ignored (older than its
+    file) does not make the cached entry look stale on every request."""
+
+    def test_an_older_gz_sibling_does_not_defeat_the_cache(self):
+        path = self.write("page.html", b"<p>new</p>" * 50)
+        self.write("page.html.gz", b"stale gzip bytes")
+        os.utime(path + ".gz", (1600000000, 1600000000))
+        srv = self.serve(["-s", "file_cache_valid=0"])
+        c = self.connect(srv.port)
+        hdr = {"Accept-Encoding": "gzip"}
+        r = c.request("GET", "/page.html", hdr)
+        self.assertEqual((r.status, r.header("content-encoding")),
+                         (200, None))
+        opens = OpenCounter(path)
+        self.addCleanup(opens.close)
+        for _ in range(20):
+            r = c.request("GET", "/page.html", hdr)
+            self.assertEqual(r.body, b"<p>new</p>" * 50)
+        n = opens.count()
+        self.assertEqual(n, 0, "the file was opened again on %d of 20 "
+                         "cached requests" % n)
+        # The refused sibling is brought up to date: it is served now.
+        import gzip
+        with open(path + ".gz", "wb") as f:
+            f.write(gzip.compress(b"<p>new</p>" * 50))
+        os.utime(path, (1600000000, 1600000000))
+        r = c.request("GET", "/page.html", hdr)
+        self.assertEqual(r.header("content-encoding"), "gzip")
+        self.assertEqual(gzip.decompress(r.body), b"<p>new</p>" * 50)
