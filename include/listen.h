@@ -20,6 +20,7 @@ struct listener {
 	enum listen_proto proto;
 	bool		 activated;	/* passed in by systemd */
 	bool		 wildcard;
+	bool		 any_port;	/* configured with port 0 */
 	struct sockaddr_storage addr;	/* the bound address */
 	char		 name[80];	/* printable address */
 };

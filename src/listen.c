@@ -178,6 +178,7 @@ open_one(const struct listen_spec *spec, struct listener *l)
 	l->fd = -1;
 	l->proto = spec->proto;
 	l->wildcard = spec->wildcard;
+	l->any_port = spec->port == 0;
 	memset(&ss, 0, sizeof(ss));
 	if (spec->wildcard) {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
@@ -272,8 +273,11 @@ same_address(const struct listen_spec *spec, const struct listener *l)
 {
 	if (spec->proto != l->proto || l->fd < 0)
 		return false;
-	/* A port of 0 took whatever port it got: keep that one. */
-	if (spec->port != 0 && spec->port != port_of(&l->addr))
+	/*
+	 * A port of 0 took whatever port it got: keep that one, but never
+	 * take a socket that was asked for by its port.
+	 */
+	if (spec->port == 0 ? !l->any_port : spec->port != port_of(&l->addr))
 		return false;
 	if (spec->wildcard || l->wildcard)
 		return spec->wildcard && l->wildcard;
