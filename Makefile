@@ -73,6 +73,7 @@ MODS_path       = path span
 MODS_mime       = mime span
 MODS_config     = config fcache mime path span
 MODS_queue      = queue
+MODS_conn       = conn fcache
 MODS_log        = log span
 MODS_http_response = http_response path span
 MODS_lab        = lab span

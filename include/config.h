@@ -85,6 +85,8 @@ struct config {
 	char		*error_page_403;
 	unsigned	 listing_cache_entries;	/* pages; 0: no cache */
 	unsigned	 listing_cache_size;	/* bytes */
+	/* Generated bodies and parked copies held for clients, at most. */
+	unsigned	 max_response_memory;	/* bytes */
 
 	/* [ping], [daytime], [transfer]: the lab's services (lab.h). */
 	bool		 ping_enable;

@@ -57,10 +57,16 @@ struct out_seg {
 
 #define CONN_MAX_SEGS	40
 
-/* The part of a response still to be sent, when it had to be parked. */
+/*
+ * The part of a response still to be sent, when it had to be parked.
+ * Bytes that lived in the worker's buffers are copied into mem; bodies the
+ * connection holds a reference to (a cached file's bytes through fentry,
+ * a generated page through body) are pointed at, never copied.
+ */
 struct conn_out {
-	struct out_seg	*segs;		/* heap; mem pointers into mem */
-	char		*mem;		/* heap copy of the unsent memory bytes */
+	struct out_seg	*segs;		/* heap */
+	char		*mem;		/* heap copy of the worker's bytes */
+	size_t		 memlen;
 	uint8_t		 nsegs;
 	uint8_t		 cur;		/* first unfinished segment */
 	uint64_t	 done;		/* bytes of segs[cur] already sent */
@@ -90,6 +96,8 @@ struct conn {
 	/* The response in flight, when parked. */
 	int		 file_fd;	/* the entry's when fentry is set */
 	struct fentry	*fentry;	/* a cached file the response uses */
+	char		*body;		/* a generated body it sends (heap) */
+	size_t		 held;		/* bytes counted in conn_held_total() */
 	struct conn_out	 out;
 	bool		 keep_alive;	/* after the response in flight */
 	bool		 linger;	/* half-close and drain before closing */
@@ -148,14 +156,37 @@ void	conn_take(struct conn *c, enum conn_owner from, enum conn_owner to);
 int	conn_stash_input(struct conn *c, const char *in, size_t len);
 
 /*
- * Copies the unsent part of a response (segs[cur..n), with done bytes of
- * segs[cur] already sent) into heap memory owned by c.  Returns 0 or
- * -ENOMEM.
+ * Keeps the unsent part of a response (segs[cur..n), with done bytes of
+ * segs[cur] already sent) in c: memory segments that lie in the caller's
+ * scratch[0..scratch_len) are copied into heap memory owned by c; every
+ * other memory segment must point into what c already holds (c->fentry's
+ * bytes or c->body) and is kept by reference.  The copy counts against
+ * limit (see conn_hold()); one that would pass it is refused unless it is
+ * at most CONN_PARK_FREE bytes (a header block).  Returns 0, -ENOMEM, or
+ * -ENOBUFS when refused.
  */
 int	conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
-	    size_t cur, uint64_t done);
+	    size_t cur, uint64_t done, const char *scratch, size_t scratch_len,
+	    size_t limit);
 
-/* Drops a parked response and closes its file. */
+/* A parked copy this small is never refused. */
+#define CONN_PARK_FREE	2048
+
+/*
+ * Counts n more bytes of response memory for c (a generated body, or a
+ * parked copy) in the total all connections hold, unless that would pass
+ * limit: then counts nothing and returns false.  What remote clients can
+ * make the daemon hold beyond its caches is bounded this way.  Thread-safe.
+ */
+bool	conn_hold(struct conn *c, size_t n, size_t limit);
+
+/* Bytes of response memory all connections hold now (a snapshot). */
+size_t	conn_held_total(void);
+
+/*
+ * Drops a parked response: its copies, its generated body, its file, its
+ * access-log line, and what it held in the total.
+ */
 void	conn_clear_output(struct conn *c);
 
 /*

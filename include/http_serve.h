@@ -37,6 +37,7 @@ struct serve_ctx {
 	unsigned	 cfg_gen;	/* the generation of cfg */
 	struct listing_cache *listings;	/* rendered listings, or NULL */
 	bool		 draining;	/* answer with Connection: close */
+	bool		 memory_short;	/* max_response_memory is all held */
 	char		*path;		/* scratch, at least PATH_MAX bytes */
 	size_t		 path_cap;
 	char		*scratch;	/* scratch for encoded names */
@@ -55,15 +56,18 @@ struct response {
 	size_t		 nsegs;
 	int		 file_fd;	/* the caller's, unless fentry is set */
 	struct fentry	*fentry;	/* a reference, kept until sent */
-	char		*body_heap;	/* caller frees once sent or parked */
+	char		*body_heap;	/* the caller's to free once sent */
+	size_t		 body_heap_len;
 };
 
 /*
  * Plans the response to req.  res->hb must be initialised on the caller's
  * buffer and res->keep_alive set from the request; everything else is
  * filled in.  The buffer must hold at least SERVE_INLINE_MAX plus 16 KiB.
- * Segments may point into res->hb and res->body_heap; conn_park_output()
- * copies them, so both may be reused or freed after the send or park.
+ * Segments may point into res->hb (the caller's buffer, which
+ * conn_park_output() copies when the response must wait) and into
+ * res->body_heap or the entry in res->fentry (which the caller keeps for
+ * as long as the response is being sent).
  */
 void	http_serve(const struct serve_ctx *x, const struct http_request *req,
 	    struct response *res);
@@ -73,5 +77,12 @@ void	http_serve(const struct serve_ctx *x, const struct http_request *req,
  * refused before http_serve()); the connection closes afterwards.
  */
 void	http_serve_error(int status, bool head, struct response *res);
+
+/*
+ * Replaces the response planned in res, whose generated body the caller
+ * has freed, with 503 and Retry-After: the server holds as much response
+ * memory for clients as it may (max_response_memory).
+ */
+void	http_serve_busy(struct response *res);
 
 #endif /* LANHTTPD_HTTP_SERVE_H */

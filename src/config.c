@@ -123,6 +123,8 @@ static const struct key keys[] = {
 	    OFF(listing_cache_entries), 0, 1u << 16, NULL },
 	{ "server", "listing_cache_size", K_SIZE, OFF(listing_cache_size), 0,
 	    1u << 30, NULL },
+	{ "server", "max_response_memory", K_SIZE, OFF(max_response_memory),
+	    64u << 10, 1u << 30, NULL },
 	{ "log", "access_log", K_PATH, OFF(access_log), 0, 0, NULL },
 	{ "log", "error_log", K_PATH, OFF(error_log), 0, 0, NULL },
 	{ "log", "level", K_ENUM, OFF(log_level), 0, 0, level_vals },
@@ -266,6 +268,7 @@ config_new(void)
 	c->directory_listing = true;
 	c->listing_cache_entries = 256;
 	c->listing_cache_size = 32u << 20;
+	c->max_response_memory = 16u << 20;
 	c->precompressed = true;
 	c->file_cache_entries = 4096;
 	c->file_cache_size = 16u << 20;

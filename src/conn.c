@@ -14,6 +14,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@
 #include "fcache.h"
 
 static atomic_uint open_conns;
+/* Response memory held by connections: generated bodies, parked copies. */
+static atomic_size_t held_bytes;
 
 struct conn *
 conn_new(int fd, enum listen_proto proto, const union conn_addr *peer,
@@ -45,9 +48,47 @@ conn_new(int fd, enum listen_proto proto, const union conn_addr *peer,
 	return c;
 }
 
+bool
+conn_hold(struct conn *c, size_t n, size_t limit)
+{
+	size_t cur = atomic_load_explicit(&held_bytes, memory_order_relaxed);
+
+	do {
+		if (n > limit || cur > limit - n)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&held_bytes, &cur,
+	    cur + n, memory_order_relaxed, memory_order_relaxed));
+	c->held += n;
+	return true;
+}
+
+/* Counts n bytes for c whatever the limit (a header block's copy). */
+static void
+hold_anyway(struct conn *c, size_t n)
+{
+	atomic_fetch_add_explicit(&held_bytes, n, memory_order_relaxed);
+	c->held += n;
+}
+
+/* Gives back n of the bytes c holds. */
+static void
+unhold(struct conn *c, size_t n)
+{
+	assert(n <= c->held);
+	c->held -= n;
+	atomic_fetch_sub_explicit(&held_bytes, n, memory_order_relaxed);
+}
+
+size_t
+conn_held_total(void)
+{
+	return atomic_load_explicit(&held_bytes, memory_order_relaxed);
+}
+
 void
 conn_drop_output(struct conn *c)
 {
+	unhold(c, c->out.memlen);
 	free(c->out.segs);
 	free(c->out.mem);
 	memset(&c->out, 0, sizeof(c->out));
@@ -57,6 +98,9 @@ void
 conn_clear_output(struct conn *c)
 {
 	conn_drop_output(c);
+	free(c->body);
+	c->body = NULL;
+	unhold(c, c->held);
 	if (c->fentry != NULL) {
 		/* The descriptor belongs to the cache entry. */
 		fentry_unref(c->fentry);
@@ -131,44 +175,59 @@ conn_stash_input(struct conn *c, const char *in, size_t len)
 	return 0;
 }
 
+/* True when s lies in scratch[0..len). */
+static bool
+in_scratch(const struct out_seg *s, const char *scratch, size_t len)
+{
+	uintptr_t p = (uintptr_t)s->mem, b = (uintptr_t)scratch;
+
+	return p >= b && p - b < len;
+}
+
 int
 conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
-    size_t cur, uint64_t done)
+    size_t cur, uint64_t done, const char *scratch, size_t scratch_len,
+    size_t limit)
 {
 	size_t nseg = n - cur, memlen = 0, o = 0;
 	struct out_seg *ns;
 	char *mem = NULL;
 
 	for (size_t i = cur; i < n; i++)
-		if (segs[i].mem != NULL)
+		if (segs[i].mem != NULL && in_scratch(&segs[i], scratch,
+		    scratch_len))
 			memlen += segs[i].len - (i == cur ? done : 0);
-	if ((ns = malloc(nseg * sizeof(*ns))) == NULL)
-		return -ENOMEM;
-	if (memlen > 0 && (mem = malloc(memlen)) == NULL) {
+	/* Parking again (a transfer's next piece) replaces the copy. */
+	conn_drop_output(c);
+	if (memlen > CONN_PARK_FREE && !conn_hold(c, memlen, limit))
+		return -ENOBUFS;
+	if (memlen <= CONN_PARK_FREE)
+		hold_anyway(c, memlen);
+	if ((ns = malloc(nseg * sizeof(*ns))) == NULL ||
+	    (memlen > 0 && (mem = malloc(memlen)) == NULL)) {
 		free(ns);
+		unhold(c, memlen);
 		return -ENOMEM;
 	}
 	for (size_t i = cur; i < n; i++) {
 		struct out_seg *d = &ns[i - cur];
+		uint64_t skip = i == cur ? done : 0;
 
 		*d = segs[i];
-		if (segs[i].mem != NULL) {
-			uint64_t skip = i == cur ? done : 0;
-
-			memcpy(mem + o, segs[i].mem + skip, segs[i].len - skip);
+		d->len -= skip;
+		if (segs[i].mem == NULL) {
+			d->off += (off_t)skip;
+		} else if (in_scratch(&segs[i], scratch, scratch_len)) {
+			memcpy(mem + o, segs[i].mem + skip, d->len);
 			d->mem = mem + o;
-			d->len = segs[i].len - skip;
 			o += d->len;
-		} else if (i == cur) {
-			d->off += (off_t)done;
-			d->len -= done;
+		} else {
+			d->mem += skip;
 		}
 	}
-	/* The copies replace whatever was parked before. */
-	free(c->out.segs);
-	free(c->out.mem);
 	c->out.segs = ns;
 	c->out.mem = mem;
+	c->out.memlen = memlen;
 	c->out.nsegs = (uint8_t)nseg;
 	c->out.cur = 0;
 	c->out.done = 0;

@@ -86,6 +86,20 @@ plan_error(struct response *res, int status, const char *extra)
 }
 
 void
+http_serve_busy(struct response *res)
+{
+	if (res->fentry != NULL)
+		fentry_unref(res->fentry);
+	else if (res->file_fd >= 0)
+		close(res->file_fd);
+	res->file_fd = -1;
+	res->fentry = NULL;
+	res->body_heap = NULL;
+	res->body_heap_len = 0;
+	plan_error(res, 503, "Retry-After: 2\r\n");
+}
+
+void
 http_serve_error(int status, bool head, struct response *res)
 {
 	res->keep_alive = false;
@@ -606,6 +620,7 @@ listing_send_heap(const struct http_request *req,
 		return;
 	}
 	res->body_heap = body->p;
+	res->body_heap_len = body->len;
 	res->segs[res->nsegs++] = (struct out_seg){ .mem = body->p,
 	    .len = body->len };
 }
@@ -689,6 +704,16 @@ listing_build(const struct serve_ctx *x, const struct http_request *req,
 	bool cache = listing_cache_begin(x->listings, dfd, &fill) == 0;
 	int r;
 
+	/*
+	 * A page that cannot be cached is built for this request alone and
+	 * held until sent: when that memory is all taken, do not even read
+	 * the folder.
+	 */
+	if (!cache && x->memory_short) {
+		close(dfd);
+		plan_error(res, 503, "Retry-After: 2\r\n");
+		return;
+	}
 	listing_init(&l);
 	r = listing_read(&l, dfd, &lr->src);
 	close(dfd);

@@ -350,9 +350,21 @@ static enum after
 park(struct worker *w, struct conn *c, const struct out_seg *segs, size_t n,
     size_t cur, uint64_t done, const char *input, size_t len, bool yield)
 {
-	if (conn_park_output(c, segs, n, cur, done) != 0 ||
-	    conn_stash_input(c, input, len) != 0) {
-		log_err("out of memory parking a response; closing the connection");
+	int r = conn_park_output(c, segs, n, cur, done, w->out, OUT_CAP,
+	    w->cfg.cfg->max_response_memory);
+
+	if (r == 0)
+		r = conn_stash_input(c, input, len);
+	if (r != 0) {
+		/* A client that does not read, when memory is short: cut. */
+		if (r == -ENOBUFS)
+			log_debug("max_response_memory reached: closing a "
+			    "connection that does not read");
+		else
+			log_err("out of memory parking a response; closing the "
+			    "connection");
+		if (c->log_line == NULL && w->logline_len > 0)
+			access_end(w, c);
 		close_conn(w, c);
 		return AFTER_GONE;
 	}
@@ -448,6 +460,8 @@ serve_ctx(struct worker *w)
 		.listings = w->srv->listings,
 		.draining = atomic_load_explicit(&w->srv->draining,
 		    memory_order_relaxed),
+		.memory_short = conn_held_total() >=
+		    w->cfg.cfg->max_response_memory,
 		.path = w->path,
 		.path_cap = sizeof(w->path),
 		.scratch = w->scratch,
@@ -478,6 +492,20 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 		body = 0;
 	}
 	http_serve(&x, req, &res);
+	/*
+	 * A generated body goes with the connection until it is sent, and
+	 * counts against max_response_memory; past it, the client is told
+	 * to come back (503) before a byte of it leaves.
+	 */
+	if (res.body_heap != NULL) {
+		if (conn_hold(c, res.body_heap_len, x.cfg->max_response_memory))
+			c->body = res.body_heap;
+		else {
+			free(res.body_heap);
+			http_serve_busy(&res);
+		}
+		res.body_heap = NULL;
+	}
 	c->looked_again = false;	/* a new request: it may wait again */
 	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
 	c->nrequests++;
@@ -487,11 +515,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	memmove(w->in, w->in + head_len, *len - head_len);
 	*len -= head_len;
 	c->discard = res.keep_alive ? body : 0;
-	/* Sent, or copied into c by park(): the generated body can go. */
-	enum after a = send_response(w, c, &res, w->in, *len);
-
-	free(res.body_heap);
-	return a;
+	return send_response(w, c, &res, w->in, *len);
 }
 
 /*
@@ -819,8 +843,10 @@ transfer_send_piece(struct worker *w, struct conn *c, size_t o,
 	rc = send_segs(c->fd, c->file_fd, &seg, 1, &cur, &done, &c->sent,
 	    budget);
 	if ((rc == SEND_AGAIN || rc == SEND_YIELD) &&
-	    conn_park_output(c, &seg, 1, cur, done) != 0) {
-		log_err("out of memory parking a transfer; closing it");
+	    conn_park_output(c, &seg, 1, cur, done, w->out, OUT_CAP,
+	    w->cfg.cfg->max_response_memory) != 0) {
+		log_warn("transfer: no memory to park a slow client's piece "
+		    "(max_response_memory); closing it");
 		return SEND_ERROR;
 	}
 	return rc;

@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BIN, Conn, ServerTest, scaled
+from harness import BIN, INSTRUMENTED, Conn, ServerTest, scaled
 
 
 def hooks_built():
@@ -332,3 +332,123 @@ class IgnoredSibling(ReviewTest):
         r = c.request("GET", "/page.html", hdr)
         self.assertEqual(r.header("content-encoding"), "gzip")
         self.assertEqual(gzip.decompress(r.body), b"<p>new</p>" * 50)
+
+
+def rss_and_shmem_kib(pid):
+    """The process's resident memory plus the memfds it holds (listing
+    pages live there: shared memory that VmRSS does not show)."""
+    with open("/proc/%d/status" % pid) as f:
+        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    seen, shm = set(), 0
+    fd_dir = "/proc/%d/fd" % pid
+    for name in os.listdir(fd_dir):
+        try:
+            if "memfd:" not in os.readlink(os.path.join(fd_dir, name)):
+                continue
+            st = os.stat(os.path.join(fd_dir, name))
+        except OSError:
+            continue
+        if st.st_ino not in seen:
+            seen.add(st.st_ino)
+            shm += st.st_blocks * 512 // 1024
+    return rss, shm
+
+
+class ResponseMemory(ReviewTest):
+    """Item 2: what slow readers make the daemon hold is bounded.  The
+    folder is the review's: 300 subfolders (each checked again on every
+    hit of a cached page) and 10,000 long names, a 6 MB page."""
+
+    READERS = 200 if INSTRUMENTED else 1000
+    LIMIT_KIB = 64 * 1024
+
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        cls.tree = tempfile.mkdtemp(prefix="lanhttpd-mem-")
+        big = os.path.join(cls.tree, "big")
+        os.mkdir(big)
+        for i in range(300):
+            os.mkdir(os.path.join(big, "sub%03d" % i))
+        for i in range(10000):
+            open(os.path.join(big, "%05d-" % i + "n" * 200), "wb").close()
+        with open(os.path.join(cls.tree, "small.txt"), "wb") as f:
+            f.write(b"s" * 100)
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        shutil.rmtree(cls.tree, ignore_errors=True)
+
+    def setUp(self):
+        super().setUp()
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = min(hard, self.READERS + 512)
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
+                            (soft, hard))
+        if want < self.READERS + 64:
+            self.skipTest("descriptor limit %d too low" % hard)
+
+    def slow_readers(self, port, n):
+        socks = []
+        for _ in range(n):
+            s = socket.socket()
+            self.addCleanup(s.close)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.settimeout(scaled(30))
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"GET /big/ HTTP/1.1\r\nHost: t\r\n\r\n")
+            socks.append(s)
+        return socks
+
+    def probe(self, port, count=200):
+        c = self.connect(port)
+        lat = []
+        for _ in range(count):
+            t = time.monotonic()
+            r = c.request("GET", "/small.txt")
+            lat.append(time.monotonic() - t)
+            self.assertEqual(r.status, 200)
+        lat.sort()
+        return lat[int(len(lat) * 0.99) - 1], lat[-1]
+
+    def run_readers(self, args, readers, label):
+        srv = self.serve(["-s", "log.access_log=off"] + args, root=self.tree)
+        socks = self.slow_readers(srv.port, readers)
+        # Every reader has its answer under way (or refused) before we look.
+        statuses = {}
+        for s in socks:
+            head = b""
+            while b"\r\n" not in head:
+                chunk = s.recv(64)
+                self.assertTrue(chunk, "a reader was cut off")
+                head += chunk
+            st = int(head.split(b" ", 2)[1])
+            statuses[st] = statuses.get(st, 0) + 1
+        time.sleep(0.5)
+        rss, shm = rss_and_shmem_kib(srv.pid())
+        p99, worst = self.probe(srv.port)
+        print("\n%s: %d slow readers of a listing page %s: RSS %d KiB + "
+              "memfds %d KiB = %.1f MiB (bound %d MiB); a small file "
+              "meanwhile: p99 %.1f ms, max %.1f ms"
+              % (label, readers, statuses, rss, shm, (rss + shm) / 1024.0,
+                 self.LIMIT_KIB // 1024, p99 * 1000, worst * 1000))
+        if not INSTRUMENTED:    # shadow memory says nothing of ours
+            self.assertLessEqual(rss + shm, self.LIMIT_KIB)
+            self.assertLess(p99, 0.050)
+        return statuses
+
+    def test_slow_readers_of_a_big_listing_share_one_page(self):
+        st = self.run_readers([], self.READERS, "cached page")
+        self.assertEqual(st, {200: self.READERS})
+
+    def test_pages_that_cannot_be_cached_are_bounded_by_the_budget(self):
+        # A 1 MiB listing cache keeps no 6 MB page: each is built for its
+        # request, held against max_response_memory, refused past it.
+        st = self.run_readers(["-s", "listing_cache_size=1M"], 50,
+                              "pages built per request")
+        self.assertGreater(st.get(200, 0), 0)
+        self.assertGreater(st.get(503, 0), 0)
