@@ -38,8 +38,6 @@
 
 /* '"' + 16 hex digits + "-gz" + '"' + NUL, rounded up. */
 #define LISTING_ETAG_MAX	32
-/* A listing with more entries to check again on each hit is not cached. */
-#define LISTING_CACHE_MAX_RECHECK	256
 
 struct listing_cache;
 struct lc_watch;

@@ -550,7 +550,13 @@ listing_cache_end(struct listing_cache *lc, struct listing_fill *fill)
 	fill->w = NULL;
 }
 
-/* The entries of l to check on each hit, with their names; -E2BIG if many. */
+/*
+ * The entries of l to check on each hit, with their names.  However many
+ * there are, checking them costs less than reading the folder again (it
+ * is one fstatat() each, and a read is one for every entry), and a cached
+ * page is shared by every response that sends it, where a page built per
+ * request is one copy per client.
+ */
 static int
 deps_copy(struct lc_entry *e, const struct listing *l)
 {
@@ -562,8 +568,6 @@ deps_copy(struct lc_entry *e, const struct listing *l)
 			names += l->ents[i].name_len + 1;
 		}
 	}
-	if (n > LISTING_CACHE_MAX_RECHECK)
-		return -E2BIG;
 	if (n == 0)
 		return 0;
 	e->deps = malloc(n * sizeof(*e->deps));
