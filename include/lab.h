@@ -48,6 +48,25 @@ size_t	lab_ping_format(char *out, size_t cap, uint64_t seq,
 	    const struct timespec *ts, size_t pad);
 
 /*
+ * The lowest source port the ping responder answers.  The ports below it
+ * are the well-known ones (RFC 6335 §6, the System Ports), where the UDP
+ * services that answer whatever they receive live: echo (7), discard
+ * (9), daytime (13), qotd (17), chargen (19), and others.  A datagram
+ * spoofed "from" one of them would make the responder and the service
+ * bounce replies between them until a rate limit stops it, so, as most
+ * UDP responders do, those get no reply.  Real clients send from the
+ * ephemeral ports above.
+ */
+#define LAB_PING_MIN_PORT	1024
+
+/*
+ * Whether a datagram from source port port (host byte order) may be
+ * answered: false for port 0, which no reply can reach, and for every
+ * port below LAB_PING_MIN_PORT.
+ */
+bool	lab_ping_source_port_ok(unsigned port);
+
+/*
  * Copies in[0..len) to out[0..len) with the ASCII letters a-z upper-cased
  * and every other byte as it is, so the result is never longer than the
  * input.  out may be in.
@@ -204,6 +223,19 @@ size_t	lab_transfer_head(char *out, size_t cap, const char *name,
  * Returns the length, or 0 when it does not fit in cap.
  */
 size_t	lab_transfer_error(char *out, size_t cap, const char *reason);
+
+/* ---- the ping client's host names ---- */
+
+/*
+ * Whether the host name is one of the loopback names of RFC 6761 §6.3:
+ * "localhost" or any name ending in ".localhost", in any ASCII case, with
+ * or without the final dot of an absolute name.  Resolvers should answer
+ * these with the loopback addresses without asking anyone, and lanhttpd-ping
+ * does so itself, so it works where no /etc/hosts (or no resolver) does.
+ * A name with an empty label (".localhost", "a..localhost",
+ * "localhost..") is not one.
+ */
+bool	lab_host_is_localhost(struct span name);
 
 /* ---- round-trip statistics (the ping client) ---- */
 

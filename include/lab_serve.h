@@ -31,7 +31,11 @@ struct lab_ping_counts {
 	unsigned long	 answered;
 	unsigned long	 limited;	/* held back by a token bucket */
 	unsigned long	 oversize;	/* over LAB_PING_MAX bytes */
-	unsigned long	 ignored;	/* nothing to upper-case; not unicast */
+	/*
+	 * Not answered: nothing to upper-case, not unicast, or from a
+	 * source port below LAB_PING_MIN_PORT (1024).
+	 */
+	unsigned long	 ignored;
 	unsigned long	 unsent;	/* no room in the socket, or an error */
 };
 
@@ -49,7 +53,10 @@ struct lab_limiter	*lab_ping_limiter(unsigned total);
  * address it was sent to (listen.c asked the socket for that address).
  * A datagram with nothing to upper-case is not answered: its reply would
  * be itself, and two responders (or an echo service) would bounce it
- * between them for ever.  Never blocks: a reply the socket has no room for
+ * between them for ever.  Nor is one from a source port below 1024
+ * (lab_ping_source_port_ok()): the services there (daytime, qotd,
+ * chargen, ...) answer anything, so a datagram spoofed from one would
+ * bounce between the two.  Never blocks: a reply the socket has no room for
  * is dropped.  Adds what happened to *n.  Event thread only (lim is not
  * locked).
  */

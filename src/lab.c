@@ -31,6 +31,12 @@ lab_ping_format(char *out, size_t cap, uint64_t seq,
 	return len;
 }
 
+bool
+lab_ping_source_port_ok(unsigned port)
+{
+	return port >= LAB_PING_MIN_PORT;
+}
+
 void
 lab_upper(const char *in, size_t len, char *out)
 {
@@ -302,6 +308,30 @@ size_t
 lab_transfer_error(char *out, size_t cap, const char *reason)
 {
 	return json_member(out, cap, "error", reason, strlen(reason), "\"}");
+}
+
+/* ---- host names ---- */
+
+bool
+lab_host_is_localhost(struct span name)
+{
+	static const struct span lh = SPAN_LIT("localhost");
+
+	/* An absolute name: one final dot, which is not a label. */
+	if (name.len > 0 && name.p[name.len - 1] == '.')
+		name.len--;
+	if (name.len < lh.len || !span_eq_nocase(span_make(name.p +
+	    name.len - lh.len, lh.len), lh))
+		return false;
+	if (name.len == lh.len)
+		return true;
+	/* Below it: "<labels>.localhost", no label empty. */
+	if (name.p[name.len - lh.len - 1] != '.' || name.p[0] == '.')
+		return false;
+	for (size_t i = 1; i < name.len; i++)
+		if (name.p[i] == '.' && name.p[i - 1] == '.')
+			return false;
+	return true;
 }
 
 /* ---- round-trip statistics ---- */

@@ -59,19 +59,23 @@ union ping_ctl {
 	struct cmsghdr	 align;
 };
 
-/* The source as 16 bytes: IPv6, or IPv4 mapped; false if neither. */
+/*
+ * The source as 16 bytes (IPv6, or IPv4 mapped) and its port; false if
+ * neither family, or when the port is one not to answer
+ * (lab_ping_source_port_ok()).
+ */
 static bool
 peer_key(const union ping_addr *a, unsigned char *key)
 {
 	if (a->sa.sa_family == AF_INET6) {
 		memcpy(key, &a->in6.sin6_addr, 16);
-		return a->in6.sin6_port != 0;
+		return lab_ping_source_port_ok(ntohs(a->in6.sin6_port));
 	}
 	if (a->sa.sa_family == AF_INET) {
 		memset(key, 0, 10);
 		key[10] = key[11] = 0xff;
 		memcpy(key + 12, &a->in4.sin_addr, 4);
-		return a->in4.sin_port != 0;
+		return lab_ping_source_port_ok(ntohs(a->in4.sin_port));
 	}
 	return false;
 }

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -128,7 +129,59 @@ parse_count(const char *s, unsigned long max, unsigned long *v)
 	return errno == 0 && *end == '\0' && *v <= max;
 }
 
-/* A connected UDP socket to host:port; fills in p->addr.  -1 on failure. */
+/*
+ * A new UDP socket connect()ed to sa, with p->addr set to the address in
+ * numeric form.  Returns the socket or a negative errno.
+ */
+static int
+connect_to(struct pinger *p, const struct sockaddr *sa, socklen_t len)
+{
+	int fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, sa, len) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (getnameinfo(sa, len, p->addr, sizeof(p->addr), NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		snprintf(p->addr, sizeof(p->addr), "%s", p->host);
+	return fd;
+}
+
+/*
+ * A socket to the loopback address for a localhost name, found without
+ * the resolver (RFC 6761 §6.3), so that it works where /etc/hosts is
+ * missing or says nothing about it.  A UDP connect() succeeds whether or
+ * not anything listens, so the first address that connects is the one
+ * used: 127.0.0.1, where a responder bound to it, to every IPv4 address
+ * or to a dual-stack socket (the daemon's default) answers; ::1 only when
+ * IPv4 is unavailable.  Returns the socket or a negative errno.
+ */
+static int
+open_loopback(struct pinger *p, unsigned port)
+{
+	struct sockaddr_in v4 = {
+		.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct sockaddr_in6 v6 = {
+		.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT,
+	};
+	int fd = connect_to(p, (const struct sockaddr *)&v4, sizeof(v4));
+
+	if (fd < 0)
+		fd = connect_to(p, (const struct sockaddr *)&v6, sizeof(v6));
+	return fd;
+}
+
+/*
+ * A connected UDP socket to host:port (port: checked digits); fills in
+ * p->addr.  -1 on failure, reported.
+ */
 static int
 open_socket(struct pinger *p, const char *port)
 {
@@ -136,29 +189,31 @@ open_socket(struct pinger *p, const char *port)
 		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
 	};
 	struct addrinfo *res, *ai;
-	int r, fd = -1;
+	unsigned long portnum;
+	int r, fd = -ENOENT;
 
+	if (lab_host_is_localhost(span_make(p->host, strlen(p->host)))) {
+		if (!parse_count(port, 65535, &portnum))
+			fd = -EINVAL;
+		else
+			fd = open_loopback(p, (unsigned)portnum);
+		if (fd < 0)
+			fprintf(stderr, "lanhttpd-ping: %s: %s\n", p->host,
+			    strerror(-fd));
+		return fd < 0 ? -1 : fd;
+	}
 	if ((r = getaddrinfo(p->host, port, &hints, &res)) != 0) {
 		fprintf(stderr, "lanhttpd-ping: %s: %s\n", p->host,
 		    gai_strerror(r));
 		return -1;
 	}
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			close(fd);
-			fd = -1;
-		}
-		if (fd >= 0 && getnameinfo(ai->ai_addr, ai->ai_addrlen,
-		    p->addr, sizeof(p->addr), NULL, 0, NI_NUMERICHOST) != 0)
-			snprintf(p->addr, sizeof(p->addr), "%s", p->host);
-	}
+	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
+		fd = connect_to(p, ai->ai_addr, ai->ai_addrlen);
 	if (fd < 0)
 		fprintf(stderr, "lanhttpd-ping: %s: %s\n", p->host,
-		    strerror(errno));
+		    strerror(-fd));
 	freeaddrinfo(res);
-	return fd;
+	return fd < 0 ? -1 : fd;
 }
 
 /* The reply s->seq should get: its message, upper-cased, into p->expect. */

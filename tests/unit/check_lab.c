@@ -76,6 +76,36 @@ START_TEST(upper_changes_ascii_letters_only)
 }
 END_TEST
 
+static const struct port_case {
+	const char	*name;
+	unsigned	 port;
+	bool		 ok;
+} port_cases[] = {
+	{ "port 0: no reply can reach it", 0, false },
+	{ "echo", 7, false },
+	{ "discard", 9, false },
+	{ "daytime", 13, false },
+	{ "qotd", 17, false },
+	{ "chargen", 19, false },
+	{ "dns", 53, false },
+	{ "ntp", 123, false },
+	{ "highest well-known", 1023, false },
+	{ "lowest registered", 1024, true },
+	{ "the responder's own default", 12000, true },
+	{ "ephemeral", 49152, true },
+	{ "highest", 65535, true },
+};
+
+START_TEST(ping_ignores_well_known_source_ports)
+{
+	const struct port_case *t = &port_cases[_i];
+
+	ck_assert_msg(lab_ping_source_port_ok(t->port) == t->ok,
+	    "%s (%u): expected %s", t->name, t->port,
+	    t->ok ? "an answer" : "none");
+}
+END_TEST
+
 static const struct parse_case {
 	const char	*name;
 	const char	*msg;
@@ -618,6 +648,52 @@ START_TEST(transfer_head_and_error_are_json)
 }
 END_TEST
 
+/* ---- host names ---- */
+
+static const struct host_case {
+	const char	*name;
+	size_t		 len;
+	bool		 local;
+} host_cases[] = {
+	{ LIT("localhost"), true },
+	{ LIT("localhost."), true },
+	{ LIT("LocalHost"), true },
+	{ LIT("LOCALHOST."), true },
+	{ LIT("a.localhost"), true },
+	{ LIT("printer.lan.localhost"), true },
+	{ LIT("x.LOCALHOST."), true },
+	{ LIT("-.localhost"), true },
+	{ LIT(""), false },
+	{ LIT("."), false },
+	{ LIT("localhost.."), false },
+	{ LIT(".localhost"), false },
+	{ LIT("a..localhost"), false },
+	{ LIT("localhos"), false },
+	{ LIT("localhostx"), false },
+	{ LIT("mylocalhost"), false },
+	{ LIT("my-localhost."), false },
+	{ LIT("localhost.com"), false },
+	{ LIT("localhost.localdomain"), false },
+	{ LIT("localhost\0"), false },
+	{ LIT("\0localhost"), false },
+	{ LIT("localhost "), false },
+	{ LIT("l\xc3\xb6" "calhost"), false },
+	{ LIT("127.0.0.1"), false },
+	{ LIT("::1"), false },
+};
+
+START_TEST(localhost_names_are_recognised)
+{
+	const struct host_case *t = &host_cases[_i];
+	char *g = tu_guarded(t->name, t->len);
+
+	ck_assert_msg(lab_host_is_localhost(span_make(g, t->len)) == t->local,
+	    "case %d (\"%.*s\"): expected %s", _i, (int)t->len, t->name,
+	    t->local ? "loopback" : "a name to resolve");
+	tu_guard_free(g);
+}
+END_TEST
+
 /* ---- statistics ---- */
 
 START_TEST(rtt_statistics_match_ping)
@@ -660,6 +736,8 @@ lab_suite(void)
 	tcase_add_loop_test(tc, ping_parse_reads_the_sequence, 0,
 	    NELEM(parse_cases));
 	tcase_add_test(tc, ping_parse_never_reads_past_the_end);
+	tcase_add_loop_test(tc, ping_ignores_well_known_source_ports, 0,
+	    NELEM(port_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bucket");
@@ -698,6 +776,11 @@ lab_suite(void)
 	    NELEM(json_cases));
 	tcase_add_test(tc, json_escape_reports_the_length_it_needs);
 	tcase_add_test(tc, transfer_head_and_error_are_json);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("host");
+	tcase_add_loop_test(tc, localhost_names_are_recognised, 0,
+	    NELEM(host_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rtt");
