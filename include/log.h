@@ -85,9 +85,12 @@ void	log_errno(enum log_level lvl, int err, const char *fmt, ...)
 /*
  * Formats e as one Combined Log Format line (newline included) into
  * out[0..cap), except the byte count, which is not known until the
- * response ends: *split is where it goes.  Untrusted fields are escaped
- * (\xHH for control bytes, quotes and backslashes).  Returns the length,
- * or 0 if it did not fit.  Pure and thread-safe.
+ * response ends: *split is where it goes.  Untrusted fields are walked
+ * as UTF-8 and escaped as \xHH per byte: C0 controls, DEL, quotes,
+ * backslashes, the C1 controls U+0080-U+009F, and every byte that is not
+ * part of well-formed UTF-8; other well-formed UTF-8 is copied as is.  So
+ * nothing a client sends can drive a terminal that shows the log.
+ * Returns the length, or 0 if it did not fit.  Pure and thread-safe.
  */
 size_t	log_format_access(char *out, size_t cap, const struct access_entry *e,
 	    size_t *split);

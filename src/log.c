@@ -252,26 +252,71 @@ log_errno(enum log_level lvl, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Appends s escaped for a quoted CLF field; returns false when out of room. */
+/* Appends \xNN for each of p[0..n); returns false when out of room. */
 static bool
-put_escaped(char *out, size_t cap, size_t *o, struct span s)
+put_hex(char *out, size_t cap, size_t *o, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.p[i];
+	if (*o + 4 * n > cap)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
 
-		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-			if (*o + 4 > cap)
+		out[(*o)++] = '\\';
+		out[(*o)++] = 'x';
+		out[(*o)++] = hex[c >> 4];
+		out[(*o)++] = hex[c & 15];
+	}
+	return true;
+}
+
+/*
+ * Whether the well-formed UTF-8 sequence p[0..n) is escaped: a C0 control,
+ * DEL, '"', '\\', or a C1 control (U+0080-U+009F, C2 80 to C2 9F).
+ */
+static bool
+needs_escape(const char *p, size_t n)
+{
+	unsigned char c = (unsigned char)p[0];
+
+	if (n == 1)
+		return c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+	return n == 2 && c == 0xc2 && (unsigned char)p[1] < 0xa0;
+}
+
+/*
+ * Appends s escaped for a quoted CLF field; returns false when out of
+ * room.  A terminal showing the log acts on the C0 controls and DEL, on
+ * the C1 controls U+0080-U+009F (U+009B is CSI, like ESC [) and, in many
+ * cases, on a raw byte 0x80-0x9F, so a client must not be able to put
+ * any of them there.  The field is walked as UTF-8: a well-formed
+ * sequence is copied, so names in any script stay readable, except the
+ * C1 controls, whose two bytes are escaped; every byte that does not
+ * belong to a well-formed sequence (overlong, surrogate, above U+10FFFF,
+ * cut short) is escaped on its own.  '"' and '\\' are escaped too, so
+ * the field cannot end early and an escape cannot be forged.
+ */
+static bool
+put_escaped(char *out, size_t cap, size_t *o, struct span s)
+{
+	size_t n;
+
+	for (size_t i = 0; i < s.len; i += n) {
+		n = utf8_seq_len(s.p + i, s.len - i);
+		if (n == 0) {
+			/* Not UTF-8: this byte alone, then resynchronise. */
+			n = 1;
+			if (!put_hex(out, cap, o, s.p + i, 1))
 				return false;
-			out[(*o)++] = '\\';
-			out[(*o)++] = 'x';
-			out[(*o)++] = hex[c >> 4];
-			out[(*o)++] = hex[c & 15];
+		} else if (needs_escape(s.p + i, n)) {
+			if (!put_hex(out, cap, o, s.p + i, n))
+				return false;
 		} else {
-			if (*o + 1 > cap)
+			if (*o + n > cap)
 				return false;
-			out[(*o)++] = (char)c;
+			memcpy(out + *o, s.p + i, n);
+			*o += n;
 		}
 	}
 	return true;

@@ -108,6 +108,82 @@ class PingFromWellKnownPorts(PingServer):
         self.assertEqual(high.recvfrom(2048)[0], b"PING 2 AFTER")
 
 
+def utf8_len(b, i):
+    """Length of the well-formed UTF-8 sequence at b[i:], or 0."""
+    c = b[i]
+    if c < 0x80:
+        return 1
+    for n in (2, 3, 4):
+        try:
+            b[i:i + n].decode("utf-8")
+            return n
+        except UnicodeDecodeError:
+            pass
+    return 0
+
+
+def c1_problems(data):
+    """Offsets and descriptions of what a terminal could take for a C1
+    control: a byte >= 0x80 outside well-formed UTF-8, or U+0080-U+009F."""
+    bad, i = [], 0
+    while i < len(data):
+        n = utf8_len(data, i)
+        if n == 0:
+            bad.append((i, "raw byte 0x%02x" % data[i]))
+            n = 1
+        elif n == 2 and data[i] == 0xc2 and data[i + 1] <= 0x9f:
+            bad.append((i, "U+%04X" % data[i + 1]))
+        i += n
+    return bad
+
+
+class AccessLogC1(ServerTest):
+    """Item 11."""
+
+    def test_c1_controls_reach_the_access_log_escaped(self):
+        log = os.path.join(self.root, "..", os.path.basename(self.root)
+                           + "-access.log")
+        self.addCleanup(lambda: os.path.exists(log) and os.unlink(log))
+        self.write("a.txt", b"x")
+        srv = self.serve(["-s", "log.access_log=" + log])
+        # Targets hold only percent-encoded and well-formed UTF-8 forms
+        # (a raw 0x9b there may be refused); the header values carry the
+        # raw byte too.
+        targets = [b"/%C2%9B%9B/a.txt", b"/\xc2\x9b[31m/a.txt",
+                   b"/a.txt?\xc2\x9b2J"]
+        answered = []
+        for target in targets:
+            c = Conn(srv.port)
+            try:
+                c.send(b"GET " + target + b" HTTP/1.1\r\nHost: t\r\n"
+                       b"Referer: http://x/\xc2\x9b[31m\x9b[32m\r\n"
+                       b"User-Agent: ua\x9b]0;pwned-\xc2\x9b2J "
+                       + "€ 中文".encode() + b"\r\n"
+                       b"Connection: close\r\n\r\n")
+                r = c.read_response()
+            finally:
+                c.close()
+            self.assertIn(r.status, (200, 400, 404), target)
+            answered.append(r.status != 400)
+        # The access log is written when a worker goes idle.
+        deadline = time.monotonic() + scaled(10)
+        data = b""
+        while time.monotonic() < deadline:
+            with open(log, "rb") as f:
+                data = f.read()
+            if data.count(b"\n") >= len(targets):
+                break
+            time.sleep(0.05)
+        self.assertEqual(data.count(b"\n"), len(targets), data)
+        self.assertEqual(c1_problems(data), [], data)
+        # Escaped, not dropped: a reader of the log still sees the bytes.
+        self.assertIn(b"\\xc2\\x9b[31m\\x9b[32m", data)
+        self.assertIn(b"ua\\x9b]0;pwned-\\xc2\\x9b2J " + "€ 中文".encode(),
+                      data)
+        if answered[1]:
+            self.assertIn(b'"GET /\\xc2\\x9b[31m/a.txt HTTP/1.1"', data)
+
+
 class PingLocalhostWithoutHostsFile(PingServer):
     """Item 15."""
 
