@@ -773,31 +773,113 @@ page_query(struct hbuf *out, const struct listing_view *v, bool json,
 	hb_u64(out, start);
 }
 
-/*
- * Which entries the page from v->start shows: [*first, return value).
- * The rows stop at LISTING_PAGE_ENTRIES, or once the rows after base in
- * out take more than LISTING_PAGE_BYTES (checked by the caller's loop).
- */
+/* One entry as a JSON object, after a comma unless it is the first. */
+static void
+json_entry(struct hbuf *out, const struct listing *l,
+    const struct listing_entry *e, bool first)
+{
+	const char *name = l->names + e->name_off;
+
+	hb_str(out, first ? "\n{\"name\":\"" : ",\n{\"name\":\"");
+	listing_json_escape(out, name, e->name_len);
+	hb_str(out, "\",\"href\":\"");
+	href_add(out, name, e->name_len);
+	hb_str(out, e->is_dir ? "/\",\"type\":\"dir\",\"size\":" :
+	    "\",\"type\":\"file\",\"size\":");
+	hb_u64(out, e->size);
+	hb_str(out, ",\"mtime\":");
+	if (e->mtime < 0)
+		hb_str(out, "-");
+	hb_u64(out, e->mtime < 0 ? (uint64_t)-(e->mtime + 1) + 1 :
+	    (uint64_t)e->mtime);
+	hb_str(out, "}");
+}
+
+/* The first entry the page from v->start shows. */
 static size_t
 page_first(const struct listing *l, const struct listing_view *v)
 {
 	return v->start < l->n ? v->start : l->n;
 }
 
-static bool
-page_more(const struct listing *l, size_t first, size_t i,
-    const struct hbuf *out, size_t base)
+/* The rows of one form of a listing. */
+struct page_fmt {
+	const struct listing	*l;
+	const struct ui_text	*t;	/* the HTML page's words; NULL: JSON */
+};
+
+/* Appends row i of the page that begins at first. */
+static void
+page_row(struct hbuf *out, const struct page_fmt *f, size_t first, size_t i)
 {
-	return i < l->n && i - first < LISTING_PAGE_ENTRIES &&
-	    out->len - base <= LISTING_PAGE_BYTES;
+	const struct listing_entry *e = &f->l->ents[i];
+
+	if (f->t != NULL)
+		html_row(out, f->l, e, f->t);
+	else
+		json_entry(out, f->l, e, i == first);
+}
+
+/*
+ * The one rule that cuts a listing into pages, used both to render a page
+ * and to find where an earlier one starts: the page from first takes rows
+ * until it holds LISTING_PAGE_ENTRIES, or until its rows take more than
+ * LISTING_PAGE_BYTES (the row that passes the bound is the last).  Appends
+ * the rows to out and returns the end of the page (one past its last
+ * row).  When keep is false the rows are only measured: each is taken
+ * out of out again, so out never grows by more than one.
+ */
+static size_t
+page_rows(const struct page_fmt *f, size_t first, struct hbuf *out,
+    bool keep)
+{
+	size_t bytes = 0, i;
+
+	for (i = first; i < f->l->n && i - first < LISTING_PAGE_ENTRIES &&
+	    bytes <= LISTING_PAGE_BYTES; i++) {
+		size_t before = out->len;
+
+		page_row(out, f, first, i);
+		bytes += out->len - before;
+		if (!keep)
+			out->len = before;
+	}
+	return i;
+}
+
+/*
+ * Where the page before the one from first (> 0) starts.  Pages are cut
+ * from entry 0 by page_rows(), so their bounds depend on the rows before
+ * them: this walks them from 0, formatting each row once more into a
+ * buffer that holds one at a time, up to the page that reaches first.
+ * When first is a page bound, that is the page ending where this one
+ * begins; otherwise (a start typed by hand) the page holding entry
+ * first - 1.  Out of memory, it is the first page.
+ */
+static size_t
+page_prev(const struct page_fmt *f, size_t first)
+{
+	struct hbuf scratch;
+	size_t start = 0, end;
+
+	hb_init_heap(&scratch);
+	while ((end = page_rows(f, start, &scratch, false)) < first &&
+	    !scratch.overflow)
+		start = end;
+	if (scratch.overflow)
+		start = 0;
+	hb_release(&scratch);
+	return start;
 }
 
 /* "Showing entries a-b of n." with links to the pages around it. */
 static void
-html_page_note(struct hbuf *out, const struct listing *l,
-    const struct listing_view *v, const struct ui_text *t, size_t first,
-    size_t end)
+html_page_note(struct hbuf *out, const struct page_fmt *f,
+    const struct listing_view *v, size_t first, size_t end)
 {
+	const struct listing *l = f->l;
+	const struct ui_text *t = f->t;
+
 	if (first == 0 && end == l->n)
 		return;
 	hb_str(out, "<p class=\"note\">");
@@ -810,8 +892,7 @@ html_page_note(struct hbuf *out, const struct listing *l,
 	hb_str(out, t->page_end);
 	if (first > 0) {
 		hb_str(out, " <a href=\"");
-		page_query(out, v, false, first > LISTING_PAGE_ENTRIES ?
-		    first - LISTING_PAGE_ENTRIES : 0);
+		page_query(out, v, false, page_prev(f, first));
 		hb_str(out, "\">");
 		hb_str(out, t->prev);
 		hb_str(out, "</a>");
@@ -858,45 +939,23 @@ listing_html(const struct listing *l, const char *dir, size_t dir_len,
     const struct listing_view *v, struct hbuf *out)
 {
 	const struct ui_text *t = v->lang == LANG_ZH ? &ui_zh : &ui_en;
-	size_t first = page_first(l, v), base, i;
+	const struct page_fmt f = { .l = l, .t = t };
+	size_t first = page_first(l, v), end;
 
 	html_head(out, dir, dir_len, v, t);
-	base = out->len;
-	for (i = first; page_more(l, first, i, out, base); i++)
-		html_row(out, l, &l->ents[i], t);
+	end = page_rows(&f, first, out, true);
 	hb_str(out, "</tbody>\n</table>\n");
-	html_page_note(out, l, v, t, first, i);
+	html_page_note(out, &f, v, first, end);
 	html_foot(out, l, t);
 	return out->overflow ? -ENOMEM : 0;
-}
-
-/* One entry as a JSON object, after a comma unless it is the first. */
-static void
-json_entry(struct hbuf *out, const struct listing *l,
-    const struct listing_entry *e, bool first)
-{
-	const char *name = l->names + e->name_off;
-
-	hb_str(out, first ? "\n{\"name\":\"" : ",\n{\"name\":\"");
-	listing_json_escape(out, name, e->name_len);
-	hb_str(out, "\",\"href\":\"");
-	href_add(out, name, e->name_len);
-	hb_str(out, e->is_dir ? "/\",\"type\":\"dir\",\"size\":" :
-	    "\",\"type\":\"file\",\"size\":");
-	hb_u64(out, e->size);
-	hb_str(out, ",\"mtime\":");
-	if (e->mtime < 0)
-		hb_str(out, "-");
-	hb_u64(out, e->mtime < 0 ? (uint64_t)-(e->mtime + 1) + 1 :
-	    (uint64_t)e->mtime);
-	hb_str(out, "}");
 }
 
 int
 listing_json(const struct listing *l, const char *dir, size_t dir_len,
     const struct listing_view *v, struct hbuf *out)
 {
-	size_t first = page_first(l, v), base, i;
+	const struct page_fmt f = { .l = l, .t = NULL };
+	size_t first = page_first(l, v), end;
 
 	hb_str(out, "{\"path\":\"/");
 	if (dir_len > 0) {
@@ -909,13 +968,11 @@ listing_json(const struct listing *l, const char *dir, size_t dir_len,
 	hb_str(out, ",\"start\":");
 	hb_u64(out, first);
 	hb_str(out, ",\"entries\":[");
-	base = out->len;
-	for (i = first; page_more(l, first, i, out, base); i++)
-		json_entry(out, l, &l->ents[i], i == first);
+	end = page_rows(&f, first, out, true);
 	hb_str(out, "\n],\"next\":");
-	if (i < l->n) {
+	if (end < l->n) {
 		hb_add(out, "\"", 1);
-		page_query(out, v, true, i);
+		page_query(out, v, true, end);
 		hb_add(out, "\"", 1);
 	} else {
 		hb_str(out, "null");

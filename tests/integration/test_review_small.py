@@ -184,6 +184,54 @@ class AccessLogC1(ServerTest):
             self.assertIn(b'"GET /\\xc2\\x9b[31m/a.txt HTTP/1.1"', data)
 
 
+FILES = 9000
+NAME_BYTES = 250
+LINK = re.compile(r'<a href="(\?[^"]*)">(Previous page|Next page)</a>')
+FIRST_ROW = re.compile(r'<tr><td class="n"><a href="([^"]*)">')
+
+
+class ListingPagesCutBySize(ServerTest):
+    """Item 13."""
+
+    def page(self, port, query):
+        r = get(port, "/big/" + query)
+        self.assertEqual(r.status, 200, query)
+        text = r.body.decode("utf-8")
+        links = {name: html.unescape(href)
+                 for href, name in LINK.findall(text)}
+        first = FIRST_ROW.search(text)
+        self.assertIsNotNone(first, query)
+        return links, urllib.parse.unquote(first.group(1))
+
+    def test_previous_page_leads_to_the_page_before(self):
+        # 250-byte names of a character that grows sevenfold in a row
+        # ("&lt;" in the text, "%3C" in the link): about 1.9 KiB a row,
+        # so 8 MiB pages of about 4,400 rows, three pages in all.
+        big = os.path.join(self.root, "big")
+        os.mkdir(big)
+        for i in range(FILES):
+            name = "%05d" % i + "<" * (NAME_BYTES - 5)
+            os.close(os.open(os.path.join(big, name),
+                             os.O_CREAT | os.O_WRONLY, 0o644))
+        srv = self.serve(["-s", "log.access_log=off"])
+        links1, first1 = self.page(srv.port, "")
+        self.assertNotIn("Previous page", links1)
+        links2, first2 = self.page(srv.port, links1["Next page"])
+        links3, first3 = self.page(srv.port, links2["Next page"])
+        start = [0] + [int(urllib.parse.parse_qs(links[1:])["start"][0])
+                       for links in (links1["Next page"],
+                                     links2["Next page"])]
+        print("\npages start at entries %s (0-based)" % start)
+        # Cut by size, not by LISTING_PAGE_ENTRIES (10,000).
+        self.assertTrue(0 < start[1] < start[2] < FILES, start)
+        self.assertEqual((first1[:5], first2[:5], first3[:5]),
+                         tuple("%05d" % s for s in start))
+        self.assertEqual(links2["Previous page"].split("start=")[1], "0")
+        back, first_back = self.page(srv.port, links3["Previous page"])
+        self.assertEqual(first_back, first2)
+        self.assertEqual(back.get("Next page"), links2["Next page"])
+
+
 class PingLocalhostWithoutHostsFile(PingServer):
     """Item 15."""
 

@@ -369,10 +369,12 @@ add_numbered(struct listing *l, size_t n, size_t name_len)
 	}
 }
 
+/* The page of l from start, in lang, as a NUL-terminated string. */
 static char *
-page_from(const struct listing *l, uint32_t start, bool json, size_t *len)
+page_in(const struct listing *l, uint32_t start, enum ui_lang lang,
+    bool json, size_t *len)
 {
-	struct listing_view v = { .start = start };
+	struct listing_view v = { .start = start, .lang = lang };
 	struct hbuf out;
 
 	hb_init_heap(&out);
@@ -381,6 +383,12 @@ page_from(const struct listing *l, uint32_t start, bool json, size_t *len)
 	*len = out.len;
 	hb_add(&out, "", 1);
 	return out.p;
+}
+
+static char *
+page_from(const struct listing *l, uint32_t start, bool json, size_t *len)
+{
+	return page_in(l, start, LANG_EN, json, len);
 }
 
 static size_t
@@ -458,6 +466,146 @@ START_TEST(a_page_stays_within_its_byte_bound)
 		free(p);
 		listing_release(&l);
 	}
+}
+END_TEST
+
+/*
+ * The start=N of the link labelled label on an HTML page (the query ends
+ * with it), or of "next" in JSON (label NULL); -1 when there is none.
+ */
+static long
+link_start(const char *p, const char *label)
+{
+	char tail[64];
+	const char *end, *q;
+
+	if (label == NULL) {
+		if ((q = strstr(p, "\"next\":\"?")) == NULL ||
+		    (q = strstr(q, "&start=")) == NULL)
+			return -1;
+		return strtol(q + 7, NULL, 10);
+	}
+	snprintf(tail, sizeof(tail), "\">%s</a>", label);
+	if ((end = strstr(p, tail)) == NULL)
+		return -1;
+	for (q = end; q > p && q[-1] >= '0' && q[-1] <= '9'; q--)
+		continue;
+	if (q - p < 6 || memcmp(q - 6, "start=", 6) != 0)
+		return -1;
+	return strtol(q, NULL, 10);
+}
+
+/*
+ * Pages cut by size, not by LISTING_PAGE_ENTRIES: 9,000 names of 250
+ * bytes that grow sevenfold in a row ("&lt;" shown, "%3C" linked), so
+ * each page holds fewer than 5,000.  "Previous page" on every page leads
+ * to the start of the page before, whichever the language (the rows'
+ * length differs), and "Next page" from there leads back.
+ */
+START_TEST(previous_page_after_pages_cut_by_size)
+{
+	enum { N = 9000, MAXPAGES = 8 };
+	struct listing l;
+	char name[250];
+	size_t len;
+
+	listing_init(&l);
+	memset(name, '<', sizeof(name));
+	for (size_t i = 0; i < N; i++) {
+		snprintf(name, 6, "%05zu", i);
+		name[5] = '<';
+		ck_assert_int_eq(listing_add(&l, name, sizeof(name), false, i,
+		    0), 0);
+	}
+	for (int lang = LANG_EN; lang <= LANG_ZH; lang++) {
+		static const char *const prev[] = { "Previous page",
+		    "\xe4\xb8\x8a\xe4\xb8\x80\xe9\xa1\xb5" };
+		static const char *const next[] = { "Next page",
+		    "\xe4\xb8\x8b\xe4\xb8\x80\xe9\xa1\xb5" };
+		long start[MAXPAGES];
+		int pages = 0;
+		char *p;
+
+		/* Follow "Next page" to the end. */
+		start[pages++] = 0;
+		for (;;) {
+			long nx;
+
+			p = page_in(&l, (uint32_t)start[pages - 1],
+			    (enum ui_lang)lang, false, &len);
+			nx = link_start(p, next[lang]);
+			free(p);
+			if (nx < 0)
+				break;
+			ck_assert_int_gt(nx, start[pages - 1]);
+			ck_assert_int_lt(pages, MAXPAGES);
+			start[pages++] = nx;
+		}
+		ck_assert_int_ge(pages, 3);
+		ck_assert_int_lt(start[1], LISTING_PAGE_ENTRIES);
+		for (int k = 0; k < pages; k++) {
+			p = page_in(&l, (uint32_t)start[k], (enum ui_lang)lang,
+			    false, &len);
+			ck_assert_msg(link_start(p, prev[lang]) ==
+			    (k == 0 ? -1 : start[k - 1]),
+			    "lang %d, page %d from %ld: previous %ld, want %ld",
+			    lang, k, start[k], link_start(p, prev[lang]),
+			    k == 0 ? -1 : start[k - 1]);
+			free(p);
+		}
+		/*
+		 * A start that is no page boundary: the previous page is the
+		 * one holding the entry just before it.
+		 */
+		p = page_in(&l, (uint32_t)start[1] + 1, (enum ui_lang)lang,
+		    false, &len);
+		ck_assert_int_eq(link_start(p, prev[lang]), start[1]);
+		free(p);
+		p = page_in(&l, (uint32_t)start[1] - 1, (enum ui_lang)lang,
+		    false, &len);
+		ck_assert_int_eq(link_start(p, prev[lang]), 0);
+		free(p);
+	}
+	listing_release(&l);
+}
+END_TEST
+
+/*
+ * The JSON form pages by the same rule: following "next" from 0 visits
+ * every entry once, in pages cut by size.
+ */
+START_TEST(json_pages_cut_by_size_cover_every_entry)
+{
+	enum { N = 9000 };
+	struct listing l;
+	char name[250];
+	size_t len, seen = 0;
+	long start = 0;
+	int pages = 0;
+
+	listing_init(&l);
+	memset(name, '<', sizeof(name));
+	for (size_t i = 0; i < N; i++) {
+		snprintf(name, 6, "%05zu", i);
+		name[5] = '<';
+		ck_assert_int_eq(listing_add(&l, name, sizeof(name), false, i,
+		    0), 0);
+	}
+	while (start >= 0) {
+		char *p = page_in(&l, (uint32_t)start, LANG_EN, true, &len);
+		size_t rows = count(p, "{\"name\"");
+		long nx = link_start(p, NULL);
+
+		ck_assert_uint_le(len, LISTING_PAGE_BYTES + 16 * 1024);
+		ck_assert_int_eq(nx < 0 ? N : nx, start + (long)rows);
+		seen += rows;
+		pages++;
+		start = nx;
+		free(p);
+	}
+	ck_assert_uint_eq(seen, N);
+	ck_assert_int_ge(pages, 2);
+	listing_release(&l);
 }
 END_TEST
 
@@ -651,6 +799,8 @@ listing_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, big_listings_come_in_pages);
 	tcase_add_test(tc, a_page_stays_within_its_byte_bound);
+	tcase_add_test(tc, previous_page_after_pages_cut_by_size);
+	tcase_add_test(tc, json_pages_cut_by_size_cover_every_entry);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("read");
 	tcase_add_test(tc, read_filters_and_follows_links);
