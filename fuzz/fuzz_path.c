@@ -111,6 +111,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	char out[4096];
 	struct path_result res;
+	bool allow_hidden;
 	char *raw;
 	int st;
 
@@ -120,14 +121,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	raw[0] = '/';
 	memcpy(raw + 1, data, size);
-	st = path_normalize(span_make(raw, size + 1), size > 0 && data[0] & 1,
-	    out, sizeof(out), &res);
+	allow_hidden = size > 0 && data[0] & 1;
+	st = path_normalize(span_make(raw, size + 1), allow_hidden, out,
+	    sizeof(out), &res);
 	if (st == 0) {
 		check_normalized(out, &res);
 		for (size_t i = 0; i < sizeof(pols) / sizeof(pols[0]); i++) {
+			struct path_root tree = { .fd = root_fd,
+			    .real = root_real, .symlinks = pols[i],
+			    .allow_hidden = allow_hidden };
 			int fd;
 
-			if (path_open(root_fd, root_real, out, pols[i], &fd) == 0) {
+			if (path_open(&tree, out, &fd) == 0) {
 				check_opened(fd);
 				close(fd);
 			}

@@ -112,6 +112,7 @@ struct config {
 	/* Derived by config_finish(). */
 	char		*root_real;	/* canonical root path */
 	int		 root_fd;	/* O_PATH directory fd, or -1 */
+	struct path_root tree;		/* the root with its rules */
 	char		*transfer_rel;	/* transfer_file normalised, or NULL */
 	char		*error_page_404_rel;	/* normalised, or NULL */
 	char		*error_page_403_rel;

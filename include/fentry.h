@@ -19,9 +19,7 @@ struct mime_table;
 
 /* Where entries come from: what building one needs of the configuration. */
 struct fentry_src {
-	int		 root_fd;
-	const char	*root_real;
-	enum symlink_policy symlinks;
+	struct path_root tree;
 	bool		 precompressed;
 	bool		 etag_inode;
 	long		 cache_max_age;	/* -1: no Cache-Control */

@@ -80,11 +80,8 @@ struct listing_view {
 
 /* What listing_read() needs to know about the tree it reads. */
 struct listing_src {
-	int		 root_fd;	/* for following symbolic links */
-	const char	*root_real;
+	struct path_root tree;		/* its rules: links, dotfiles */
 	const char	*rel;		/* the directory, from the root */
-	enum symlink_policy symlinks;
-	bool		 allow_hidden;	/* else dotfiles are left out */
 };
 
 void	listing_init(struct listing *l);

@@ -21,6 +21,18 @@ enum symlink_policy {
 	SYMLINKS_NONE,		/* refuse every link */
 };
 
+/*
+ * The shared tree and the rules for reaching into it: what path_open()
+ * needs to decide whether a name may be opened.  The strings belong to
+ * whoever fills it in (the configuration).
+ */
+struct path_root {
+	int		 fd;		/* the root, opened O_PATH */
+	const char	*real;		/* its canonical path */
+	enum symlink_policy symlinks;
+	bool		 allow_hidden;	/* dotfiles may be reached */
+};
+
 struct path_result {
 	size_t	len;		/* bytes in the caller's buffer, no NUL counted */
 	bool	trailing_slash;	/* the decoded path ended in '/' */
@@ -39,15 +51,17 @@ int	path_normalize(struct span raw, bool allow_hidden, char *out, size_t cap,
 
 /*
  * Opens rel (a result of path_normalize(), "" meaning the root) beneath
- * root_fd under the symlink policy, read-only, non-blocking (a FIFO must
- * never block a worker) and close-on-exec.  root_real is the root's
+ * root->fd under root's symlink policy, read-only, non-blocking (a FIFO
+ * must never block a worker) and close-on-exec.  root->real is the root's
  * canonical path, used to check a link target when openat2 alone cannot
- * decide (kernels before 5.6, absolute links that stay inside).  Returns 0
- * and stores the fd in *fdp (the caller owns it), or the HTTP status: 403,
- * 404, 500 or 503 (out of file descriptors or memory).
+ * decide (kernels before 5.6, absolute links that stay inside).  When
+ * dotfiles are denied and the name leads through a symbolic link, what it
+ * resolves to must not be a dotfile or lie in a dot-folder either (the
+ * part of rel before any link was checked by path_normalize()).  Returns 0
+ * and stores the fd in *fdp (the caller owns it), or the HTTP status:
+ * 403, 404, 500 or 503 (out of file descriptors or memory).
  */
-int	path_open(int root_fd, const char *root_real, const char *rel,
-	    enum symlink_policy pol, int *fdp);
+int	path_open(const struct path_root *root, const char *rel, int *fdp);
 
 /* Which bytes stay as they are when percent-encoding. */
 enum pct_set {

@@ -1013,6 +1013,8 @@ finish_root(struct config *c, struct config_errors *errs)
 		config_error(errs, "out of memory");
 		return 1;
 	}
+	c->tree = (struct path_root){ .fd = c->root_fd, .real = c->root_real,
+	    .symlinks = c->symlinks, .allow_hidden = c->allow_hidden };
 	return 0;
 }
 

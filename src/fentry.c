@@ -134,8 +134,7 @@ probe_sibling(const struct fentry_src *src, const char *rel, const char *type,
 	n = snprintf(path, sizeof(path), "%s%s", rel,
 	    fcache_sibling_ext[coding]);
 	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    path_open(src->root_fd, src->root_real, path, src->symlinks,
-	    &fd) != 0)
+	    path_open(&src->tree, path, &fd) != 0)
 		return;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);

@@ -179,8 +179,7 @@ plan_error_page(const struct serve_ctx *x, int status, struct response *res)
 	struct stat st;
 	int fd;
 
-	if (rel == NULL || path_open(cfg->root_fd, cfg->root_real, rel,
-	    cfg->symlinks, &fd) != 0)
+	if (rel == NULL || path_open(&cfg->tree, rel, &fd) != 0)
 		return false;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -532,9 +531,7 @@ listing_request(const struct serve_ctx *x, const struct http_request *req,
 	    .variant = (uint32_t)lr->json | (uint32_t)lr->v.sort << 1 |
 	    (uint32_t)lr->v.desc << 3 | (uint32_t)lr->v.lang << 4,
 	    .start = lr->v.start };
-	lr->src = (struct listing_src){ .root_fd = cfg->root_fd,
-	    .root_real = cfg->root_real, .rel = x->path,
-	    .symlinks = cfg->symlinks, .allow_hidden = cfg->allow_hidden };
+	lr->src = (struct listing_src){ .tree = cfg->tree, .rel = x->path };
 }
 
 /* ETag, Cache-Control and Vary: what a listing's 304 repeats. */
@@ -785,9 +782,7 @@ static struct fentry_src
 entry_src(const struct config *cfg)
 {
 	return (struct fentry_src){
-		.root_fd = cfg->root_fd,
-		.root_real = cfg->root_real,
-		.symlinks = cfg->symlinks,
+		.tree = cfg->tree,
 		.precompressed = cfg->precompressed,
 		.etag_inode = cfg->etag_inode,
 		.cache_max_age = cfg->cache_max_age,
@@ -839,8 +834,7 @@ open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st)
 	if (at > 0)
 		x->path[at++] = '/';
 	memcpy(x->path + at, cfg->index, ilen + 1);
-	code = path_open(cfg->root_fd, cfg->root_real, x->path, cfg->symlinks,
-	    fdp);
+	code = path_open(&cfg->tree, x->path, fdp);
 	if (code == 0 && (fstat(*fdp, st) != 0 || !S_ISREG(st->st_mode))) {
 		close(*fdp);
 		code = 404;	/* e.g. a folder called index.html */
@@ -899,8 +893,7 @@ resolve(const struct serve_ctx *x, const struct http_request *req,
 	code = path_normalize(req->path, cfg->allow_hidden, x->path,
 	    x->path_cap, pr);
 	if (code == 0)
-		code = path_open(cfg->root_fd, cfg->root_real, x->path,
-		    cfg->symlinks, fdp);
+		code = path_open(&cfg->tree, x->path, fdp);
 	return code;
 }
 
@@ -976,8 +969,7 @@ plan_opened(const struct serve_ctx *x, const struct http_request *req,
 	struct stat st;
 	int fd, code;
 
-	code = path_open(cfg->root_fd, cfg->root_real, x->path, cfg->symlinks,
-	    &fd);
+	code = path_open(&cfg->tree, x->path, &fd);
 	if (code == 404 && cfg->fcache != NULL &&
 	    (e = fentry_build_missing(x->scratch, klen, x->path,
 	    x->now_ms)) != NULL) {

@@ -216,8 +216,7 @@ lab_transfer_open(const struct config *c, int *fdp, uint64_t *size,
 		*reason = "no file configured";
 		return 500;
 	}
-	status = path_open(c->root_fd, c->root_real, c->transfer_rel,
-	    c->symlinks, &fd);
+	status = path_open(&c->tree, c->transfer_rel, &fd);
 	if (status == 0 && fstat(fd, &st) < 0) {
 		close(fd);
 		status = 500;

@@ -87,31 +87,25 @@ listing_add(struct listing *l, const char *name, size_t len, bool is_dir,
 
 /*
  * What a symbolic link in the listing stands for: the file a client
- * following it would get, under the same policy path_open() applies.
+ * following it would get, through path_open() and so under the same
+ * rules (where links may lead, and dotfiles by what a link resolves to).
  * False when it would be refused (then it is not listed).
  */
 static bool
-link_target(int dfd, const char *name, const struct listing_src *src,
+link_target(const char *name, const struct listing_src *src,
     struct stat *st)
 {
 	char rel[PATH_MAX];
 	int fd, n;
 	bool ok;
 
-	switch (src->symlinks) {
-	case SYMLINKS_NONE:
+	if (src->tree.symlinks == SYMLINKS_NONE)
 		return false;
-	case SYMLINKS_ALL:
-		return fstatat(dfd, name, st, 0) == 0;
-	case SYMLINKS_INSIDE:
-		break;
-	}
 	n = snprintf(rel, sizeof(rel), "%s%s%s", src->rel,
 	    src->rel[0] != '\0' ? "/" : "", name);
 	if (n < 0 || (size_t)n >= sizeof(rel))
 		return false;
-	if (path_open(src->root_fd, src->root_real, rel, SYMLINKS_INSIDE, &fd)
-	    != 0)
+	if (path_open(&src->tree, rel, &fd) != 0)
 		return false;
 	ok = fstat(fd, st) == 0;
 	close(fd);
@@ -126,7 +120,7 @@ left_out(const char *name, const struct listing_src *src)
 		return false;
 	if (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))
 		return true;
-	return !src->allow_hidden;
+	return !src->tree.allow_hidden;
 }
 
 bool
@@ -142,7 +136,7 @@ listing_entry_stat(int dfd, const char *name, const struct listing_src *src,
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return false;
 	link = S_ISLNK(st.st_mode);
-	if (link && !link_target(dfd, name, src, &st))
+	if (link && !link_target(name, src, &st))
 		return false;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return false;	/* FIFOs, sockets and devices are not served */

@@ -143,70 +143,162 @@ errno_status(int err)
 	}
 }
 
-/* True when the file open as fd lies at or beneath root_real. */
-static bool
-fd_is_beneath(int fd, const char *root_real)
+/*
+ * The canonical path of the file open as fd into buf[0..cap); its length,
+ * or 0 when it cannot be had.
+ */
+static size_t
+fd_path(int fd, char *buf, size_t cap)
 {
-	char proc[64], real[4096];
-	size_t rlen = strlen(root_real);
+	char proc[64];
 	ssize_t n;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, real, sizeof(real));
-	if (n < 0 || (size_t)n >= sizeof(real))
-		return false;
+	n = readlink(proc, buf, cap);
+	if (n <= 0 || (size_t)n >= cap)
+		return 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+/*
+ * Where real[0..n) lies below root_real: the offset of the part after the
+ * root (n when it is the root itself), or -1 when it is not beneath it.
+ */
+static ssize_t
+below_root(const char *real, size_t n, const char *root_real)
+{
+	size_t rlen = strlen(root_real);
+
 	if (rlen == 1 && root_real[0] == '/')
-		return real[0] == '/';
-	if ((size_t)n < rlen || memcmp(real, root_real, rlen) != 0)
-		return false;
-	return (size_t)n == rlen || real[rlen] == '/';
+		return real[0] == '/' ? 1 : -1;
+	if (n < rlen || memcmp(real, root_real, rlen) != 0)
+		return -1;
+	if (n == rlen)
+		return (ssize_t)n;
+	return real[rlen] == '/' ? (ssize_t)rlen + 1 : -1;
+}
+
+/* True when a segment of p[0..n) (separated by '/') starts with a dot. */
+static bool
+has_dot_segment(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '.' && (i == 0 || p[i - 1] == '/'))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the file open as fd, reached through a symbolic link, may be
+ * served: 0, 403 (outside the root where that is not allowed) or 404 (a
+ * dotfile, or inside a dot-folder, while they are denied).  Beneath the
+ * root only the part after it counts; a target outside (follow_symlinks
+ * = all) is judged by its whole path.
+ */
+static int
+check_target(int fd, const struct path_root *root)
+{
+	char real[4096];
+	size_t n = fd_path(fd, real, sizeof(real));
+	ssize_t at;
+
+	if (n == 0)
+		return 403;
+	at = below_root(real, n, root->real);
+	if (at < 0 && root->symlinks != SYMLINKS_ALL)
+		return 403;
+	if (!root->allow_hidden && has_dot_segment(real + (at < 0 ? 0 : at),
+	    n - (size_t)(at < 0 ? 0 : at)))
+		return 404;
+	return 0;
+}
+
+/*
+ * Opens p beneath the root with openat() and checks where the file really
+ * is: for absolute links that stay inside (which RESOLVE_BENEATH refuses,
+ * err EXDEV) and kernels without openat2 (ENOSYS).  ".." never reaches
+ * here, path_normalize() removed it.
+ */
+static int
+path_open_fallback(const struct path_root *root, const char *p, int err,
+    int *fdp)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, fd, st;
+
+	if (err == ENOSYS && root->symlinks == SYMLINKS_NONE)
+		flags |= O_NOFOLLOW;	/* NEEDSWORK: last component only */
+	fd = openat(root->fd, p, flags);
+	if (fd < 0)
+		return errno_status(errno);
+	if ((root->symlinks != SYMLINKS_ALL || !root->allow_hidden) &&
+	    (st = check_target(fd, root)) != 0) {
+		close(fd);
+		return st;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+static int
+openat2_at(int dirfd, const char *p, const struct open_how *how)
+{
+	return (int)syscall(SYS_openat2, dirfd, p, how, sizeof(*how));
 }
 
 int
-path_open(int root_fd, const char *root_real, const char *rel,
-    enum symlink_policy pol, int *fdp)
+path_open(const struct path_root *root, const char *rel, int *fdp)
 {
 	const char *p = rel[0] != '\0' ? rel : ".";
 	struct open_how how = {
 		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 		.resolve = RESOLVE_NO_MAGICLINKS,
 	};
-	int fd, err;
+	bool via_link = false;
+	int fd, err, st;
 
 	*fdp = -1;
-	if (pol != SYMLINKS_ALL)
+	if (root->symlinks != SYMLINKS_ALL)
 		how.resolve |= RESOLVE_BENEATH;
-	if (pol == SYMLINKS_NONE)
+	if (root->symlinks == SYMLINKS_NONE)
 		how.resolve |= RESOLVE_NO_SYMLINKS;
-
-	fd = (int)syscall(SYS_openat2, root_fd, p, &how, sizeof(how));
-	if (fd >= 0) {
-		*fdp = fd;
-		return 0;
-	}
-	err = errno;
 	/*
-	 * RESOLVE_BENEATH refuses every absolute link, even one that lands
-	 * inside the root, and old kernels lack openat2: then open normally
-	 * and check where the opened file really is.  ".." never reaches
-	 * here, path_normalize() removed it.
+	 * With dotfiles denied, a link may lead to one: first open without
+	 * following links, which is the whole cost when there are none.
 	 */
-	if ((err == EXDEV && pol == SYMLINKS_INSIDE) || err == ENOSYS) {
-		int flags = (int)how.flags;
+	if (!root->allow_hidden && root->symlinks != SYMLINKS_NONE) {
+		struct open_how plain = how;
 
-		if (err == ENOSYS && pol == SYMLINKS_NONE)
-			flags |= O_NOFOLLOW;	/* NEEDSWORK: last component only */
-		fd = openat(root_fd, p, flags);
-		if (fd < 0)
-			return errno_status(errno);
-		if (pol != SYMLINKS_ALL && !fd_is_beneath(fd, root_real)) {
-			close(fd);
-			return 403;
+		plain.resolve |= RESOLVE_NO_SYMLINKS;
+		fd = openat2_at(root->fd, p, &plain);
+		if (fd >= 0) {
+			*fdp = fd;
+			return 0;
 		}
-		*fdp = fd;
-		return 0;
+		if (errno != ELOOP)
+			return errno == ENOSYS ? path_open_fallback(root, p,
+			    ENOSYS, fdp) : errno_status(errno);
+		via_link = true;
 	}
-	return errno_status(err);
+	fd = openat2_at(root->fd, p, &how);
+	if (fd < 0) {
+		err = errno;
+		/*
+		 * RESOLVE_BENEATH refuses every absolute link, even one that
+		 * lands inside the root, and old kernels lack openat2: then
+		 * open normally and check where the opened file really is.
+		 */
+		if ((err == EXDEV && root->symlinks == SYMLINKS_INSIDE) ||
+		    err == ENOSYS)
+			return path_open_fallback(root, p, err, fdp);
+		return errno_status(err);
+	}
+	if (via_link && (st = check_target(fd, root)) != 0) {
+		close(fd);
+		return st;
+	}
+	*fdp = fd;
+	return 0;
 }
 
 /*

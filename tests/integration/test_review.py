@@ -6,6 +6,7 @@ widen a race window or make one system call fail (include/testhook.h);
 the tests that need one skip, saying so, against a build without them.
 """
 
+import json
 import os
 import signal
 import socket
@@ -452,3 +453,36 @@ class ResponseMemory(ReviewTest):
                               "pages built per request")
         self.assertGreater(st.get(200, 0), 0)
         self.assertGreater(st.get(503, 0), 0)
+
+
+class DotfileThroughLink(ReviewTest):
+    """Item 5: the dotfile rule applies to what a name resolves to."""
+
+    def setUp(self):
+        super().setUp()
+        self.write(".secret", b"hidden")
+        self.write(".conf/key.txt", b"key")
+        self.write("plain.txt", b"plain")
+        os.symlink(".secret", os.path.join(self.root, "visible"))
+        os.symlink(".conf", os.path.join(self.root, "vis_dir"))
+
+    def test_a_link_to_a_dotfile_is_hidden_like_it(self):
+        srv = self.serve()
+        c = self.connect(srv.port)
+        self.assertEqual(c.request("GET", "/visible").status, 404)
+        self.assertEqual(c.request("GET", "/vis_dir/key.txt").status, 404)
+        self.assertEqual(c.request("GET", "/vis_dir/").status, 404)
+        r = c.request("GET", "/?format=json")
+        names = [e["name"] for e in json.loads(r.body)["entries"]]
+        self.assertEqual(names, ["plain.txt"])
+        r = c.request("GET", "/")
+        self.assertNotIn(b"visible", r.body)
+        self.assertNotIn(b"vis_dir", r.body)
+
+    def test_allowed_dotfiles_are_reachable_through_links(self):
+        srv = self.serve(["-s", "hidden_files=allow"])
+        c = self.connect(srv.port)
+        r = c.request("GET", "/visible")
+        self.assertEqual((r.status, r.body), (200, b"hidden"))
+        r = c.request("GET", "/vis_dir/key.txt")
+        self.assertEqual((r.status, r.body), (200, b"key"))

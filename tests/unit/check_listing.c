@@ -701,7 +701,8 @@ START_TEST(read_filters_and_follows_links)
 {
 	char *root = tu_mkdtemp(), *outside = tu_mkdtemp(), path[PATH_MAX];
 	char real[PATH_MAX];
-	struct listing_src src = { .rel = "", .symlinks = SYMLINKS_INSIDE };
+	struct listing_src src = { .rel = "",
+	    .tree = { .symlinks = SYMLINKS_INSIDE } };
 	struct listing l;
 	int root_fd, dfd;
 
@@ -720,13 +721,16 @@ START_TEST(read_filters_and_follows_links)
 	ck_assert_int_eq(symlink(real, path), 0);
 	snprintf(path, sizeof(path), "%s/dangling", root);
 	ck_assert_int_eq(symlink("nowhere", path), 0);
+	/* Review item 5: a link to a dotfile is as hidden as the dotfile. */
+	snprintf(path, sizeof(path), "%s/shows-hidden", root);
+	ck_assert_int_eq(symlink(".hidden", path), 0);
 
 	ck_assert_ptr_nonnull(realpath(root, real));
 	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert(root_fd >= 0 && dfd >= 0);
-	src.root_fd = root_fd;
-	src.root_real = real;
+	src.tree.fd = root_fd;
+	src.tree.real = real;
 
 	listing_init(&l);
 	ck_assert_int_eq(listing_read(&l, dfd, &src), 0);
@@ -752,19 +756,21 @@ START_TEST(read_filters_and_follows_links)
 	}
 	ck_assert_ptr_nonnull(realpath(root, real));
 
-	src.allow_hidden = true;
-	src.symlinks = SYMLINKS_NONE;
+	src.tree.allow_hidden = true;
+	src.tree.symlinks = SYMLINKS_NONE;
 	listing_init(&l);
 	ck_assert_int_eq(listing_read(&l, dfd, &src), 0);
 	ck_assert_uint_eq(l.n, 4);
 	ck_assert(has(&l, ".hidden", false) && !has(&l, "in-link", false));
 	listing_release(&l);
 
-	src.symlinks = SYMLINKS_ALL;
+	src.tree.symlinks = SYMLINKS_ALL;
 	listing_init(&l);
 	ck_assert_int_eq(listing_read(&l, dfd, &src), 0);
 	ck_assert(has(&l, "in-link", false) && has(&l, "out-link", false));
 	ck_assert(!has(&l, "dangling", false) && !has(&l, "fifo", false));
+	/* Dotfiles are allowed in this read. */
+	ck_assert(has(&l, "shows-hidden", false));
 	listing_release(&l);
 
 	close(dfd);

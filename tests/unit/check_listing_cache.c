@@ -46,8 +46,8 @@ fx_open(struct fixture *f)
 	f->dfd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert(f->root_fd >= 0 && f->dfd >= 0);
 	ck_assert_int_eq(fstat(f->dfd, &f->st), 0);
-	f->src = (struct listing_src){ .root_fd = f->root_fd,
-	    .root_real = f->real, .rel = "", .symlinks = SYMLINKS_INSIDE };
+	f->src = (struct listing_src){ .tree = { .fd = f->root_fd,
+	    .real = f->real, .symlinks = SYMLINKS_INSIDE }, .rel = "" };
 }
 
 static void

@@ -406,6 +406,14 @@ open_setup(void)
 	tu_write_file(g_root, "file.txt", "inside\n", 7);
 	tu_write_file(g_root, "sub/inner.txt", "inner\n", 6);
 	tu_write_file(g_outside, "secret.txt", "secret\n", 7);
+	/* Dotfiles reached through links (review item 5). */
+	tu_write_file(g_root, ".secret", "hidden\n", 7);
+	at(path, sizeof(path), g_root, ".hid");
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	tu_write_file(g_root, ".hid/inner.txt", "dotdir\n", 7);
+	at(path, sizeof(path), g_outside, ".ssh");
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	tu_write_file(g_outside, ".ssh/key", "key\n", 4);
 
 	g_root_real = realpath(g_root, NULL);
 	ck_assert_ptr_nonnull(g_root_real);
@@ -426,6 +434,13 @@ open_setup(void)
 	make_link("../file.txt", "sub/up_in");
 	make_link("missing.txt", "link_dangling");
 	make_link("/", "link_slash");
+	make_link(".secret", "visible");
+	make_link(".hid", "vis_dir");
+	at(target, sizeof(target), g_root_real, ".secret");
+	make_link(target, "visible_abs");
+	at(target, sizeof(target), outside_real, ".ssh/key");
+	make_link(target, "link_out_dot");
+	make_link("sub", "sub_alias");
 	ck_assert_int_lt(snprintf(target, sizeof(target),
 	    "/proc/self/root%s/file.txt", g_root_real), (int)sizeof(target));
 	make_link(target, "link_magic");
@@ -469,6 +484,7 @@ struct open_case {
 	mode_t		 type;		/* S_IFREG, S_IFDIR, when status is 0 */
 	const char	*content;	/* first bytes of a regular file */
 	bool		 needs_openat2;	/* the fallback cannot do this */
+	bool		 hidden;	/* dotfiles allowed */
 };
 
 /*
@@ -490,6 +506,10 @@ have_openat2(void)
 
 #define OPEN(n, r, p, st, ty, co) { .name = (n), .rel = (r), .pol = (p), \
 			    .status = (st), .type = (ty), .content = (co) }
+/* A row with dotfiles allowed. */
+#define OPEN_HIDDEN(n, r, p, st, ty, co) { .name = (n), .rel = (r), \
+			    .pol = (p), .status = (st), .type = (ty), \
+			    .content = (co), .hidden = true }
 /* A row only openat2(2) can satisfy; skipped on kernels without it. */
 #define OPEN_KERNEL(n, r, p, st, ty, co) { .name = (n), .rel = (r), \
 			    .pol = (p), .status = (st), .type = (ty), \
@@ -560,6 +580,27 @@ static const struct open_case open_cases[] = {
 	OPEN("dangling_link_is_404", "link_dangling", SYMLINKS_INSIDE, 404, 0,
 	    NULL),
 
+	/*
+	 * Review item 5: the dotfile rule holds for what a name resolves
+	 * to, not only for the name asked for.
+	 */
+	OPEN("link_to_dotfile_is_404", "visible", SYMLINKS_INSIDE, 404, 0,
+	    NULL),
+	OPEN("link_to_dotfile_is_404_under_all", "visible", SYMLINKS_ALL, 404,
+	    0, NULL),
+	OPEN("absolute_link_to_dotfile_is_404", "visible_abs",
+	    SYMLINKS_INSIDE, 404, 0, NULL),
+	OPEN("link_into_dot_folder_is_404", "vis_dir/inner.txt",
+	    SYMLINKS_INSIDE, 404, 0, NULL),
+	OPEN("link_to_outside_dot_folder_is_404", "link_out_dot",
+	    SYMLINKS_ALL, 404, 0, NULL),
+	OPEN("link_to_plain_folder_still_opens", "sub_alias/inner.txt",
+	    SYMLINKS_INSIDE, 0, S_IFREG, "inner"),
+	OPEN_HIDDEN("link_to_dotfile_opens_when_allowed", "visible",
+	    SYMLINKS_INSIDE, 0, S_IFREG, "hidden"),
+	OPEN_HIDDEN("link_into_dot_folder_opens_when_allowed",
+	    "vis_dir/inner.txt", SYMLINKS_INSIDE, 0, S_IFREG, "dotdir"),
+
 	/* path_normalize() never passes "..", but the kernel check holds. */
 	OPEN("dotdot_rel_refused_under_inside", "../outside/secret.txt",
 	    SYMLINKS_INSIDE, 403, 0, NULL),
@@ -575,7 +616,9 @@ START_TEST(open_table)
 
 	if (tc->needs_openat2 && !have_openat2())
 		return;
-	st = path_open(g_root_fd, g_root_real, tc->rel, tc->pol, &fd);
+	st = path_open(&(struct path_root){ .fd = g_root_fd,
+	    .real = g_root_real, .symlinks = tc->pol,
+	    .allow_hidden = tc->hidden }, tc->rel, &fd);
 	ck_assert_msg(st == tc->status,
 	    "%s: path_open(\"%s\", %s): expected %d, got %d", tc->name,
 	    tc->rel, pol_name(tc->pol), tc->status, st);
@@ -620,7 +663,8 @@ START_TEST(open_fifo_does_not_block)
 	ck_assert_int_eq(mkfifo(path, 0644), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* No writer exists: a blocking open would hang until the timeout. */
-	st = path_open(g_root_fd, g_root_real, "fifo", SYMLINKS_INSIDE, &fd);
+	st = path_open(&(struct path_root){ .fd = g_root_fd,
+	    .real = g_root_real }, "fifo", &fd);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -641,8 +685,8 @@ START_TEST(open_unreadable_file_is_403)
 	tu_write_file(g_root, "noread.txt", "x", 1);
 	at(path, sizeof(path), g_root, "noread.txt");
 	ck_assert_int_eq(chmod(path, 0), 0);
-	st = path_open(g_root_fd, g_root_real, "noread.txt", SYMLINKS_INSIDE,
-	    &fd);
+	st = path_open(&(struct path_root){ .fd = g_root_fd,
+	    .real = g_root_real }, "noread.txt", &fd);
 	if (geteuid() == 0) {
 		/* Root reads anything: nothing to assert. */
 		if (fd >= 0)
