@@ -16,6 +16,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -62,6 +63,22 @@ int	log_open_access(const char *path);
 
 /* Reopens file logs under their current names (after logrotate). */
 int	log_reopen(void);
+
+/*
+ * Before a process started as root becomes uid:gid: gives it the log
+ * files root opened or created (those root owns), so that a reload and a
+ * reopen after rotation, which run as that user, can open them again.
+ * Returns 0 or the first negative errno (each failure is logged).
+ */
+int	log_give_files(uid_t uid, gid_t gid);
+
+/*
+ * After the drop: warns once per log file whose folder the process
+ * cannot create files in, since a rotation that only moves the file
+ * leaves nothing it can reopen (logrotate's 'create' makes the new file
+ * with the old one's owner, which works).
+ */
+void	log_check_folders(const char *user);
 
 /* Closes log files (at exit). */
 void	log_close(void);

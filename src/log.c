@@ -144,6 +144,56 @@ log_reopen(void)
 	return a != 0 ? a : b;
 }
 
+int
+log_give_files(uid_t uid, gid_t gid)
+{
+	struct log_target *ts[] = { &err_log, &acc_log };
+	int r = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct stat st;
+
+		if (ts[i]->path == NULL || ts[i]->fd <= STDERR_FILENO ||
+		    fstat(ts[i]->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != 0)
+			continue;
+		if (fchown(ts[i]->fd, uid, gid) != 0) {
+			log_errno(LOG_LVL_WARN, errno, "cannot give log file "
+			    "'%s' to the user the server runs as", ts[i]->path);
+			if (r == 0)
+				r = -errno;
+		}
+	}
+	return r;
+}
+
+void
+log_check_folders(const char *user)
+{
+	struct log_target *ts[] = { &err_log, &acc_log };
+
+	for (size_t i = 0; i < 2; i++) {
+		char dir[4096];
+		const char *slash;
+		size_t n;
+
+		if (ts[i]->path == NULL || ts[i]->fd <= STDERR_FILENO)
+			continue;
+		slash = strrchr(ts[i]->path, '/');
+		n = slash == NULL ? 1 : slash == ts[i]->path ? 1 :
+		    (size_t)(slash - ts[i]->path);
+		if (n >= sizeof(dir))
+			continue;
+		memcpy(dir, slash == NULL ? "." : ts[i]->path, n);
+		dir[n] = '\0';
+		if (access(dir, W_OK | X_OK) != 0)
+			log_warn("log folder '%s' is not writable by '%s': after "
+			    "a rotation the log can be reopened only if the new "
+			    "file is made for it (logrotate's 'create')", dir,
+			    user);
+	}
+}
+
 void
 log_close(void)
 {

@@ -520,10 +520,13 @@ settle_privileges(const struct config *cfg)
 		log_err("unknown user '%s' or group '%s'", cfg->user, cfg->group);
 		return r;
 	}
+	/* Reload and reopen run as the user: the files must be theirs. */
+	log_give_files(uid, gid);
 	if ((r = daemon_drop_privileges(cfg->user, uid, gid)) < 0) {
 		log_errno(LOG_LVL_ERR, -r, "cannot become user '%s'", cfg->user);
 		return r;
 	}
+	log_check_folders(cfg->user);
 	log_info("running as user '%s' (uid %u, gid %u)", cfg->user,
 	    (unsigned)uid, (unsigned)gid);
 	return 0;

@@ -8,13 +8,14 @@ the tests that need one skip, saying so, against a build without them.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 import unittest
 
-from harness import BIN, INSTRUMENTED, Conn, ServerTest, scaled
+from harness import BIN, INSTRUMENTED, Conn, ServerTest, get, scaled
 
 
 def hooks_built():
@@ -486,3 +487,48 @@ class DotfileThroughLink(ReviewTest):
         self.assertEqual((r.status, r.body), (200, b"hidden"))
         r = c.request("GET", "/vis_dir/key.txt")
         self.assertEqual((r.status, r.body), (200, b"key"))
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to become another user")
+class LogFilesAfterPrivilegeDrop(ReviewTest):
+    """Item 9: started as root with user=, the log files stay usable by
+    that user: reload works, and SIGUSR1 after a rotation reopens."""
+
+    def test_reload_and_reopen_after_dropping_root(self):
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+        os.chmod(self.root, 0o755)
+        self.write("a.txt", b"a", mode=0o644)
+        logdir = os.path.join(self.root, "..", os.path.basename(self.root)
+                              + "-logs")
+        os.mkdir(logdir, 0o755)          # root's: nobody cannot create here
+        self.addCleanup(shutil.rmtree, logdir, True)
+        log = os.path.join(logdir, "access.log")
+        srv = self.serve(["-s", "user=nobody", "-s",
+                          "log.access_log=" + log], as_root=False)
+        self.assertEqual(get(srv.port, "/a.txt").status, 200)
+        before = srv.stderr().count("configuration reloaded")
+        srv.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "configuration reloaded" in
+                                 srv.stderr()[-2000:] or "reload failed" in
+                                 srv.stderr(), 10))
+        self.assertNotIn("reload failed", srv.stderr())
+        self.assertGreater(srv.stderr().count("configuration reloaded"),
+                           before)
+        self.assertEqual(os.stat(log).st_uid, nobody.pw_uid)
+        # What logrotate does with 'create': move, then a new file with
+        # the old one's owner and mode.
+        st = os.stat(log)
+        os.rename(log, log + ".1")
+        fd = os.open(log, os.O_CREAT | os.O_WRONLY, st.st_mode & 0o777)
+        os.fchown(fd, st.st_uid, st.st_gid)
+        os.close(fd)
+        srv.signal(signal.SIGUSR1)
+        self.assertTrue(wait_for(lambda: "log files reopened" in
+                                 srv.stderr() or "cannot reopen" in
+                                 srv.stderr(), 10))
+        self.assertNotIn("cannot reopen", srv.stderr())
+        self.assertEqual(get(srv.port, "/a.txt?after").status, 200)
+        self.assertTrue(wait_for(lambda: b"?after" in
+                                 open(log, "rb").read(), 5))
+        self.assertNotIn(b"?after", open(log + ".1", "rb").read())
