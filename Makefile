@@ -69,6 +69,7 @@ $(BUILD)/tests/%.o: tests/unit/%.c | $(BUILD)/tests
 # needs half the daemon to link means a module boundary has leaked.
 MODS_span       = span
 MODS_http_parse = http_parse span
+MODS_chunked    = chunked
 MODS_path       = path span
 MODS_mime       = mime span
 MODS_config     = config fcache mime path span
@@ -244,10 +245,11 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # exercises.  New inputs go to fuzz/corpus-run/ (not committed); the seeds
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
-FUZZERS       = http_parse path config semantics listing
+FUZZERS       = http_parse path config semantics listing chunked
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
+FUZZ_MODS_chunked    = chunked
 FUZZ_MODS_path       = path span
 FUZZ_MODS_config     = config fcache mime path span
 FUZZ_MODS_semantics  = file negotiate listing http_parse http_response path span
