@@ -88,6 +88,7 @@ struct http_request {
 	uint64_t	 content_length;
 	bool		 has_content_length;
 	bool		 has_transfer_encoding;
+	bool		 chunked;	/* the body is chunked (the last coding) */
 	bool		 keep_alive;	/* persistent after this response */
 
 	size_t		 head_len;	/* bytes of the head, CRLFCRLF included */

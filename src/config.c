@@ -262,7 +262,7 @@ config_new(void)
 	c->overload_timeout_ms = 1000;
 	c->allow_hidden = false;
 	c->symlinks = SYMLINKS_INSIDE;
-	c->max_header_size = 8192;
+	c->max_header_size = 16384;
 	c->etag_inode = true;
 	c->cache_max_age = -1;
 	c->directory_listing = true;

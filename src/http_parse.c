@@ -175,12 +175,79 @@ parse_version(struct span v, struct http_request *req)
 	return 0;
 }
 
+/* RFC 3986 §2.3 unreserved and §2.2 sub-delims: what a reg-name holds. */
+static bool
+is_regname_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~' || c == '!' || c == '$' || c == '&' || c == '\'' ||
+	    c == '(' || c == ')' || c == '*' || c == '+' || c == ',' ||
+	    c == ';' || c == '=';
+}
+
+static bool
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (ascii_lower(c) >= 'a' &&
+	    ascii_lower(c) <= 'f');
+}
+
+/*
+ * uri-host [ ":" port ] (RFC 9110 §4.2.4, §7.2; RFC 3986 §3.2.2): an
+ * IP-literal in brackets, or a reg-name (which an IPv4 address also is),
+ * then an optional port of digits.  So userinfo ('@'), spaces, a
+ * non-digit port and anything else outside those sets are refused.  An
+ * empty value is allowed (§7.2: a URI with no authority).
+ */
+static bool
+valid_authority(struct span a)
+{
+	size_t i = 0;
+
+	if (a.len > 0 && a.p[0] == '[') {
+		/* IPv6address / IPvFuture: hex, dots, colons, reg-name bytes. */
+		for (i = 1; i < a.len && a.p[i] != ']'; i++)
+			if (!is_regname_char((unsigned char)a.p[i]) &&
+			    a.p[i] != ':')
+				return false;
+		if (i == a.len || i == 1)
+			return false;
+		i++;
+	} else {
+		while (i < a.len && a.p[i] != ':') {
+			if (a.p[i] == '%') {
+				if (i + 2 >= a.len ||
+				    !is_hex((unsigned char)a.p[i + 1]) ||
+				    !is_hex((unsigned char)a.p[i + 2]))
+					return false;
+				i += 3;
+				continue;
+			}
+			if (!is_regname_char((unsigned char)a.p[i]))
+				return false;
+			i++;
+		}
+	}
+	if (i == a.len)
+		return true;
+	if (a.p[i] != ':')
+		return false;
+	for (i++; i < a.len; i++)
+		if (a.p[i] < '0' || a.p[i] > '9')
+			return false;
+	return true;
+}
+
 /*
  * absolute-form (RFC 9112 §3.2.2): *path is what follows the authority
  * of t, which starts with "http://" or "https://".  RFC 9112 allows an
  * empty path ("http://h" or "http://h?q", path-abempty), which RFC 9110
  * §4.2.3 makes equivalent to "/": the second slash of "//" stands in for
- * it in *root, so the path still points into the request buffer.
+ * it in *root, so the path still points into the request buffer.  The
+ * authority must be a host with an optional port: userinfo is refused
+ * (§4.2.4: a sender MUST NOT generate it, and it has been used to hide
+ * the real host from users).
  */
 static int
 absolute_path(struct span t, struct span *path, struct span *root)
@@ -188,36 +255,27 @@ absolute_path(struct span t, struct span *path, struct span *root)
 	size_t host = ascii_lower((unsigned char)t.p[4]) == 's' ? 8 : 7;
 	size_t i = host;
 
-	while (i < t.len && t.p[i] != '/' && t.p[i] != '?' && t.p[i] != '#')
+	while (i < t.len && t.p[i] != '/' && t.p[i] != '?')
 		i++;
 	/* RFC 9110 §4.2.1: an http(s) URI with no host is invalid. */
-	if (i == host)
+	if (i == host || !valid_authority(span_make(t.p + host, i - host)))
 		return 400;
 	*root = span_make(t.p + host - 1, 1);
 	*path = span_make(t.p + i, t.len - i);
 	return 0;
 }
 
-/* Cuts a fragment and the query (into req->query) off the path. */
+/* Cuts the query (into req->query) off the path. */
 static void
 split_query(struct http_request *req, struct span *path)
 {
-	for (size_t i = 0; i < path->len; i++) {
-		if (path->p[i] == '#') {
-			path->len = i;
-			return;
-		}
-		if (path->p[i] == '?') {
-			size_t q = i + 1, e = q;
+	ptrdiff_t q = span_find(*path, '?');
 
-			while (e < path->len && path->p[e] != '#')
-				e++;
-			req->has_query = true;
-			req->query = span_make(path->p + q, e - q);
-			path->len = i;
-			return;
-		}
-	}
+	if (q < 0)
+		return;
+	req->has_query = true;
+	req->query = span_make(path->p + q + 1, path->len - (size_t)q - 1);
+	path->len = (size_t)q;
 }
 
 /* Splits the request-target into path and query (RFC 9112 §3.2). */
@@ -227,6 +285,15 @@ parse_target(struct http_request *req)
 	struct span t = req->target;
 	struct span path = t, root = SPAN_NULL;
 
+	/*
+	 * RFC 9112 §3.2: a fragment is never part of a request-target, and
+	 * §3.2.1 has no place for bytes above 0x7F (clients percent-encode
+	 * them).  Refused rather than corrected, so that no two parsers see
+	 * different targets.
+	 */
+	for (size_t i = 0; i < t.len; i++)
+		if (t.p[i] == '#' || (unsigned char)t.p[i] > 0x7e)
+			return 400;
 	/* origin-form is the path itself; absolute-form has one inside. */
 	if (t.p[0] == '/' || span_starts_nocase(t, SPAN_LIT("http://")) ||
 	    span_starts_nocase(t, SPAN_LIT("https://"))) {
@@ -281,6 +348,44 @@ check_content_length(struct http_request *req)
 	return 0;
 }
 
+/*
+ * Transfer-Encoding (RFC 9112 §6.1, §7): a list of codings, names in any
+ * case with OWS around them.  chunked must be the last and appear once,
+ * else where the body ends is unknown (400, and the connection closes);
+ * any coding before it is one we do not decode (501).  Sets req->chunked.
+ */
+static int
+check_transfer_encoding(struct http_request *req)
+{
+	size_t pos = 0, n = 0, chunked_at = 0, chunked = 0;
+	struct span v, e;
+
+	while (http_header_next(req, HDR_TRANSFER_ENCODING, &pos, &v)) {
+		while (span_next_list_elem(&v, &e)) {
+			ptrdiff_t semi = span_find(e, ';');
+			struct span name = span_trim(span_make(e.p,
+			    semi < 0 ? e.len : (size_t)semi));
+
+			if (name.len == 0)
+				return 400;
+			for (size_t i = 0; i < name.len; i++)
+				if (!is_tchar(name.p[i]))
+					return 400;
+			n++;
+			if (span_eq_cstr_nocase(name, "chunked")) {
+				chunked++;
+				chunked_at = n;
+			}
+		}
+	}
+	if (n == 0 || chunked != 1 || chunked_at != n)
+		return 400;
+	if (n > 1)
+		return 501;
+	req->chunked = true;
+	return 0;
+}
+
 static int
 check_semantics(struct http_request *req)
 {
@@ -291,6 +396,10 @@ check_semantics(struct http_request *req)
 		return 400;
 	if (req->version_minor >= 1 && req->hdr_count[HDR_HOST] == 0)
 		return 400;
+	/* RFC 9110 §7.2: uri-host [ ":" port ], nothing else. */
+	if (req->hdr_count[HDR_HOST] == 1 &&
+	    !valid_authority(req->hdr[HDR_HOST]))
+		return 400;
 	if ((st = check_content_length(req)) != 0)
 		return st;
 	if (req->hdr_count[HDR_TRANSFER_ENCODING] > 0) {
@@ -298,6 +407,11 @@ check_semantics(struct http_request *req)
 		if (req->has_content_length)
 			return 400;
 		req->has_transfer_encoding = true;
+		/* §6.1: in HTTP/1.0 the framing is faulty, whatever it says. */
+		if (req->version_minor == 0)
+			return 400;
+		if ((st = check_transfer_encoding(req)) != 0)
+			return st;
 	}
 	if ((st = parse_target(req)) != 0)
 		return st;
@@ -309,9 +423,6 @@ check_semantics(struct http_request *req)
 		req->keep_alive = http_header_has_token(req, HDR_CONNECTION,
 		    "keep-alive") &&
 		    !http_header_has_token(req, HDR_CONNECTION, "close");
-	/* We never read a chunked body, so we cannot find the next request. */
-	if (req->has_transfer_encoding)
-		req->keep_alive = false;
 	return 0;
 }
 
@@ -328,6 +439,7 @@ request_reset(struct http_request *req)
 	req->content_length = 0;
 	req->has_content_length = false;
 	req->has_transfer_encoding = false;
+	req->chunked = false;
 	req->keep_alive = false;
 	req->head_len = 0;
 	req->status = 0;
@@ -387,7 +499,10 @@ parse_method(struct cursor *c, struct http_request *req)
 	return 0;
 }
 
-/* request-target SP: any visible byte, obs-text allowed. */
+/*
+ * request-target SP: the visible bytes (bytes above 0x7E are refused
+ * later, in parse_target(), with the rest of the target's rules).
+ */
 static int
 parse_target_token(struct cursor *c, const struct http_limits *lim,
     struct http_request *req)

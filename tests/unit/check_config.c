@@ -104,7 +104,7 @@ START_TEST(defaults_match_documentation)
 	ck_assert_str_eq(g_c->index, "index.html");
 	ck_assert(!g_c->allow_hidden);
 	ck_assert_int_eq(g_c->symlinks, SYMLINKS_INSIDE);
-	ck_assert_uint_eq(g_c->max_header_size, 8192);
+	ck_assert_uint_eq(g_c->max_header_size, 16384);
 	ck_assert_int_eq(g_c->log_level, LOG_LVL_INFO);
 	ck_assert_uint_eq(g_c->nlisten, 0);
 	ck_assert_int_eq(g_c->root_fd, -1);

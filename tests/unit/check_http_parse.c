@@ -288,18 +288,6 @@ static const struct good_case good_cases[] = {
 	    IN("GET /a? HTTP/1.1\r\n" HOST "\r\n"),
 	    .method = HTTP_M_GET, .target = "/a?", .path = "/a", .query = "",
 	    .minor = 1, .keep_alive = true, .nheaders = 1 },
-	{ .name = "fragment_dropped_from_path",
-	    IN("GET /a#frag HTTP/1.1\r\n" HOST "\r\n"),
-	    .method = HTTP_M_GET, .target = "/a#frag", .path = "/a",
-	    .minor = 1, .keep_alive = true, .nheaders = 1 },
-	{ .name = "query_then_fragment",
-	    IN("GET /a?q=1#frag HTTP/1.1\r\n" HOST "\r\n"),
-	    .method = HTTP_M_GET, .target = "/a?q=1#frag", .path = "/a",
-	    .query = "q=1", .minor = 1, .keep_alive = true, .nheaders = 1 },
-	{ .name = "question_mark_inside_fragment_is_no_query",
-	    IN("GET /a#f?q HTTP/1.1\r\n" HOST "\r\n"),
-	    .method = HTTP_M_GET, .target = "/a#f?q", .path = "/a",
-	    .minor = 1, .keep_alive = true, .nheaders = 1 },
 	{ .name = "second_question_mark_belongs_to_query",
 	    IN("GET /a?b?c HTTP/1.1\r\n" HOST "\r\n"),
 	    .method = HTTP_M_GET, .target = "/a?b?c", .path = "/a",
@@ -309,11 +297,27 @@ static const struct good_case good_cases[] = {
 	    .method = HTTP_M_GET, .target = "/a%20b/%2e%2e/%00",
 	    .path = "/a%20b/%2e%2e/%00", .minor = 1, .keep_alive = true,
 	    .nheaders = 1 },
-	{ .name = "obs_text_in_target_kept",
-	    IN("GET /caf\xc3\xa9 HTTP/1.1\r\n" HOST "\r\n"),
-	    .method = HTTP_M_GET, .target = "/caf\xc3\xa9",
-	    .path = "/caf\xc3\xa9", .minor = 1, .keep_alive = true,
+	{ .name = "percent_encoded_utf8_in_target",
+	    IN("GET /caf%C3%A9 HTTP/1.1\r\n" HOST "\r\n"),
+	    .method = HTTP_M_GET, .target = "/caf%C3%A9",
+	    .path = "/caf%C3%A9", .minor = 1, .keep_alive = true,
 	    .nheaders = 1 },
+	{ .name = "host_with_port",
+	    IN("GET / HTTP/1.1\r\nHost: example.org:8080\r\n\r\n"),
+	    .method = HTTP_M_GET, .target = "/", .path = "/", .minor = 1,
+	    .keep_alive = true, .nheaders = 1 },
+	{ .name = "host_ipv6_literal_with_port",
+	    IN("GET / HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n"),
+	    .method = HTTP_M_GET, .target = "/", .path = "/", .minor = 1,
+	    .keep_alive = true, .nheaders = 1 },
+	{ .name = "host_empty_value",
+	    IN("GET / HTTP/1.1\r\nHost:\r\n\r\n"),
+	    .method = HTTP_M_GET, .target = "/", .path = "/", .minor = 1,
+	    .keep_alive = true, .nheaders = 1 },
+	{ .name = "host_reg_name_with_sub_delims_and_escape",
+	    IN("GET / HTTP/1.1\r\nHost: a-b_c~d!$&'()*+,;=%41.x\r\n\r\n"),
+	    .method = HTTP_M_GET, .target = "/", .path = "/", .minor = 1,
+	    .keep_alive = true, .nheaders = 1 },
 	{ .name = "options_asterisk_form",
 	    IN("OPTIONS * HTTP/1.1\r\n" HOST "\r\n"),
 	    .method = HTTP_M_OPTIONS, .target = "*", .path = "*", .minor = 1,
@@ -363,16 +367,22 @@ static const struct good_case good_cases[] = {
 	    IN("POST /u HTTP/1.1\r\n" HOST "Content-Length: 5, 5\r\n\r\n"),
 	    .method = HTTP_M_POST, .target = "/u", .path = "/u", .minor = 1,
 	    .keep_alive = true, .has_clen = true, .clen = 5, .nheaders = 2 },
-	{ .name = "transfer_encoding_alone_closes",
+	/* A chunked body is decoded, so the connection goes on after it. */
+	{ .name = "chunked_keeps_the_connection",
 	    IN("POST /u HTTP/1.1\r\n" HOST
 	    "Transfer-Encoding: chunked\r\n\r\n"),
 	    .method = HTTP_M_POST, .target = "/u", .path = "/u", .minor = 1,
-	    .keep_alive = false, .te = true, .nheaders = 2 },
-	{ .name = "transfer_encoding_beats_keep_alive",
-	    IN("POST /u HTTP/1.0\r\nConnection: keep-alive\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n"),
-	    .method = HTTP_M_POST, .target = "/u", .path = "/u", .minor = 0,
-	    .keep_alive = false, .te = true, .nheaders = 2 },
+	    .keep_alive = true, .te = true, .nheaders = 2 },
+	{ .name = "chunked_in_any_case_with_ows",
+	    IN("POST /u HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding:  ChUnKeD \t\r\n\r\n"),
+	    .method = HTTP_M_POST, .target = "/u", .path = "/u", .minor = 1,
+	    .keep_alive = true, .te = true, .nheaders = 2 },
+	{ .name = "chunked_after_empty_list_elements",
+	    IN("POST /u HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: , chunked ,\r\n\r\n"),
+	    .method = HTTP_M_POST, .target = "/u", .path = "/u", .minor = 1,
+	    .keep_alive = true, .te = true, .nheaders = 2 },
 	{ .name = "htab_allowed_in_header_value",
 	    IN("GET / HTTP/1.1\r\n" HOST "X-A: a\tb\r\n\r\n"),
 	    .method = HTTP_M_GET, .target = "/", .path = "/", .minor = 1,
@@ -652,6 +662,64 @@ static const struct bad_case host_cases[] = {
 	    IN("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"), NULL, 400 },
 	{ "two_host_headers_http10",
 	    IN("GET / HTTP/1.0\r\nHost: a\r\nHOST: b\r\n\r\n"), NULL, 400 },
+	/* RFC 9110 §7.2 and §4.2.4: uri-host [ ":" port ], nothing else. */
+	{ "host_with_userinfo",
+	    IN("GET / HTTP/1.1\r\nHost: user@example.org\r\n\r\n"), NULL, 400 },
+	{ "host_with_user_and_password",
+	    IN("GET / HTTP/1.1\r\nHost: u:p@example.org\r\n\r\n"), NULL, 400 },
+	{ "host_port_not_digits",
+	    IN("GET / HTTP/1.1\r\nHost: example.org:80a\r\n\r\n"), NULL, 400 },
+	{ "host_two_ports",
+	    IN("GET / HTTP/1.1\r\nHost: example.org:80:81\r\n\r\n"), NULL,
+	    400 },
+	{ "host_with_space",
+	    IN("GET / HTTP/1.1\r\nHost: exa mple.org\r\n\r\n"), NULL, 400 },
+	{ "host_with_slash",
+	    IN("GET / HTTP/1.1\r\nHost: example.org/x\r\n\r\n"), NULL, 400 },
+	{ "host_with_raw_utf8",
+	    IN("GET / HTTP/1.1\r\nHost: caf\xc3\xa9.org\r\n\r\n"), NULL, 400 },
+	{ "host_bad_percent_escape",
+	    IN("GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n"), NULL, 400 },
+	{ "host_unclosed_ip_literal",
+	    IN("GET / HTTP/1.1\r\nHost: [2001:db8::1\r\n\r\n"), NULL, 400 },
+	{ "host_empty_ip_literal",
+	    IN("GET / HTTP/1.1\r\nHost: []\r\n\r\n"), NULL, 400 },
+	{ "host_junk_after_ip_literal",
+	    IN("GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n"), NULL, 400 },
+};
+
+/* RFC 9112 §6.1, §7: chunked last and once; other codings are ours? 501. */
+static const struct bad_case transfer_coding_cases[] = {
+	{ "chunked_not_last",
+	    IN("POST / HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: chunked, gzip\r\n\r\n"), NULL, 400 },
+	{ "chunked_twice",
+	    IN("POST / HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: chunked, chunked\r\n\r\n"), NULL, 400 },
+	{ "chunked_twice_over_two_lines",
+	    IN("POST / HTTP/1.1\r\n" HOST "Transfer-Encoding: chunked\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"), NULL, 400 },
+	{ "only_an_unknown_coding",
+	    IN("POST / HTTP/1.1\r\n" HOST "Transfer-Encoding: gzip\r\n\r\n"),
+	    NULL, 400 },
+	{ "empty_transfer_encoding",
+	    IN("POST / HTTP/1.1\r\n" HOST "Transfer-Encoding:\r\n\r\n"),
+	    NULL, 400 },
+	{ "coding_name_not_a_token",
+	    IN("POST / HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: chun\"ked\"\r\n\r\n"), NULL, 400 },
+	{ "chunked_with_a_space_inside",
+	    IN("POST / HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: chun ked\r\n\r\n"), NULL, 400 },
+	{ "transfer_encoding_in_http10",
+	    IN("POST /u HTTP/1.0\r\nConnection: keep-alive\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"), NULL, 400 },
+	{ "unknown_coding_before_chunked",
+	    IN("POST / HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n"), NULL, 501 },
+	{ "unknown_coding_with_parameters_before_chunked",
+	    IN("POST / HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: x-mine;a=b, CHUNKED\r\n\r\n"), NULL, 501 },
 };
 
 /* RFC 9112 §6.1 and §6.3: framing must be unambiguous. */
@@ -819,6 +887,32 @@ static const struct bad_case request_line_cases[] = {
 	    IN("GET http:// HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
 	{ "absolute_form_empty_host_with_query",
 	    IN("GET https://?q HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
+	/* RFC 9112 §3.2 and RFC 9110 §4.2.4: no fragment, no userinfo. */
+	{ "fragment_in_target",
+	    IN("GET /a#frag HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
+	{ "fragment_after_query",
+	    IN("GET /a?q=1#frag HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
+	{ "empty_fragment",
+	    IN("GET /a# HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
+	{ "fragment_in_absolute_form",
+	    IN("GET http://example.org/a#f HTTP/1.1\r\n" HOST "\r\n"), NULL,
+	    400 },
+	{ "userinfo_in_absolute_form",
+	    IN("GET http://user@example.org/ HTTP/1.1\r\n" HOST "\r\n"), NULL,
+	    400 },
+	{ "user_and_password_in_absolute_form",
+	    IN("GET http://u:p@example.org/ HTTP/1.1\r\n" HOST "\r\n"), NULL,
+	    400 },
+	{ "bad_port_in_absolute_form",
+	    IN("GET http://example.org:x/ HTTP/1.1\r\n" HOST "\r\n"), NULL,
+	    400 },
+	/* §3.2.1: bytes above 0x7E are percent-encoded by clients. */
+	{ "raw_utf8_in_target",
+	    IN("GET /caf\xc3\xa9 HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
+	{ "raw_byte_0x80_in_target",
+	    IN("GET /a\x80" "b HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
+	{ "raw_byte_0xff_in_query",
+	    IN("GET /a?q=\xff HTTP/1.1\r\n" HOST "\r\n"), NULL, 400 },
 };
 
 /* Bytes other protocols send to an HTTP port by mistake. */
@@ -874,6 +968,7 @@ BAD_TEST(parse_enforces_limits_with_status, limit_cases)
 BAD_TEST(parse_rejects_bad_method_token, method_cases)
 BAD_TEST(parse_rejects_bad_version, version_cases)
 BAD_TEST(parse_rejects_malformed_request_line, request_line_cases)
+BAD_TEST(parse_enforces_transfer_coding_rules, transfer_coding_cases)
 BAD_TEST(parse_rejects_foreign_protocols, foreign_cases)
 
 static const struct {
@@ -1650,6 +1745,8 @@ http_parse_suite(void)
 	    NELEM(version_cases));
 	tcase_add_loop_test(tc, parse_rejects_malformed_request_line, 0,
 	    NELEM(request_line_cases));
+	tcase_add_loop_test(tc, parse_enforces_transfer_coding_rules, 0,
+	    NELEM(transfer_coding_cases));
 	tcase_add_loop_test(tc, parse_rejects_foreign_protocols, 0,
 	    NELEM(foreign_cases));
 	suite_add_tcase(s, tc);
