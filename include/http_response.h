@@ -103,6 +103,14 @@ bool	http_parse_date(struct span s, time_t *out);
 void	http_begin(struct hbuf *hb, int status);
 
 /*
+ * The wall clock's second, from the fine clock: file timestamps come from
+ * it too (multigrain timestamps may run ahead of the coarse clock that
+ * time() reads), so a file written before this call is never dated after
+ * it, and Last-Modified never passes Date.
+ */
+time_t	http_now(void);
+
+/*
  * Writes a complete error response (headers, and unless head_only a short
  * HTML body) for status.  extra is inserted verbatim among the headers
  * (each line CRLF-terminated) and may be NULL.  keep_alive selects

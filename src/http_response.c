@@ -347,12 +347,21 @@ http_parse_date(struct span s, time_t *out)
 	return *out != (time_t)-1;
 }
 
+time_t
+http_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
 void
 http_begin(struct hbuf *hb, int status)
 {
 	static _Thread_local time_t cached = -1;
 	static _Thread_local char date[HTTP_DATE_LEN + 1];
-	time_t now = time(NULL);
+	time_t now = http_now();
 
 	if (now != cached) {
 		http_date(now, date);

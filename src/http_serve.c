@@ -258,7 +258,7 @@ choose_rep(const struct serve_ctx *x, const struct http_request *req,
 		}
 	}
 	rp->fi = rp->r->fi;
-	rp->stock = !file_info_clamp(&rp->fi, time(NULL));
+	rp->stock = !file_info_clamp(&rp->fi, http_now());
 }
 
 static void
