@@ -72,17 +72,18 @@ MODS_http_parse = http_parse span
 MODS_chunked    = chunked
 MODS_path       = path span
 MODS_mime       = mime span
-MODS_config     = config fcache mime path span
+MODS_config     = config fcache dirwatch log mime path span testhook
 MODS_queue      = queue
-MODS_conn       = conn fcache
+MODS_dirwatch   = dirwatch log span testhook
+MODS_conn       = conn fcache dirwatch log span path testhook
 MODS_log        = log span
 MODS_http_response = http_response path span
 MODS_lab        = lab span
 MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
 MODS_listing    = listing http_response http_parse path span
-MODS_listing_cache = listing_cache listing log http_response http_parse \
-                  path span
+MODS_listing_cache = listing_cache listing dirwatch log testhook http_response \
+                  http_parse path span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
@@ -251,7 +252,7 @@ FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
 FUZZ_MODS_http_parse = http_parse span
 FUZZ_MODS_chunked    = chunked
 FUZZ_MODS_path       = path span
-FUZZ_MODS_config     = config fcache mime path span
+FUZZ_MODS_config     = config fcache dirwatch log mime path span testhook
 FUZZ_MODS_semantics  = file negotiate listing http_parse http_response path span
 FUZZ_MODS_listing    = listing http_response http_parse path span
 

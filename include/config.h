@@ -44,6 +44,7 @@ struct listen_spec {
 	enum listen_proto proto;
 };
 
+struct dirwatch;
 struct fcache;
 struct mime_table;
 
@@ -118,6 +119,11 @@ struct config {
 	char		*error_page_403_rel;
 	struct mime_table *mime;
 	struct fcache	*fcache;	/* NULL when file_cache_entries is 0 */
+	/*
+	 * Set before config_finish() by whoever owns it (the server): what
+	 * the file cache learns changes from; NULL checks every entry.
+	 */
+	struct dirwatch	*dirwatch;
 };
 
 /* Collected error messages, one per line. */

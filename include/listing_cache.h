@@ -8,24 +8,25 @@
  * descriptor: the kernel keeps the body alive for as long as any
  * response needs it, however long after the cache dropped it.
  *
- * Correctness rests on inotify.  Each directory with a cached page has a
- * watch for every change to its entries (created, deleted, renamed,
- * written, touched, closed after writing) and to itself (deleted, moved).
- * Before every lookup the watch's queue is drained, without blocking,
- * under the cache lock, so a page is never served while an event about
- * its directory is unread: a change that completed before the request
+ * Correctness rests on inotify, through the registry the file cache
+ * shares (dirwatch.h): each directory with a cached page has a watch for
+ * every change to its entries and to itself, and every lookup first
+ * syncs the registry, so a page is never served while an event about its
+ * directory is unread: a change that completed before the request
  * arrived is always seen.  A page is built from a read that began after
  * its watch existed, and is only kept if no event came in between.  What
  * a directory watch cannot see (a subdirectory's mtime, a symbolic link's
  * target, a file with other links) is checked again with fstatat() on
  * every hit.  A directory that cannot be watched (no inotify, the watch
- * limit reached, a network or FUSE file system) is simply not cached.
+ * limit reached, a network or FUSE file system) is not cached: its page
+ * would need a stat of every entry to stay fresh, which is what building
+ * it costs.
  *
  * Bounded by a number of pages and a number of bytes (bodies rounded up
  * to pages, plus bookkeeping); the least recently used page goes first,
  * and no page larger than a quarter of the byte bound is kept.
- * Thread-safe: one mutex, held for the drain, the lookup and the list
- * updates; no blocking call is made under it.
+ * Thread-safe: one mutex, held for the lookup and the list updates; no
+ * blocking call is made under it.
  */
 #ifndef LANHTTPD_LISTING_CACHE_H
 #define LANHTTPD_LISTING_CACHE_H
@@ -39,6 +40,7 @@
 /* '"' + 16 hex digits + "-gz" + '"' + NUL, rounded up. */
 #define LISTING_ETAG_MAX	32
 
+struct dirwatch;
 struct listing_cache;
 struct lc_watch;
 
@@ -68,12 +70,12 @@ struct listing_fill {
 };
 
 /*
- * A cache of at most max_entries pages and max_bytes bytes.  NULL when
- * out of memory; a cache without inotify, or with a bound of 0, exists
- * and caches nothing.
+ * A cache of at most max_entries pages and max_bytes bytes, learning of
+ * changes from dw (which must outlive it).  NULL when out of memory; a
+ * cache without dw, or with a bound of 0, exists and caches nothing.
  */
 struct listing_cache	*listing_cache_new(size_t max_entries,
-			    size_t max_bytes);
+			    size_t max_bytes, struct dirwatch *dw);
 
 /* Frees lc and its pages (responses keep their descriptors); NULL is fine. */
 void	listing_cache_free(struct listing_cache *lc);

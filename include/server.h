@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct config;
+struct dirwatch;
 struct event;
 struct listing_cache;
 struct queue;
@@ -37,6 +38,7 @@ struct server {
 	struct worker	**workers;	/* main thread only */
 	size_t		 nworkers;
 	struct listing_cache *listings;	/* rendered listings (thread-safe) */
+	struct dirwatch	*dirwatch;	/* what the caches learn changes from */
 
 	/* Set once a drain begins: finish responses, keep nothing alive. */
 	atomic_bool	 draining;

@@ -272,7 +272,7 @@ config_new(void)
 	c->precompressed = true;
 	c->file_cache_entries = 4096;
 	c->file_cache_size = 16u << 20;
-	c->file_cache_valid_ms = 1000;
+	c->file_cache_valid_ms = 0;
 	c->file_cache_max_body = 16u << 10;
 	c->log_level = LOG_LVL_INFO;
 	c->root_fd = -1;
@@ -1234,7 +1234,7 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_user(c, errs);
 	if (n == 0 && c->file_cache_entries > 0 &&
 	    (c->fcache = fcache_new(c->file_cache_entries, c->file_cache_size,
-	    c->file_cache_valid_ms)) == NULL) {
+	    c->file_cache_valid_ms, &c->tree, c->dirwatch)) == NULL) {
 		config_error(errs, "out of memory");
 		n++;
 	}

@@ -1,35 +1,75 @@
 /*
  * fcache.c - the cache of resolved files; see fcache.h.
  *
- * DESIGN: a chained hash table of entries plus one LRU list, both under
- * fc->lock.  The table holds one reference to each entry it links; a
- * lookup adds one for the caller.  An entry is built outside the lock
- * (that is where the file is opened and read) and then put in, replacing
- * any entry with the same key, which is unlinked and loses the table's
- * reference.  Entries never change after they are built, except their
- * checked_ms stamp, which is atomic.
+ * DESIGN: a chained hash table of entries plus one LRU list, and a second
+ * hash table of the names entries depend on (struct fdep: a watched
+ * folder and a name in it), all under fc->lock.  The table holds one
+ * reference to each entry it links; a lookup adds one for the caller.  An
+ * entry is built outside the lock (that is where the file is opened and
+ * read), after fcache_begin() has watched the folders on its way, and
+ * then put in, replacing any entry with the same key, which is unlinked
+ * and loses the table's reference.  Entries never change after they are
+ * built, except their checked_ms stamp, which is atomic.
+ *
+ * The registry (dirwatch.h) calls on_event() under its lock for every
+ * event: the names it is about are looked up in the dependency table and
+ * their entries unlinked at once, onto a list that on_flush() releases
+ * once no lock is held (releasing an entry puts its watches back, which
+ * takes the registry's lock).  fcache_put() checks, under fc->lock, that
+ * no folder it watched saw an event since fcache_begin(); an event
+ * delivered later finds the entry's names linked and drops it.  So no
+ * entry is ever linked that an event delivered before a lookup should
+ * have dropped.
  */
 #include "fcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dirwatch.h"
+
+/* A name an entry depends on. */
+struct fdep {
+	struct fdep	*hnext;		/* in fc->deps */
+	struct fentry	*e;
+	struct dw_watch	*w;
+	uint64_t	 hash;
+	const char	*name;
+	size_t		 len;
+};
+
+/* What an entry depends on: its watches (one reference each), its names. */
+struct fdeps {
+	struct dirwatch	*dw;
+	struct dw_watch	*w[FCACHE_FILL_DIRS];
+	size_t		 nw;
+	size_t		 n;
+	struct fdep	 dep[];		/* then the names */
+};
 
 struct fcache {
 	pthread_mutex_t	 lock;
 	struct fentry	**table;
 	size_t		 nbuckets;	/* a power of two */
+	struct fdep	**deps;
+	size_t		 ndbuckets;	/* a power of two */
 	struct lru	 lru;
 	size_t		 n, mem;
 	size_t		 n_missing;	/* entries that say 404 */
 	size_t		 max_entries, max_bytes;
 	unsigned	 valid_ms;
+	struct path_root root;
+	struct dirwatch	*dw;		/* NULL: check every entry on use */
+	const char	*fs;		/* the root's file system, for the log */
+	struct fentry	*graveyard;	/* unlinked by events, to release */
 };
 
 const char *const fcache_sibling_ext[FCACHE_REPS] = {
@@ -48,8 +88,20 @@ hash_key(const char *key, size_t len)
 	return h;
 }
 
+static uint64_t
+hash_dep(const struct dw_watch *w, const char *name, size_t len)
+{
+	return hash_key(name, len) ^ ((uintptr_t)w * 0x9e3779b97f4a7c15u);
+}
+
+static void	on_event(void *, struct dw_watch *, uint32_t, const char *,
+		    size_t);
+static void	on_overflow(void *);
+static void	on_flush(void *);
+
 struct fcache *
-fcache_new(size_t max_entries, size_t max_bytes, unsigned valid_ms)
+fcache_new(size_t max_entries, size_t max_bytes, unsigned valid_ms,
+    const struct path_root *root, struct dirwatch *dw)
 {
 	struct fcache *fc = calloc(1, sizeof(*fc));
 	size_t nb = 64;
@@ -58,16 +110,38 @@ fcache_new(size_t max_entries, size_t max_bytes, unsigned valid_ms)
 		return NULL;
 	while (nb < max_entries && nb < ((size_t)1 << 20))
 		nb <<= 1;
-	if ((fc->table = calloc(nb, sizeof(*fc->table))) == NULL) {
+	fc->table = calloc(nb, sizeof(*fc->table));
+	fc->deps = calloc(nb * 4, sizeof(*fc->deps));
+	if (fc->table == NULL || fc->deps == NULL) {
+		free(fc->table);
+		free(fc->deps);
 		free(fc);
 		return NULL;
 	}
 	fc->nbuckets = nb;
+	fc->ndbuckets = nb * 4;
 	fc->max_entries = max_entries;
 	fc->max_bytes = max_bytes;
 	fc->valid_ms = valid_ms;
+	fc->root = *root;
 	pthread_mutex_init(&fc->lock, NULL);
+	/* A root on a network or FUSE file system: stat on every use. */
+	if (dw != NULL && dirwatch_fs_notifies(root->fd, &fc->fs)) {
+		struct dirwatch_sub sub = { .event = on_event,
+		    .overflow = on_overflow, .flush = on_flush, .arg = fc };
+
+		if (dirwatch_subscribe(dw, &sub) == 0)
+			fc->dw = dw;
+	}
 	return fc;
+}
+
+const char *
+fcache_mode(const struct fcache *fc, bool *watched)
+{
+	*watched = fc->dw != NULL;
+	return fc->dw != NULL ? "inotify" : fc->fs != NULL ? fc->fs :
+	    "no inotify";
 }
 
 struct fentry *
@@ -76,6 +150,16 @@ fentry_ref(struct fentry *e)
 	if (e != NULL)
 		atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
 	return e;
+}
+
+static void
+deps_free(struct fdeps *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->nw; i++)
+		dirwatch_put(d->dw, d->w[i]);
+	free(d);
 }
 
 void
@@ -87,11 +171,44 @@ fentry_unref(struct fentry *e)
 	for (size_t i = 0; i < FCACHE_REPS; i++)
 		if (e->rep[i] != NULL && e->rep[i]->fd >= 0)
 			close(e->rep[i]->fd);
+	deps_free(e->deps);
 	/* The strings and bodies live in the same allocation as e. */
 	free(e);
 }
 
-/* Unlinks e from the table and the LRU list (lock held). */
+static struct fdep **
+dep_bucket(struct fcache *fc, uint64_t hash)
+{
+	return &fc->deps[hash & (fc->ndbuckets - 1)];
+}
+
+/* Links e's names into the dependency table (lock held). */
+static void
+deps_link(struct fcache *fc, struct fentry *e)
+{
+	for (size_t i = 0; e->deps != NULL && i < e->deps->n; i++) {
+		struct fdep *d = &e->deps->dep[i], **b = dep_bucket(fc, d->hash);
+
+		d->hnext = *b;
+		*b = d;
+	}
+}
+
+static void
+deps_unlink(struct fcache *fc, struct fentry *e)
+{
+	for (size_t i = 0; e->deps != NULL && i < e->deps->n; i++) {
+		struct fdep *d = &e->deps->dep[i], **pp = dep_bucket(fc, d->hash);
+
+		while (*pp != NULL && *pp != d)
+			pp = &(*pp)->hnext;
+		if (*pp == d)
+			*pp = d->hnext;
+		d->hnext = NULL;
+	}
+}
+
+/* Unlinks e from the tables and the LRU list (lock held). */
 static void
 unlink_entry(struct fcache *fc, struct fentry *e)
 {
@@ -102,6 +219,7 @@ unlink_entry(struct fcache *fc, struct fentry *e)
 	if (*pp == e)
 		*pp = e->hnext;
 	lru_remove(&fc->lru, &e->lru);
+	deps_unlink(fc, e);
 	e->hnext = NULL;
 	e->linked = false;
 	fc->n--;
@@ -110,11 +228,80 @@ unlink_entry(struct fcache *fc, struct fentry *e)
 		fc->n_missing--;
 }
 
+/* Unlinks e onto the graveyard, released by on_flush() (lock held). */
+static void
+bury(struct fcache *fc, struct fentry *e)
+{
+	unlink_entry(fc, e);
+	e->hnext = fc->graveyard;
+	fc->graveyard = e;
+}
+
+/* The registry: an event about name[0..len) in w (its lock held). */
+static void
+on_event(void *arg, struct dw_watch *w, uint32_t mask, const char *name,
+    size_t len)
+{
+	struct fcache *fc = arg;
+	uint64_t h = hash_dep(w, name, len);
+	struct fdep *d, *next;
+
+	(void)mask;
+	if (len == 0)
+		return;	/* the folder itself: its parent says what matters */
+	pthread_mutex_lock(&fc->lock);
+	for (d = *dep_bucket(fc, h); d != NULL; d = next) {
+		next = d->hnext;
+		if (d->hash == h && d->w == w && d->len == len &&
+		    memcmp(d->name, name, len) == 0) {
+			bury(fc, d->e);
+			/* The chain changed under us: look again. */
+			next = *dep_bucket(fc, h);
+		}
+	}
+	pthread_mutex_unlock(&fc->lock);
+}
+
+/* The registry: events were lost, so nothing can be trusted. */
+static void
+on_overflow(void *arg)
+{
+	struct fcache *fc = arg;
+
+	pthread_mutex_lock(&fc->lock);
+	while (fc->lru.head != NULL)
+		bury(fc, LRU_ENTRY(fc->lru.head, struct fentry, lru));
+	pthread_mutex_unlock(&fc->lock);
+}
+
+/* The registry, with no lock held: release what events unlinked. */
+static void
+on_flush(void *arg)
+{
+	struct fcache *fc = arg;
+	struct fentry *g;
+
+	pthread_mutex_lock(&fc->lock);
+	g = fc->graveyard;
+	fc->graveyard = NULL;
+	pthread_mutex_unlock(&fc->lock);
+	while (g != NULL) {
+		struct fentry *next = g->hnext;
+
+		g->hnext = NULL;
+		fentry_unref(g);
+		g = next;
+	}
+}
+
 void
 fcache_free(struct fcache *fc)
 {
 	if (fc == NULL)
 		return;
+	if (fc->dw != NULL)
+		dirwatch_unsubscribe(fc->dw, fc);
+	on_flush(fc);
 	while (fc->lru.head != NULL) {
 		struct fentry *e = LRU_ENTRY(fc->lru.head, struct fentry, lru);
 
@@ -122,6 +309,7 @@ fcache_free(struct fcache *fc)
 		fentry_unref(e);
 	}
 	free(fc->table);
+	free(fc->deps);
 	pthread_mutex_destroy(&fc->lock);
 	free(fc);
 }
@@ -138,9 +326,12 @@ same_file(const struct stat *a, const struct stat *b)
 }
 
 /*
- * Does the name still lead to what the entry says?  Only metadata is
- * compared: when anything differs the entry is dropped and the file is
- * opened again through path_open(), which applies every rule.
+ * For an entry notification cannot vouch for: does the name still lead
+ * to what the entry says?  One fstatat() of the file; with siblings, one
+ * of its folder (whose times change when a sibling appears or goes) and
+ * one of each sibling there was.  Only metadata is compared: when
+ * anything differs the entry is dropped and the file is opened again
+ * through path_open(), which applies every rule.
  */
 static bool
 still_fresh(const struct fentry *e, int root_fd)
@@ -148,11 +339,26 @@ still_fresh(const struct fentry *e, int root_fd)
 	char path[PATH_MAX + 4];
 	struct stat st;
 
+	if (e->has_folder) {
+		const char *slash = strrchr(e->rel, '/');
+		int n = slash == NULL ? snprintf(path, sizeof(path), ".") :
+		    snprintf(path, sizeof(path), "%.*s", (int)(slash - e->rel),
+		    e->rel);
+
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    fstatat(root_fd, path, &st, 0) != 0 ||
+		    !same_file(&st, &e->folder))
+			return false;
+	}
 	for (size_t i = 0; i < FCACHE_REPS; i++) {
 		int n, r;
 
 		if (e->status != 0 && i > 0)
 			break;
+		/* A sibling that was not there: the folder says if it came. */
+		if (i > 0 && e->has_folder && e->rep[i] == NULL &&
+		    e->refused[i] == NULL)
+			continue;
 		n = snprintf(path, sizeof(path), "%s%s",
 		    e->rel[0] != '\0' ? e->rel : ".", fcache_sibling_ext[i]);
 		if (n < 0 || (size_t)n >= sizeof(path))
@@ -175,12 +381,14 @@ still_fresh(const struct fentry *e, int root_fd)
 }
 
 struct fentry *
-fcache_get(struct fcache *fc, const char *key, size_t klen, int root_fd,
-    uint64_t now_ms)
+fcache_get(struct fcache *fc, const char *key, size_t klen, uint64_t now_ms)
 {
 	uint64_t h = hash_key(key, klen);
 	struct fentry *e;
 
+	/* Every change that completed before this request is applied. */
+	if (fc->dw != NULL)
+		dirwatch_sync(fc->dw);
 	pthread_mutex_lock(&fc->lock);
 	for (e = fc->table[h & (fc->nbuckets - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == h && memcmp(e->key, key, klen) == 0 &&
@@ -191,12 +399,12 @@ fcache_get(struct fcache *fc, const char *key, size_t klen, int root_fd,
 		fentry_ref(e);
 	}
 	pthread_mutex_unlock(&fc->lock);
-	if (e == NULL)
-		return NULL;
-	if (now_ms - atomic_load_explicit(&e->checked_ms, memory_order_relaxed)
-	    < fc->valid_ms)
+	if (e == NULL || !e->revalidate)
 		return e;
-	if (still_fresh(e, root_fd)) {
+	if (fc->valid_ms > 0 && now_ms - atomic_load_explicit(&e->checked_ms,
+	    memory_order_relaxed) < fc->valid_ms)
+		return e;
+	if (still_fresh(e, fc->root.fd)) {
 		atomic_store_explicit(&e->checked_ms, now_ms,
 		    memory_order_relaxed);
 		return e;
@@ -213,22 +421,257 @@ fcache_get(struct fcache *fc, const char *key, size_t klen, int root_fd,
 	return NULL;
 }
 
+/* Notes w (a new reference) in fill; false when it has no room left. */
+static bool
+fill_watch(struct fcache_fill *fill, struct dw_watch *w)
+{
+	if (fill->nw == FCACHE_FILL_DIRS)
+		return false;
+	fill->w[fill->nw] = w;
+	fill->gen[fill->nw] = dirwatch_gen(w);
+	fill->nw++;
+	return true;
+}
+
+/* Notes that the entry depends on name[0..len)suffix in the last watch. */
+static bool
+fill_dep(struct fcache_fill *fill, const char *name, size_t len,
+    const char *suffix)
+{
+	size_t slen = strlen(suffix);
+	struct fill_dep *d;
+
+	if (fill->ndeps == FCACHE_FILL_DEPS || fill->nw == 0 ||
+	    fill->names_len + len + slen > sizeof(fill->names))
+		return false;
+	d = &fill->dep[fill->ndeps++];
+	d->wi = (uint8_t)(fill->nw - 1);
+	d->off = (uint16_t)fill->names_len;
+	d->len = (uint16_t)(len + slen);
+	memcpy(fill->names + fill->names_len, name, len);
+	memcpy(fill->names + fill->names_len + len, suffix, slen);
+	fill->names_len += len + slen;
+	return true;
+}
+
+/*
+ * The last name of the path, in the folder open as dfd: a link leads
+ * elsewhere and a file with other links is written through other names,
+ * and neither would be seen by this folder's watch.
+ */
+static bool
+watchable_leaf(int dfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return true;	/* missing: its creation will be seen */
+	return !S_ISLNK(st.st_mode) && !(S_ISREG(st.st_mode) &&
+	    st.st_nlink > 1);
+}
+
+/* Opens the folder name[0..] in dfd, refusing links; -1 and errno. */
+static int
+open_folder(int dfd, const char *name)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+}
+
+/*
+ * Watches each folder on the way to rel and notes the names the entry
+ * will depend on; returns false when something on the way cannot be
+ * watched (then the entry is checked on each use).  A missing part ends
+ * the walk: the entry depends on the name that does not exist.
+ */
+static bool
+fill_walk(struct fcache *fc, const char *rel, bool siblings,
+    struct fcache_fill *fill)
+{
+	char name[NAME_MAX + 1];
+	const char *p = rel;
+	struct dw_watch *w;
+	int dfd = fc->root.fd, err;
+	bool ok = true;
+
+	if ((w = dirwatch_get(fc->dw, dfd, &err)) == NULL)
+		return false;
+	fill_watch(fill, w);
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		int nfd;
+
+		if (len == 0 || len > NAME_MAX || !fill_dep(fill, p, len, "")) {
+			ok = len == 0 && slash == NULL;	/* "" is the root */
+			break;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (slash == NULL) {
+			for (int c = 1; siblings && ok && c < FCACHE_REPS; c++)
+				ok = fill_dep(fill, p, len,
+				    fcache_sibling_ext[c]);
+			for (int c = 0; ok && c < (siblings ? FCACHE_REPS : 1);
+			    c++) {
+				char sib[NAME_MAX + 4];
+
+				snprintf(sib, sizeof(sib), "%s%s", name,
+				    fcache_sibling_ext[c]);
+				ok = watchable_leaf(dfd, sib);
+			}
+			break;
+		}
+		if ((nfd = open_folder(dfd, name)) < 0) {
+			/* Missing or no folder: its name is all it needs. */
+			ok = errno == ENOENT || errno == ENOTDIR;
+			break;
+		}
+		if (dfd != fc->root.fd)
+			close(dfd);
+		dfd = nfd;
+		if ((w = dirwatch_get(fc->dw, dfd, &err)) == NULL) {
+			ok = false;
+			break;
+		}
+		if (!fill_watch(fill, w)) {
+			dirwatch_put(fc->dw, w);
+			ok = false;
+			break;
+		}
+		p = slash + 1;
+	}
+	if (dfd != fc->root.fd)
+		close(dfd);
+	return ok;
+}
+
+/*
+ * An entry to be checked on each use, with siblings, notes its folder's
+ * state before the file and its siblings are opened.
+ */
+static void
+fill_folder(struct fcache *fc, const char *rel, struct fcache_fill *fill)
+{
+	const char *slash = strrchr(rel, '/');
+	char dir[PATH_MAX];
+	int n = slash == NULL ? snprintf(dir, sizeof(dir), ".") :
+	    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
+
+	fill->has_folder = n > 0 && (size_t)n < sizeof(dir) &&
+	    fstatat(fc->root.fd, dir, &fill->folder, 0) == 0;
+}
+
 void
-fcache_put(struct fcache *fc, struct fentry *e)
+fcache_begin(struct fcache *fc, const char *rel, bool siblings,
+    struct fcache_fill *fill)
+{
+	fill->nw = fill->ndeps = fill->names_len = 0;
+	fill->revalidate = true;
+	fill->has_folder = false;
+	if (fc == NULL)
+		return;
+	if (fc->dw != NULL) {
+		fill->epoch = dirwatch_epoch(fc->dw);
+		fill->revalidate = !fill_walk(fc, rel, siblings, fill);
+	}
+	if (fill->revalidate && siblings)
+		fill_folder(fc, rel, fill);
+}
+
+void
+fcache_end(struct fcache *fc, struct fcache_fill *fill)
+{
+	for (size_t i = 0; i < fill->nw; i++)
+		dirwatch_put(fc->dw, fill->w[i]);
+	fill->nw = 0;
+}
+
+/*
+ * The watches and names of fill as a struct fdeps for e; the watches'
+ * references are fill's until the caller sets fill->nw to 0.  NULL when
+ * out of memory.
+ */
+static struct fdeps *
+deps_from(struct fcache *fc, struct fentry *e, struct fcache_fill *fill)
+{
+	struct fdeps *d = malloc(sizeof(*d) + fill->ndeps *
+	    sizeof(struct fdep) + fill->names_len);
+	char *names;
+
+	if (d == NULL)
+		return NULL;
+	names = (char *)&d->dep[fill->ndeps];
+	memcpy(names, fill->names, fill->names_len);
+	d->dw = fc->dw;
+	d->n = fill->ndeps;
+	for (size_t i = 0; i < fill->ndeps; i++) {
+		const struct fill_dep *fd = &fill->dep[i];
+		struct fdep *x = &d->dep[i];
+
+		x->hnext = NULL;
+		x->e = e;
+		x->w = fill->w[fd->wi];
+		x->name = names + fd->off;
+		x->len = fd->len;
+		x->hash = hash_dep(x->w, x->name, x->len);
+	}
+	memcpy(d->w, fill->w, fill->nw * sizeof(d->w[0]));
+	d->nw = fill->nw;
+	return d;
+}
+
+/* Did any folder fill watched see an event since (lock held)? */
+static bool
+fill_changed(struct fcache *fc, const struct fcache_fill *fill)
+{
+	if (dirwatch_epoch(fc->dw) != fill->epoch)
+		return true;
+	for (size_t i = 0; i < fill->nw; i++)
+		if (dirwatch_gen(fill->w[i]) != fill->gen[i])
+			return true;
+	return false;
+}
+
+void
+fcache_put(struct fcache *fc, struct fentry *e, struct fcache_fill *fill)
 {
 	struct fentry *old, *victims = NULL;
+	struct fdeps *deps = NULL;
 
-	if (e->mem > fc->max_bytes || fc->max_entries == 0)
+	if (fc == NULL || e->mem > fc->max_bytes || fc->max_entries == 0 ||
+	    e->linked || e->deps != NULL)
 		return;
+	if (fill->revalidate) {
+		e->revalidate = true;
+		if ((e->has_folder = fill->has_folder))
+			e->folder = fill->folder;
+	} else {
+		/* Deliver what happened while the entry was built. */
+		dirwatch_sync(fc->dw);
+		if ((deps = deps_from(fc, e, fill)) == NULL)
+			return;
+	}
 	pthread_mutex_lock(&fc->lock);
 	/*
 	 * A scanner asking for thousands of names that do not exist must not
 	 * push real files out: missing names get a quarter of the entries.
+	 * And an entry whose folders changed while it was built is used for
+	 * this response only.
 	 */
-	if (e->status != 0 && fc->n_missing >= fc->max_entries / 4 + 1) {
+	if ((e->status != 0 && fc->n_missing >= fc->max_entries / 4 + 1) ||
+	    (deps != NULL && fill_changed(fc, fill))) {
 		pthread_mutex_unlock(&fc->lock);
+		free(deps);	/* the watches are still fill's */
 		return;
 	}
+	if ((e->deps = deps) != NULL)
+		fill->nw = 0;	/* its watches are the entry's now */
 	for (old = fc->table[e->hash & (fc->nbuckets - 1)]; old != NULL;
 	    old = old->hnext)
 		if (old->hash == e->hash && strcmp(old->key, e->key) == 0)
@@ -251,12 +694,13 @@ fcache_put(struct fcache *fc, struct fentry *e)
 	fc->table[e->hash & (fc->nbuckets - 1)] = e;
 	e->linked = true;
 	lru_push(&fc->lru, &e->lru);
+	deps_link(fc, e);
 	fc->n++;
 	fc->mem += e->mem;
 	if (e->status != 0)
 		fc->n_missing++;
 	pthread_mutex_unlock(&fc->lock);
-	/* Closing files happens outside the lock. */
+	/* Closing files and putting watches back happen outside the lock. */
 	while (victims != NULL) {
 		struct fentry *v = victims;
 

@@ -799,7 +799,7 @@ entry_src(const struct config *cfg)
  */
 static struct fentry *
 entry_for(const struct serve_ctx *x, const char *key, size_t klen, int fd,
-    const struct stat *st, int *code)
+    const struct stat *st, struct fcache_fill *fill, int *code)
 {
 	const struct config *cfg = x->cfg;
 	struct fentry_src src = entry_src(cfg);
@@ -811,29 +811,32 @@ entry_for(const struct serve_ctx *x, const char *key, size_t klen, int fd,
 		*code = r == -ENOMEM ? 503 : 500;
 		return NULL;
 	}
-	if (cfg->fcache != NULL)
-		fcache_put(cfg->fcache, e);
+	fcache_put(cfg->fcache, e, fill);
 	return e;
 }
 
 /*
  * Opens the index file of the directory x->path[0..plen) by appending
- * its name to x->path.  Returns 0 with *fdp and *st, 404 when there is no
+ * its name to x->path, after fcache_begin() for it into *fill (the
+ * caller ends it).  Returns 0 with *fdp and *st, 404 when there is no
  * usable index (x->path is restored), or another status.
  */
 static int
-open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st)
+open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st,
+    struct fcache_fill *fill)
 {
 	const struct config *cfg = x->cfg;
 	size_t ilen = cfg->index != NULL ? strlen(cfg->index) : 0;
 	size_t at = plen;
 	int code;
 
+	fill->nw = 0;
 	if (ilen == 0 || plen + 1 + ilen + 1 > x->path_cap)
 		return 404;
 	if (at > 0)
 		x->path[at++] = '/';
 	memcpy(x->path + at, cfg->index, ilen + 1);
+	fcache_begin(cfg->fcache, x->path, cfg->precompressed, fill);
 	code = path_open(&cfg->tree, x->path, fdp);
 	if (code == 0 && (fstat(*fdp, st) != 0 || !S_ISREG(st->st_mode))) {
 		close(*fdp);
@@ -853,6 +856,7 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
     int dfd, const struct path_result *pr, const char *key, size_t klen,
     struct response *res)
 {
+	struct fcache_fill fill;
 	struct fentry *e;
 	struct stat st;
 	int fd, code;
@@ -862,15 +866,18 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 		plan_redirect(x, req, x->path, res);
 		return;
 	}
-	code = open_index(x, pr->len, &fd, &st);
+	code = open_index(x, pr->len, &fd, &st, &fill);
 	if (code == 0) {
 		close(dfd);
-		if ((e = entry_for(x, key, klen, fd, &st, &code)) == NULL)
+		e = entry_for(x, key, klen, fd, &st, &fill, &code);
+		fcache_end(x->cfg->fcache, &fill);
+		if (e == NULL)
 			plan_error(res, code, NULL);
 		else
 			plan_file(x, req, e, res);
 		return;
 	}
+	fcache_end(x->cfg->fcache, &fill);
 	if (code != 404 || !x->cfg->directory_listing) {
 		close(dfd);
 		plan_fail(x, res, code != 404 ? code : 403);
@@ -945,7 +952,7 @@ plan_cached(const struct serve_ctx *x, const struct http_request *req,
 	struct fentry *e;
 
 	if (cfg->fcache == NULL || (e = fcache_get(cfg->fcache, x->scratch,
-	    klen, cfg->root_fd, x->now_ms)) == NULL)
+	    klen, x->now_ms)) == NULL)
 		return false;
 	if (e->status != 0) {
 		fentry_unref(e);
@@ -965,37 +972,39 @@ plan_opened(const struct serve_ctx *x, const struct http_request *req,
     const struct path_result *pr, size_t klen, struct response *res)
 {
 	const struct config *cfg = x->cfg;
-	struct fentry *e;
+	struct fcache_fill fill;
+	struct fentry *e = NULL;
 	struct stat st;
 	int fd, code;
 
+	/* The folders on the way are watched before the name is opened. */
+	fcache_begin(cfg->fcache, x->path, cfg->precompressed, &fill);
 	code = path_open(&cfg->tree, x->path, &fd);
 	if (code == 404 && cfg->fcache != NULL &&
 	    (e = fentry_build_missing(x->scratch, klen, x->path,
 	    x->now_ms)) != NULL) {
-		fcache_put(cfg->fcache, e);
+		fcache_put(cfg->fcache, e, &fill);
 		fentry_unref(e);
+		e = NULL;
 	}
 	if (code == 0 && fstat(fd, &st) != 0) {
 		close(fd);
 		code = 500;
 	}
-	if (code != 0) {
-		plan_fail(x, res, code);
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		plan_directory(x, req, fd, pr, x->scratch, klen, res);
-		return;
-	}
 	/* FIFOs, sockets and devices are not shared; "file/" is no folder. */
-	code = !S_ISREG(st.st_mode) ? 403 : pr->trailing_slash ? 404 : 0;
-	if (code != 0) {
-		close(fd);
-		plan_fail(x, res, code);
-		return;
+	if (code == 0 && !S_ISDIR(st.st_mode)) {
+		code = !S_ISREG(st.st_mode) ? 403 : pr->trailing_slash ? 404 : 0;
+		if (code != 0)
+			close(fd);
+		else
+			e = entry_for(x, x->scratch, klen, fd, &st, &fill, &code);
 	}
-	if ((e = entry_for(x, x->scratch, klen, fd, &st, &code)) == NULL)
+	fcache_end(cfg->fcache, &fill);
+	if (code != 0)
+		plan_fail(x, res, code);
+	else if (S_ISDIR(st.st_mode))
+		plan_directory(x, req, fd, pr, x->scratch, klen, res);
+	else if (e == NULL)
 		plan_error(res, code, NULL);
 	else
 		plan_file(x, req, e, res);

@@ -3,46 +3,40 @@
  * see listing_cache.h.
  *
  * DESIGN: one mutex guards a hash table of pages, their LRU list, and a
- * table of inotify watches by watch descriptor.  Every page belongs to
- * the watch of its directory (the kernel gives one descriptor per inode,
- * so two paths to one directory share it).  An event on a watch bumps
- * its generation and drops its pages; IN_IGNORED (the kernel dropped the
- * watch: the directory is gone) marks it dead; IN_Q_OVERFLOW drops every
- * page and bumps the cache's epoch.  A fill records the generation and
- * epoch before the directory is read and stores its page only if both
- * are unchanged once the queue is drained again, so a change racing with
- * the read costs a miss, never a stale page.
+ * table of the directories they belong to (struct lc_watch, one per
+ * watch of the shared registry, dirwatch.h, which counts this cache's
+ * reference).  An event on a directory drops its pages; an overflow of
+ * the event queue drops every page.  A fill records the watch's
+ * generation and the registry's epoch before the directory is read and
+ * stores its page only if both are unchanged after a sync, so a change
+ * racing with the read costs a miss, never a stale page.
+ *
+ * The registry calls this cache under its own lock (registry, then this
+ * cache's lock); so whatever is dropped meanwhile (pages, and watches no
+ * page needs any more) goes to lists that are released after both locks
+ * are dropped: in unlock(), or in the registry's flush callback.  This
+ * cache never takes the registry's lock while holding its own.
  *
  * Pages are reference-counted: the table holds one reference and a
- * lookup takes one while it checks the entries a watch cannot see.  A
- * page dropped under the lock goes to a list that is released after
- * unlocking, so closing and freeing happen outside the lock.  The lock
- * covers a non-blocking read() of the inotify descriptor (one syscall
- * returning EAGAIN when nothing changed), the table updates, and on a
- * miss inotify_add_watch(); never file I/O that could wait on a disk.
+ * lookup takes one while it checks the entries a watch cannot see.
  */
 #include "listing_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
+#include "dirwatch.h"
 #include "log.h"
 #include "lru.h"
 
-/* Every change to a directory's entries, and to the directory itself. */
-#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-			 IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
-			 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define PAGE_ROUND(n)	(((n) + 4095) & ~(size_t)4095)
 
 /* An entry of the listing that is checked again on each hit. */
@@ -72,29 +66,27 @@ struct lc_entry {
 	struct lc_entry	*gnext;		/* the list to release */
 };
 
+/* A directory with pages (or a fill in progress), by its registry watch. */
 struct lc_watch {
 	struct lc_watch	*hnext;
-	int		 wd;
-	uint64_t	 gen;
+	struct dw_watch	*w;		/* this cache's reference */
 	unsigned	 pins;		/* fills in progress */
-	bool		 dead;		/* the kernel dropped the watch */
-	bool		 hashed;
 	struct lru	 pages;		/* its pages, newest first */
 };
 
 struct listing_cache {
 	pthread_mutex_t	 lock;
-	int		 ifd;		/* inotify, or -1: cache nothing */
+	struct dirwatch	*dw;		/* NULL: cache nothing */
 	size_t		 max_entries, max_bytes;
 	size_t		 nentries, bytes, nwatches;
-	uint64_t	 epoch;
 	struct lc_entry	**table;
 	size_t		 nbuckets;	/* a power of two */
 	struct lc_watch	**wtable;
 	size_t		 nwbuckets;
 	struct lru	 lru;
-	struct lc_entry	*graveyard;	/* dropped, released after unlock */
-	atomic_bool	 warned;	/* the watch limit was reported */
+	/* Dropped under the lock, released once no lock is held. */
+	struct lc_entry	*graveyard;
+	struct lc_watch	*dead_watches;
 };
 
 static size_t
@@ -107,8 +99,13 @@ pow2_at_least(size_t n)
 	return p;
 }
 
+static void	on_event(void *, struct dw_watch *, uint32_t, const char *,
+		    size_t);
+static void	on_overflow(void *);
+static void	on_flush(void *);
+
 struct listing_cache *
-listing_cache_new(size_t max_entries, size_t max_bytes)
+listing_cache_new(size_t max_entries, size_t max_bytes, struct dirwatch *dw)
 {
 	struct listing_cache *lc = calloc(1, sizeof(*lc));
 
@@ -128,11 +125,13 @@ listing_cache_new(size_t max_entries, size_t max_bytes)
 		free(lc);
 		return NULL;
 	}
-	lc->ifd = -1;
-	if (lc->max_entries > 0 &&
-	    (lc->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
-		log_errno(LOG_LVL_WARN, errno, "listing cache: inotify; "
-		    "listings are not cached");
+	if (lc->max_entries > 0 && dw != NULL) {
+		struct dirwatch_sub sub = { .event = on_event,
+		    .overflow = on_overflow, .flush = on_flush, .arg = lc };
+
+		if (dirwatch_subscribe(dw, &sub) == 0)
+			lc->dw = dw;
+	}
 	return lc;
 }
 
@@ -185,40 +184,41 @@ entry_find(struct listing_cache *lc, const struct listing_key *k,
 	return NULL;
 }
 
+static struct lc_watch **
+watch_bucket(struct listing_cache *lc, const struct dw_watch *w)
+{
+	uintptr_t h = (uintptr_t)w / sizeof(*w);
+
+	return &lc->wtable[h & (lc->nwbuckets - 1)];
+}
+
 static struct lc_watch *
-watch_find(struct listing_cache *lc, int wd)
+watch_find(struct listing_cache *lc, const struct dw_watch *w)
 {
-	struct lc_watch *w = lc->wtable[(size_t)wd & (lc->nwbuckets - 1)];
+	struct lc_watch *lw = *watch_bucket(lc, w);
 
-	while (w != NULL && w->wd != wd)
-		w = w->hnext;
-	return w;
+	while (lw != NULL && lw->w != w)
+		lw = lw->hnext;
+	return lw;
 }
 
+/*
+ * A directory with no page and no fill goes; its registry reference is
+ * put back once no lock is held.
+ */
 static void
-watch_unhash(struct listing_cache *lc, struct lc_watch *w)
+watch_maybe_free(struct listing_cache *lc, struct lc_watch *lw)
 {
-	struct lc_watch **pp = &lc->wtable[(size_t)w->wd & (lc->nwbuckets - 1)];
+	struct lc_watch **pp = watch_bucket(lc, lw->w);
 
-	if (!w->hashed)
+	if (lw->pages.head != NULL || lw->pins > 0)
 		return;
-	while (*pp != w)
+	while (*pp != lw)
 		pp = &(*pp)->hnext;
-	*pp = w->hnext;
-	w->hashed = false;
-}
-
-/* A watch with no page and no fill goes, and so does its kernel watch. */
-static void
-watch_maybe_free(struct listing_cache *lc, struct lc_watch *w)
-{
-	if (w->pages.head != NULL || w->pins > 0)
-		return;
-	if (!w->dead && lc->ifd >= 0)
-		inotify_rm_watch(lc->ifd, w->wd);
-	watch_unhash(lc, w);
+	*pp = lw->hnext;
 	lc->nwatches--;
-	free(w);
+	lw->hnext = lc->dead_watches;
+	lc->dead_watches = lw;
 }
 
 /*
@@ -262,83 +262,43 @@ entry_insert(struct listing_cache *lc, struct lc_entry *e)
 		entry_remove(lc, LRU_ENTRY(lc->lru.tail, struct lc_entry, lru));
 }
 
-/*
- * Something about w's directory changed: its pages are stale.  The watch
- * goes too unless a fill holds it (the next miss adds it again).
- */
+/* Something in lw's directory changed: its pages are stale. */
 static void
-watch_fire(struct listing_cache *lc, struct lc_watch *w, uint32_t mask)
+watch_fire(struct listing_cache *lc, struct lc_watch *lw)
 {
-	w->gen++;
-	if (mask & IN_IGNORED) {
-		/* Gone in the kernel: never remove it there again. */
-		w->dead = true;
-		watch_unhash(lc, w);
-	}
-	w->pins++;	/* keep w while its pages go */
-	while (w->pages.head != NULL)
-		entry_remove(lc, LRU_ENTRY(w->pages.head, struct lc_entry,
+	lw->pins++;	/* keep lw while its pages go */
+	while (lw->pages.head != NULL)
+		entry_remove(lc, LRU_ENTRY(lw->pages.head, struct lc_entry,
 		    wlink));
-	w->pins--;
-	watch_maybe_free(lc, w);
+	lw->pins--;
+	watch_maybe_free(lc, lw);
 }
 
 static void
 drop_all(struct listing_cache *lc)
 {
-	lc->epoch++;
 	while (lc->lru.head != NULL)
 		entry_remove(lc, LRU_ENTRY(lc->lru.head, struct lc_entry, lru));
-}
-
-/*
- * Reads every queued event without blocking and applies it.  Called with
- * the lock held before any lookup or store, so no page outlives an event
- * that was queued before the request looked.
- */
-static void
-drain(struct listing_cache *lc)
-{
-	char buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	for (;;) {
-		ssize_t n = read(lc->ifd, buf, sizeof(buf));
-
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno != EAGAIN)
-				drop_all(lc);	/* cannot tell: trust nothing */
-			return;
-		}
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const void *)p;
-			struct lc_watch *w;
-
-			if (ev->mask & IN_Q_OVERFLOW)
-				drop_all(lc);
-			else if ((w = watch_find(lc, ev->wd)) != NULL)
-				watch_fire(lc, w, ev->mask);
-			p += sizeof(*ev) + ev->len;
-		}
-	}
 }
 
 static void
 lock(struct listing_cache *lc)
 {
 	pthread_mutex_lock(&lc->lock);
-	drain(lc);
 }
 
-/* Unlocks, then releases what was dropped meanwhile. */
+/*
+ * Unlocks, then releases what was dropped meanwhile.  Not from the
+ * registry's callbacks: putting a watch back takes the registry's lock.
+ */
 static void
 unlock(struct listing_cache *lc)
 {
 	struct lc_entry *g = lc->graveyard;
+	struct lc_watch *dead = lc->dead_watches;
 
 	lc->graveyard = NULL;
+	lc->dead_watches = NULL;
 	pthread_mutex_unlock(&lc->lock);
 	while (g != NULL) {
 		struct lc_entry *next = g->gnext;
@@ -346,12 +306,57 @@ unlock(struct listing_cache *lc)
 		entry_unref(g);
 		g = next;
 	}
+	while (dead != NULL) {
+		struct lc_watch *next = dead->hnext;
+
+		dirwatch_put(lc->dw, dead->w);
+		free(dead);
+		dead = next;
+	}
+}
+
+/* The registry: an event about a directory (its lock held). */
+static void
+on_event(void *arg, struct dw_watch *w, uint32_t mask, const char *name,
+    size_t len)
+{
+	struct listing_cache *lc = arg;
+	struct lc_watch *lw;
+
+	(void)mask;
+	(void)name;
+	(void)len;
+	pthread_mutex_lock(&lc->lock);
+	if ((lw = watch_find(lc, w)) != NULL)
+		watch_fire(lc, lw);
+	pthread_mutex_unlock(&lc->lock);
+}
+
+/* The registry: events were lost (its lock held). */
+static void
+on_overflow(void *arg)
+{
+	struct listing_cache *lc = arg;
+
+	pthread_mutex_lock(&lc->lock);
+	drop_all(lc);
+	pthread_mutex_unlock(&lc->lock);
+}
+
+/* The registry, with no lock held: release what the events dropped. */
+static void
+on_flush(void *arg)
+{
+	struct listing_cache *lc = arg;
+
+	lock(lc);
+	unlock(lc);
 }
 
 void
 listing_cache_flush(struct listing_cache *lc)
 {
-	if (lc == NULL || lc->ifd < 0)
+	if (lc == NULL || lc->dw == NULL)
 		return;
 	lock(lc);
 	drop_all(lc);
@@ -363,17 +368,10 @@ listing_cache_free(struct listing_cache *lc)
 {
 	if (lc == NULL)
 		return;
+	if (lc->dw != NULL)
+		dirwatch_unsubscribe(lc->dw, lc);
+	/* Every page goes, and with the last one each directory's watch. */
 	listing_cache_flush(lc);
-	for (size_t i = 0; i < lc->nwbuckets; i++) {
-		while (lc->wtable[i] != NULL) {
-			struct lc_watch *w = lc->wtable[i];
-
-			lc->wtable[i] = w->hnext;
-			free(w);
-		}
-	}
-	if (lc->ifd >= 0)
-		close(lc->ifd);
 	free(lc->table);
 	free(lc->wtable);
 	pthread_mutex_destroy(&lc->lock);
@@ -385,8 +383,9 @@ listing_cache_usage(struct listing_cache *lc, size_t *entries,
     size_t *bytes, size_t *watches)
 {
 	*entries = *bytes = *watches = 0;
-	if (lc == NULL || lc->ifd < 0)
+	if (lc == NULL || lc->dw == NULL)
 		return;
+	dirwatch_sync(lc->dw);
 	lock(lc);
 	*entries = lc->nentries;
 	*bytes = lc->bytes;
@@ -429,9 +428,11 @@ listing_cache_get(struct listing_cache *lc, const struct listing_key *k,
 	struct lc_entry *e;
 	bool ok;
 
-	if (lc == NULL || lc->ifd < 0)
+	if (lc == NULL || lc->dw == NULL)
 		return false;
 	h = key_hash(k);
+	/* Every change that completed before the request is applied. */
+	dirwatch_sync(lc->dw);
 	lock(lc);
 	if ((e = entry_find(lc, k, h)) != NULL) {
 		lru_touch(&lc->lru, &e->lru);
@@ -457,85 +458,40 @@ listing_cache_get(struct listing_cache *lc, const struct listing_key *k,
 	return ok;
 }
 
-/*
- * Network and FUSE file systems change without telling inotify; their
- * folders are never cached.
- */
-static bool
-fs_is_local(int dfd)
-{
-	static const long remote[] = {
-		NFS_SUPER_MAGIC, SMB_SUPER_MAGIC, 0xff534d42 /* cifs */,
-		0xfe534d42 /* smb2 */, 0x65735546 /* fuse */,
-		0x00c36400 /* ceph */, V9FS_MAGIC, AFS_SUPER_MAGIC,
-		0x5346414f /* afs */, CODA_SUPER_MAGIC, 0x01161970 /* gfs2 */,
-		0x7461636f /* ocfs2 */, 0x47504653 /* gpfs */,
-	};
-	struct statfs sf;
-
-	if (fstatfs(dfd, &sf) != 0)
-		return false;
-	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
-		if ((unsigned long)sf.f_type == (unsigned long)remote[i])
-			return false;
-	return true;
-}
-
-/* The watch of the directory at path, added or found; NULL and *err. */
-static struct lc_watch *
-watch_get(struct listing_cache *lc, const char *path, int *err)
-{
-	int wd = inotify_add_watch(lc->ifd, path, WATCH_MASK);
-	struct lc_watch *w;
-
-	if (wd < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	if ((w = watch_find(lc, wd)) != NULL && !w->dead)
-		return w;
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		*err = -ENOMEM;
-		inotify_rm_watch(lc->ifd, wd);
-		return NULL;
-	}
-	w->wd = wd;
-	w->hashed = true;
-	lc->nwatches++;
-	w->hnext = lc->wtable[(size_t)wd & (lc->nwbuckets - 1)];
-	lc->wtable[(size_t)wd & (lc->nwbuckets - 1)] = w;
-	return w;
-}
-
 int
 listing_cache_begin(struct listing_cache *lc, int dfd,
     struct listing_fill *fill)
 {
-	char path[64];
-	struct lc_watch *w;
+	struct lc_watch *lw;
+	struct dw_watch *w;
 	int err = 0;
 
 	fill->w = NULL;
-	if (lc == NULL || lc->ifd < 0)
+	if (lc == NULL || lc->dw == NULL)
 		return -ENOSYS;
-	if (!fs_is_local(dfd))
-		return -EXDEV;
-	/* The directory itself, whatever became of its path meanwhile. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dfd);
+	if ((w = dirwatch_get(lc->dw, dfd, &err)) == NULL)
+		return err;
 	lock(lc);
-	if ((w = watch_get(lc, path, &err)) != NULL) {
-		w->pins++;
-		fill->w = w;
-		fill->gen = w->gen;
-		fill->epoch = lc->epoch;
+	if ((lw = watch_find(lc, w)) == NULL &&
+	    (lw = calloc(1, sizeof(*lw))) != NULL) {
+		struct lc_watch **b = watch_bucket(lc, w);
+
+		lw->w = w;
+		lw->hnext = *b;
+		*b = lw;
+		lc->nwatches++;
+		w = NULL;	/* lw keeps the reference */
+	}
+	if (lw != NULL) {
+		lw->pins++;
+		fill->w = lw;
+		fill->gen = dirwatch_gen(lw->w);
+		fill->epoch = dirwatch_epoch(lc->dw);
 	}
 	unlock(lc);
-	if (err == -ENOSPC &&
-	    !atomic_exchange_explicit(&lc->warned, true, memory_order_relaxed))
-		log_warn("listing cache: the inotify watch limit is reached "
-		    "(fs.inotify.max_user_watches); further folders are listed "
-		    "without the cache");
-	return err;
+	/* The directory already had one: this reference is not needed. */
+	dirwatch_put(lc->dw, w);
+	return lw != NULL ? 0 : -ENOMEM;
 }
 
 void
@@ -674,10 +630,11 @@ listing_cache_put(struct listing_cache *lc, const struct listing_fill *fill,
 		entry_free(e);
 		return -EMFILE;
 	}
+	dirwatch_sync(lc->dw);
 	lock(lc);
 	/* A change since the read began: answer with it, keep nothing. */
-	if (fill->w->dead || fill->w->gen != fill->gen ||
-	    fill->epoch != lc->epoch) {
+	if (dirwatch_gen(fill->w->w) != fill->gen ||
+	    dirwatch_epoch(lc->dw) != fill->epoch) {
 		e->gnext = lc->graveyard;
 		lc->graveyard = e;
 	} else {

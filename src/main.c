@@ -24,7 +24,9 @@
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
+#include "dirwatch.h"
 #include "event.h"
+#include "fcache.h"
 #include "http_response.h"
 #include "lab_serve.h"
 #include "listen.h"
@@ -175,11 +177,13 @@ apply_set(struct config *c, const char *arg, struct config_errors *errs)
 }
 
 /*
- * Defaults, then the file, then the flags.  Returns the finished
+ * Defaults, then the file, then the flags.  Its file cache learns of
+ * changes from dw (NULL: by a stat on each use).  Returns the finished
  * configuration, or NULL with the reasons in errs.
  */
 static struct config *
-build_config(const struct cli *cli, struct config_errors *errs)
+build_config(const struct cli *cli, struct dirwatch *dw,
+    struct config_errors *errs)
 {
 	struct config *c = config_new();
 	unsigned n = 0;
@@ -188,6 +192,7 @@ build_config(const struct cli *cli, struct config_errors *errs)
 		config_error(errs, "out of memory");
 		return NULL;
 	}
+	c->dirwatch = dw;
 	if (cli->config_path != NULL)
 		n += config_load_file(c, cli->config_path, errs);
 	for (size_t i = 0; i < cli->nsets; i++)
@@ -249,6 +254,33 @@ check_transfer_file(const struct config *c, bool as_error)
 		log_warn("[transfer] file '%s': %s; transfer clients get an "
 		    "error until it is fixed", c->transfer_file, why);
 	return -1;
+}
+
+/*
+ * Says once, for the root of c, how the caches learn of changes (old is
+ * the configuration before a reload, or NULL: nothing is said when the
+ * root did not change).
+ */
+static void
+log_freshness(const struct config *c, const struct config *old)
+{
+	const char *how;
+	bool watched;
+
+	if (old != NULL && strcmp(old->root_real, c->root_real) == 0)
+		return;
+	if (c->fcache == NULL) {
+		log_info("root '%s': the file cache is off", c->root_real);
+		return;
+	}
+	how = fcache_mode(c->fcache, &watched);
+	if (watched)
+		log_info("root '%s': changes are learnt from inotify; a cached "
+		    "file costs no stat", c->root_real);
+	else
+		log_info("root '%s' is on %s, whose changes inotify does not "
+		    "see: cached files are checked with a stat on every request",
+		    c->root_real, how);
 }
 
 static int
@@ -392,7 +424,7 @@ reload(struct runtime *rt)
 	daemon_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading "
 	    "the configuration", (unsigned long long)monotonic_usec());
 	log_info("reloading the configuration");
-	if ((nc = build_config(rt->cli, &errs)) == NULL) {
+	if ((nc = build_config(rt->cli, srv->dirwatch, &errs)) == NULL) {
 		log_config_errors(&errs);
 		log_err("reload failed: keeping the running configuration");
 		goto out;
@@ -414,7 +446,6 @@ reload(struct runtime *rt)
 	free(cur);
 	old = server_config(srv);
 	warn_restart_only(old, nc);
-	config_unref(old);
 	if ((r = worker_pool_resize(srv, nc->threads)) < 0)
 		log_errno(LOG_LVL_WARN, -r, "reload: cannot start workers");
 	log_set_level(nc->log_level);
@@ -426,6 +457,8 @@ reload(struct runtime *rt)
 	/* Hidden files, links, the root: what a page shows may differ now. */
 	listing_cache_flush(srv->listings);
 	log_info("configuration reloaded");
+	log_freshness(nc, old);
+	config_unref(old);
 	check_transfer_file(nc, false);
 out:
 	config_errors_release(&errs);
@@ -595,7 +628,7 @@ start_threads(struct server *srv, const struct config *cfg,
 		    1000 : watchdog_ms / 4 + 1));
 	srv->queue = queue_new(cfg->queue_size, event_queue_space, srv->ev);
 	srv->listings = listing_cache_new(cfg->listing_cache_entries,
-	    cfg->listing_cache_size);
+	    cfg->listing_cache_size, srv->dirwatch);
 	if (srv->queue == NULL || srv->listings == NULL) {
 		log_err("out of memory");
 		return -1;
@@ -666,6 +699,7 @@ run(struct server *srv, const struct cli *cli)
 	log_info("lanhttpd %s started: %u worker%s, %zu listener%s",
 	    LANHTTPD_VERSION, cfg->threads, cfg->threads == 1 ? "" : "s",
 	    nls, nls == 1 ? "" : "s");
+	log_freshness(cfg, NULL);
 	check_transfer_file(cfg, false);
 	/* Every listener is bound and the event loop runs: ready. */
 	notify_status(&rt, "READY=1\n");
@@ -696,11 +730,17 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &cli) < 0)
 		return EXIT_USAGE;
 	testhook_init();
-	if ((cfg = build_config(&cli, &errs)) == NULL) {
+	/* One inotify instance for both caches, for the life of the process. */
+	if (!cli.check_only && (srv.dirwatch = dirwatch_new()) == NULL) {
+		fprintf(stderr, "lanhttpd: out of memory\n");
+		return EXIT_CONFIG;
+	}
+	if ((cfg = build_config(&cli, srv.dirwatch, &errs)) == NULL) {
 		fprintf(stderr, "%s", errs.text != NULL ? errs.text : "");
 		fprintf(stderr, "lanhttpd: %u error%s in the configuration\n",
 		    errs.count, errs.count == 1 ? "" : "s");
 		config_errors_release(&errs);
+		dirwatch_free(srv.dirwatch);
 		return EXIT_CONFIG;
 	}
 	if (cli.check_only) {
@@ -717,6 +757,7 @@ main(int argc, char **argv)
 	}
 	if (open_logs(cfg) < 0) {
 		config_unref(cfg);
+		dirwatch_free(srv.dirwatch);
 		log_close();
 		return EXIT_CONFIG;
 	}
@@ -726,6 +767,8 @@ main(int argc, char **argv)
 	queue_free(srv.queue);
 	listing_cache_free(srv.listings);
 	server_release(&srv);
+	/* After every cache that held watches. */
+	dirwatch_free(srv.dirwatch);
 	daemon_notify_close();
 	log_close();
 	return rc;

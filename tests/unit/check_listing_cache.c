@@ -15,8 +15,28 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "dirwatch.h"
 #include "listing_cache.h"
 #include "testutil.h"
+
+/* The registry every cache in a test learns from. */
+static struct dirwatch *g_dw;
+
+static void
+dw_setup(void)
+{
+	g_dw = dirwatch_new();
+	ck_assert_ptr_nonnull(g_dw);
+}
+
+static void
+dw_teardown(void)
+{
+	/* Every watch was put back when the caches went. */
+	ck_assert_uint_eq(dirwatch_count(g_dw), 0);
+	dirwatch_free(g_dw);
+	g_dw = NULL;
+}
 
 /* dir/name, in a buffer that lives until the next call. */
 static const char *
@@ -112,7 +132,7 @@ hit(struct listing_cache *lc, struct fixture *f, uint32_t variant,
 
 START_TEST(hit_until_the_folder_changes)
 {
-	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
+	struct listing_cache *lc = listing_cache_new(8, 1 << 20, g_dw);
 	struct fixture f;
 	size_t n, bytes, w;
 
@@ -138,7 +158,7 @@ END_TEST
 
 START_TEST(a_change_during_the_fill_is_not_kept)
 {
-	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
+	struct listing_cache *lc = listing_cache_new(8, 1 << 20, g_dw);
 	struct fixture f;
 	size_t n, bytes, w;
 
@@ -154,7 +174,7 @@ END_TEST
 
 START_TEST(subfolders_are_checked_on_each_hit)
 {
-	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
+	struct listing_cache *lc = listing_cache_new(8, 1 << 20, g_dw);
 	struct timeval tv[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
 	struct fixture f;
 
@@ -173,7 +193,7 @@ END_TEST
 
 START_TEST(bounded_in_pages_and_bytes)
 {
-	struct listing_cache *lc = listing_cache_new(3, 64 * 1024);
+	struct listing_cache *lc = listing_cache_new(3, 64 * 1024, g_dw);
 	static char big[20000];
 	struct fixture f;
 	size_t n, bytes, w;
@@ -204,7 +224,7 @@ END_TEST
 
 START_TEST(a_body_outlives_its_page)
 {
-	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
+	struct listing_cache *lc = listing_cache_new(8, 1 << 20, g_dw);
 	struct listing_key k;
 	struct listing_page pg;
 	struct fixture f;
@@ -229,7 +249,7 @@ END_TEST
 /* Review item 8: running out of descriptors is no reason to drop a page. */
 START_TEST(a_page_survives_a_descriptor_shortage)
 {
-	struct listing_cache *lc = listing_cache_new(8, 1 << 20);
+	struct listing_cache *lc = listing_cache_new(8, 1 << 20, g_dw);
 	struct rlimit old, tight;
 	struct fixture f;
 	size_t n, bytes, w;
@@ -258,7 +278,7 @@ END_TEST
 
 START_TEST(off_caches_nothing)
 {
-	struct listing_cache *lc = listing_cache_new(0, 1 << 20);
+	struct listing_cache *lc = listing_cache_new(0, 1 << 20, g_dw);
 	struct listing_fill fl;
 	struct fixture f;
 
@@ -277,6 +297,7 @@ listing_cache_suite(void)
 	Suite *s = suite_create("listing_cache");
 	TCase *tc = tcase_create("cache");
 
+	tcase_add_checked_fixture(tc, dw_setup, dw_teardown);
 	tcase_add_test(tc, hit_until_the_folder_changes);
 	tcase_add_test(tc, a_change_during_the_fill_is_not_kept);
 	tcase_add_test(tc, subfolders_are_checked_on_each_hit);
