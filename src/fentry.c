@@ -25,22 +25,59 @@ struct found {
 	struct file_info fi;
 };
 
-/* Reads the whole small file into memory; false if it changed meanwhile. */
 static bool
-read_small(int fd, size_t size, char **out)
+same_version(const struct stat *a, const struct stat *b)
 {
-	char *b = malloc(size ? size : 1);
-	ssize_t n;
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
 
-	if (b == NULL)
-		return false;
-	n = pread(fd, b, size, 0);
-	if (n != (ssize_t)size) {
+/*
+ * One read of the small file open as fd, whose metadata *st says, into a
+ * new buffer; true when it is one version of the file: the stat after it
+ * agrees, and a second read gives the same bytes.  (A write in progress
+ * updates the times before it copies its bytes, so a read in its middle
+ * can agree with a stat taken after it: reading twice catches that.)
+ */
+static bool
+read_once(int fd, const struct stat *st, char **out)
+{
+	size_t size = (size_t)st->st_size;
+	char *b = malloc(size ? size : 1), *again = malloc(size ? size : 1);
+	struct stat after;
+	bool ok;
+
+	ok = b != NULL && again != NULL &&
+	    pread(fd, b, size, 0) == (ssize_t)size &&
+	    fstat(fd, &after) == 0 && same_version(&after, st) &&
+	    pread(fd, again, size + 1, 0) == (ssize_t)size &&
+	    memcmp(b, again, size) == 0;
+	free(again);
+	if (!ok) {
 		free(b);
 		return false;
 	}
 	*out = b;
 	return true;
+}
+
+/*
+ * Reads the whole small file open as fd into memory: one consistent read,
+ * tried once more (with *st updated) when the file changed meanwhile.
+ * False when it cannot be had (the file keeps changing, grew past
+ * max_body, or out of memory): then it is sent from the file instead.
+ */
+static bool
+read_small(int fd, struct stat *st, size_t max_body, char **out)
+{
+	if (read_once(fd, st, out))
+		return true;
+	if (fstat(fd, st) != 0 || (uint64_t)st->st_size > max_body)
+		return false;
+	return read_once(fd, st, out);
 }
 
 /* The coding names, indexed by enum coding. */
@@ -103,11 +140,9 @@ take_file(const struct fentry_src *src, int fd, const struct stat *st,
 	f->fd = fd;
 	f->st = *st;
 	f->body = NULL;
-	if ((uint64_t)st->st_size <= src->max_body) {
-		if (!read_small(fd, (size_t)st->st_size, &f->body)) {
-			found_clear(f);
-			return false;
-		}
+	/* A small file kept in memory is one version of it, or none. */
+	if ((uint64_t)st->st_size <= src->max_body &&
+	    read_small(fd, &f->st, src->max_body, &f->body)) {
 		close(fd);
 		f->fd = -1;
 	}

@@ -102,6 +102,7 @@ enum send_rc {
 	SEND_AGAIN,	/* the socket is full */
 	SEND_YIELD,	/* the job's byte budget is spent */
 	SEND_ERROR,
+	SEND_SHORT,	/* the file shrank under sendfile(): cut */
 };
 
 /* How far a transfer's JSON got (conn.src_stage). */
@@ -227,7 +228,7 @@ send_segs(int sock, int file_fd, const struct out_seg *segs, size_t n,
 		if (r < 0)
 			return errno == EAGAIN ? SEND_AGAIN : SEND_ERROR;
 		if (r == 0 && s->mem == NULL)
-			return SEND_ERROR;	/* the file shrank */
+			return SEND_SHORT;	/* the file shrank */
 		*sent += (uint64_t)r;
 		advance(segs, cur, done, (uint64_t)r);
 	}
@@ -377,7 +378,7 @@ park(struct worker *w, struct conn *c, const struct out_seg *segs, size_t n,
 }
 
 /*
- * The response in flight is over: sent, or failed (rc is SEND_ERROR).
+ * The response in flight is over: sent, or failed (SEND_ERROR, SEND_SHORT).
  * Closes c, or lingers when request bytes follow (more_input or a body
  * still to skip), or keeps it for the next request.  Returns
  * AFTER_CONTINUE when c may serve that request.
@@ -386,13 +387,21 @@ static enum after
 response_over(struct worker *w, struct conn *c, enum send_rc rc,
     bool more_input)
 {
+	/*
+	 * The bytes ran out before Content-Length: the client sees a short
+	 * body and the connection closes, as with nginx.  Said once, here.
+	 */
+	if (rc == SEND_SHORT)
+		log_warn("'%s' shrank while it was sent: answer cut after %llu "
+		    "bytes", c->fentry != NULL ? c->fentry->rel : "a listing",
+		    (unsigned long long)c->sent);
 	conn_clear_output(c);
-	if (rc == SEND_ERROR) {
+	if (rc == SEND_ERROR || rc == SEND_SHORT) {
 		close_conn(w, c);
 		return AFTER_GONE;
 	}
 	if (!c->keep_alive) {
-		if (more_input || c->discard > 0)
+		if (more_input || body_pending(c))
 			c->linger = true;
 		finish_close(w, c);
 		return AFTER_GONE;
