@@ -91,7 +91,9 @@ struct conn {
 	/* Unprocessed input (a partial head, or pipelined requests). */
 	char		*in;
 	uint32_t	 in_len;
-	uint64_t	 discard;	/* request body bytes still to skip */
+	/* A request body to skip (the answer did not need it). */
+	uint64_t	 discard;	/* Content-Length bytes still to skip */
+	struct chunked	*chunked;	/* or the decoder of a chunked one */
 
 	/* The response in flight, when parked. */
 	int		 file_fd;	/* the entry's when fentry is set */

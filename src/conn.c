@@ -120,6 +120,7 @@ conn_free(struct conn *c)
 		return;
 	assert(c->heap_idx == UINT32_MAX);
 	conn_clear_output(c);
+	free(c->chunked);
 	free(c->in);
 	if (c->fd >= 0)
 		close(c->fd);

@@ -38,9 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chunked.h"
 #include "config.h"
 #include "conn.h"
 #include "event.h"
+#include "fcache.h"
 #include "http_parse.h"
 #include "http_serve.h"
 #include "lab.h"
@@ -54,7 +56,10 @@
 #define JOB_MAX_REQUESTS	64
 /* Response bytes sent in one job before the connection yields. */
 #define JOB_MAX_BYTES		(4u << 20)
-/* Request bodies up to this size are read and dropped; larger ones close. */
+/*
+ * Request bodies the answer does not need are skipped, up to this size;
+ * a larger one is answered 413 and the connection closes.
+ */
 #define DISCARD_MAX		(1u << 20)
 /*
  * Keep-alive connections a busy worker looks at once more before handing
@@ -117,6 +122,13 @@ enum after {
 	AFTER_CONTINUE,	/* the worker still owns it and may go on */
 	AFTER_GONE,	/* handed on or closed */
 };
+
+/* Is a request body still being skipped? */
+static bool
+body_pending(const struct conn *c)
+{
+	return c->discard > 0 || c->chunked != NULL;
+}
 
 static void
 close_conn(struct worker *w, struct conn *c)
@@ -456,6 +468,8 @@ respond_parse_error(struct worker *w, struct conn *c, int status)
 	http_serve_error(status, false, &res);
 	c->linger = true;
 	c->discard = 0;
+	free(c->chunked);
+	c->chunked = NULL;
 	access_begin(w, c, NULL, status);
 	send_response(w, c, &res, NULL, 0);
 }
@@ -480,8 +494,45 @@ serve_ctx(struct worker *w)
 }
 
 /*
+ * The chunked body of the request whose head is w->in[0..head_len): what
+ * of it is in the buffer already is decoded now (and dropped: in place),
+ * so that a malformed or too large one is answered with 400 or 413 before
+ * anything else.  *skip gets the body bytes decoded; a body that goes on
+ * past the buffer leaves its decoder in c->chunked.  Returns 0 or the
+ * status to answer.
+ */
+static int
+skip_chunked_start(struct worker *w, struct conn *c, size_t head_len,
+    size_t len, size_t *skip)
+{
+	struct chunked *ck = malloc(sizeof(*ck));
+	size_t out;
+	ssize_t n;
+	bool done;
+
+	if (ck == NULL)
+		return 503;
+	chunked_init(ck, DISCARD_MAX);
+	n = chunked_decode(ck, w->in + head_len, len - head_len,
+	    w->in + head_len, &out, &done);
+	if (n == CHUNKED_ERROR) {
+		int st = ck->status;
+
+		free(ck);
+		return st;
+	}
+	*skip = (size_t)n;
+	if (done)
+		free(ck);
+	else
+		c->chunked = ck;
+	return 0;
+}
+
+/*
  * Serves the request parsed from the first head_len bytes of w->in, whose
- * valid length is *len; removes the head from the buffer.
+ * valid length is *len; removes the head (and what is read of a body that
+ * is skipped) from the buffer.
  */
 static enum after
 serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
@@ -490,17 +541,25 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	struct serve_ctx x = serve_ctx(w);
 	struct response res;
 	uint64_t body = req->has_content_length ? req->content_length : 0;
+	size_t skip = 0;
+	int status = 0;
 
 	/* http_serve() sets every field; only the buffer and the wish are in. */
 	hb_init(&res.hb, w->out, OUT_CAP);
 	res.keep_alive = req->keep_alive;
-	/* A body we will not skip, or cannot find the end of, ends the line. */
-	if (body > DISCARD_MAX || req->has_transfer_encoding) {
-		res.keep_alive = false;
+	/* RFC 9112 §6.3: a body is skipped to find the next request. */
+	if (body > DISCARD_MAX)
+		status = 413;
+	else if (req->chunked)
+		status = skip_chunked_start(w, c, head_len, *len, &skip);
+	if (status != 0) {
+		/* Where the next request starts is unknown: close after. */
+		http_serve_error(status, req->method == HTTP_M_HEAD, &res);
 		c->linger = true;
 		body = 0;
+	} else {
+		http_serve(&x, req, &res);
 	}
-	http_serve(&x, req, &res);
 	/*
 	 * A generated body goes with the connection until it is sent, and
 	 * counts against max_response_memory; past it, the client is told
@@ -521,9 +580,13 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	access_begin(w, c, req, res.status);
 
 	/* The spans in req die here. */
-	memmove(w->in, w->in + head_len, *len - head_len);
-	*len -= head_len;
+	memmove(w->in, w->in + head_len + skip, *len - head_len - skip);
+	*len -= head_len + skip;
 	c->discard = res.keep_alive ? body : 0;
+	if (!res.keep_alive) {
+		free(c->chunked);
+		c->chunked = NULL;
+	}
 	return send_response(w, c, &res, w->in, *len);
 }
 
@@ -546,7 +609,7 @@ wait_for_input(struct worker *w, struct conn *c, size_t len)
 		close_conn(w, c);
 		return;
 	}
-	if (len > 0 || c->discard > 0 || c->nrequests == 0) {
+	if (len > 0 || body_pending(c) || c->nrequests == 0) {
 		event_arm(w->srv->ev, c, WAIT_HEAD, w->cfg.cfg);
 		return;
 	}
@@ -573,15 +636,35 @@ resume_response(struct worker *w, struct conn *c)
 	return response_over(w, c, rc, c->in_len > 0);
 }
 
-/* Drops request-body bytes that are still to be skipped from w->in. */
-static void
+/*
+ * Drops request-body bytes that are still to be skipped from w->in.
+ * False when a chunked body turns out malformed or too large: where the
+ * next request starts is unknown, so the connection must end.
+ */
+static bool
 skip_body(struct worker *w, struct conn *c, size_t *len)
 {
-	size_t n = c->discard < *len ? (size_t)c->discard : *len;
+	size_t n, out;
+	bool done;
 
+	if (c->chunked != NULL) {
+		ssize_t r = chunked_decode(c->chunked, w->in, *len, w->in, &out,
+		    &done);
+
+		if (r == CHUNKED_ERROR)
+			return false;
+		n = (size_t)r;
+		if (done) {
+			free(c->chunked);
+			c->chunked = NULL;
+		}
+	} else {
+		n = c->discard < *len ? (size_t)c->discard : *len;
+		c->discard -= n;
+	}
 	memmove(w->in, w->in + n, *len - n);
 	*len -= n;
-	c->discard -= n;
+	return true;
 }
 
 /*
@@ -619,7 +702,7 @@ read_more(struct worker *w, struct conn *c, size_t *len, bool *may_read)
 		n = recv(c->fd, w->in + *len, space, 0);
 	} while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		if (*len == 0 && c->discard == 0)
+		if (*len == 0 && !body_pending(c))
 			c->req_start_ms = event_now_ms();
 		*len += (size_t)n;
 		/* A short read drained the socket; epoll tells us of more. */
@@ -707,9 +790,13 @@ http_job(struct worker *w, struct conn *c)
 	for (;;) {
 		int r = HTTP_PARSE_PARTIAL;
 
-		if (c->discard > 0 && len > 0)
-			skip_body(w, c, &len);
-		if (len > 0 && c->discard == 0)
+		if (body_pending(c) && len > 0 && !skip_body(w, c, &len)) {
+			/* The answer is out; the body after it is broken. */
+			c->linger = true;
+			finish_close(w, c);
+			return;
+		}
+		if (len > 0 && !body_pending(c))
 			r = http_parse_request(w->in, len, &lim, &w->req);
 		if (r == HTTP_PARSE_ERROR) {
 			respond_parse_error(w, c, w->req.status);
