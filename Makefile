@@ -37,7 +37,7 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check check-plain check-asan check-tsan check-valgrind unit integration \
+.PHONY: FORCE all run check check-plain check-asan check-tsan check-valgrind unit integration \
         deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions \
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
@@ -56,13 +56,22 @@ $(BUILD)/lanhttpd: $(DAEMON_OBJS)
 $(BUILD)/lanhttpd-ping: $(PING_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+# Objects are rebuilt when the flags change (a test build with hooks, a
+# sanitizer): the flags of the last build are kept in $(BUILD)/.cflags.
+CFLAGS_STAMP = $(BUILD)/.cflags
+$(CFLAGS_STAMP): FORCE | $(BUILD)
+	@echo '$(ALL_CFLAGS) $(CPPFLAGS)' | cmp -s - $@ || \
+	    echo '$(ALL_CFLAGS) $(CPPFLAGS)' > $@
+
+FORCE:
+
+$(BUILD)/%.o: src/%.c $(CFLAGS_STAMP) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/tests/%.o: tests/unit/%.c | $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/unit/%.c $(CFLAGS_STAMP) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Itests/unit -c -o $@ $<
 
 # Each unit test links only the modules it tests (plus span): a test that
