@@ -21,9 +21,10 @@ LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS)
 # Packages the build and the tests need (Debian/Ubuntu names).
 BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev
 # wget, aria2, rclone and chromium are the real clients of
-# tests/integration/test_clients.py.
+# tests/integration/test_clients.py; bindfs (a FUSE root) and strace (no
+# stat on a cache hit) are test_freshness.py's.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
-             slowhttptest valgrind wget aria2 rclone chromium
+             slowhttptest valgrind wget aria2 rclone chromium bindfs strace
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -91,8 +92,8 @@ MODS_lab        = lab span
 MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
 MODS_listing    = listing http_response http_parse path span
-MODS_listing_cache = listing_cache listing dirwatch log testhook http_response \
-                  http_parse path span
+MODS_listing_cache = listing_cache listing dirwatch log testhook \
+                  http_response http_parse path span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
