@@ -46,7 +46,8 @@ static bool
 read_once(int fd, const struct stat *st, char **out)
 {
 	size_t size = (size_t)st->st_size;
-	char *b = malloc(size ? size : 1), *again = malloc(size ? size : 1);
+	/* The second read asks for one byte more: a file that grew says so. */
+	char *b = malloc(size ? size : 1), *again = malloc(size + 1);
 	struct stat after;
 	bool ok;
 
