@@ -12,44 +12,75 @@
 
 #include <string.h>
 
-/* RFC 9110 §5.6.2 tchar. */
-static const unsigned char tchar_tab[256] = {
-	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-	['`'] = 1, ['|'] = 1, ['~'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
+/*
+ * What each byte may be, one table for every scanning loop of the head:
+ * a loop then costs one load and one test per byte.
+ *   C_TCHAR   RFC 9110 §5.6.2 tchar: methods and field names.
+ *   C_TARGET  RFC 9112 §3.2: a visible US-ASCII byte other than '#' (a
+ *             fragment is never part of a target, and clients
+ *             percent-encode the bytes above 0x7E).
+ *   C_VALUE   RFC 9110 §5.5: a field-value byte (VCHAR, SP, HTAB or
+ *             obs-text); so not NUL, CR, LF, another control or DEL.
+ *   C_REGNAME RFC 3986 §2.3 unreserved and §2.2 sub-delims.
+ */
+enum {
+	C_TCHAR = 1, C_TARGET = 2, C_VALUE = 4, C_REGNAME = 8,
 };
+
+#define IS_ALNUM(c)	(((c) >= 'a' && (c) <= 'z') || \
+			 ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9'))
+#define IS_TSPECIAL(c)	((c) == '!' || (c) == '#' || (c) == '$' || \
+			 (c) == '%' || (c) == '&' || (c) == '\'' || (c) == '*' || \
+			 (c) == '+' || (c) == '-' || (c) == '.' || (c) == '^' || \
+			 (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
+#define IS_RSPECIAL(c)	((c) == '-' || (c) == '.' || (c) == '_' || \
+			 (c) == '~' || (c) == '!' || (c) == '$' || (c) == '&' || \
+			 (c) == '\'' || (c) == '(' || (c) == ')' || (c) == '*' || \
+			 (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=')
+#define CLASS(c)	(unsigned char)( \
+	((IS_ALNUM(c) || IS_TSPECIAL(c)) ? C_TCHAR : 0) | \
+	(((c) > 0x20 && (c) < 0x7f && (c) != '#') ? C_TARGET : 0) | \
+	((((c) >= 0x20 && (c) != 0x7f) || (c) == '\t') ? C_VALUE : 0) | \
+	((IS_ALNUM(c) || IS_RSPECIAL(c)) ? C_REGNAME : 0))
+#define CLASS4(c)	CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define CLASS16(c)	CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), \
+			CLASS4((c) + 12)
+#define CLASS64(c)	CLASS16(c), CLASS16((c) + 16), CLASS16((c) + 32), \
+			CLASS16((c) + 48)
+
+static const unsigned char char_class[256] = {
+	CLASS64(0), CLASS64(64), CLASS64(128), CLASS64(192),
+};
+
+static inline bool
+is_class(char c, unsigned char k)
+{
+	return (char_class[(unsigned char)c] & k) != 0;
+}
 
 static inline bool
 is_tchar(char c)
 {
-	return tchar_tab[(unsigned char)c] != 0;
+	return is_class(c, C_TCHAR);
 }
+
+/* A string literal and its length. */
+#define NAME(s)	(s), sizeof(s) - 1
 
 static const struct {
 	const char	*name;
+	size_t		 len;
 	enum http_method m;
 } methods[] = {
-	{ "GET", HTTP_M_GET },
-	{ "HEAD", HTTP_M_HEAD },
-	{ "POST", HTTP_M_POST },
-	{ "PUT", HTTP_M_PUT },
-	{ "DELETE", HTTP_M_DELETE },
-	{ "CONNECT", HTTP_M_CONNECT },
-	{ "OPTIONS", HTTP_M_OPTIONS },
-	{ "TRACE", HTTP_M_TRACE },
-	{ "PATCH", HTTP_M_PATCH },
+	{ NAME("GET"), HTTP_M_GET },
+	{ NAME("HEAD"), HTTP_M_HEAD },
+	{ NAME("POST"), HTTP_M_POST },
+	{ NAME("PUT"), HTTP_M_PUT },
+	{ NAME("DELETE"), HTTP_M_DELETE },
+	{ NAME("CONNECT"), HTTP_M_CONNECT },
+	{ NAME("OPTIONS"), HTTP_M_OPTIONS },
+	{ NAME("TRACE"), HTTP_M_TRACE },
+	{ NAME("PATCH"), HTTP_M_PATCH },
 };
 
 const char *
@@ -66,15 +97,13 @@ static enum http_method
 method_lookup(struct span s)
 {
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (s.len == strlen(methods[i].name) &&
+		if (s.len == methods[i].len &&
 		    memcmp(s.p, methods[i].name, s.len) == 0)
 			return methods[i].m;
 	return HTTP_M_UNKNOWN;
 }
 
-/* A string literal and its length. */
-#define NAME(s)	(s), sizeof(s) - 1
-
+/* The fields the server reads, in lower case (header_lookup() relies on it). */
 static const struct {
 	const char	*name;
 	size_t		 len;
@@ -106,10 +135,16 @@ header_lookup(struct span name)
 
 	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]);
 	    i++) {
-		if (known_headers[i].len == name.len &&
-		    (unsigned char)known_headers[i].name[0] == c0 &&
-		    span_eq_nocase(name, span_make(known_headers[i].name,
-		    known_headers[i].len)))
+		const char *k = known_headers[i].name;
+		size_t j = 1;
+
+		if (known_headers[i].len != name.len ||
+		    (unsigned char)k[0] != c0)
+			continue;
+		while (j < name.len &&
+		    ascii_lower((unsigned char)name.p[j]) == (unsigned char)k[j])
+			j++;
+		if (j == name.len)
 			return known_headers[i].id;
 	}
 	return HDR_OTHER;
@@ -140,7 +175,7 @@ need_more(struct http_request *req, size_t len, const struct http_limits *lim,
  * Consumes a line end at buf[*i]: CRLF or a bare LF.  Returns 1 when one
  * was consumed, 0 when input ran out, -1 on a bare CR or any other byte.
  */
-static int
+static inline int
 line_end(const char *buf, size_t len, size_t *i)
 {
 	if (*i >= len)
@@ -175,17 +210,6 @@ parse_version(struct span v, struct http_request *req)
 	return 0;
 }
 
-/* RFC 3986 §2.3 unreserved and §2.2 sub-delims: what a reg-name holds. */
-static bool
-is_regname_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~' || c == '!' || c == '$' || c == '&' || c == '\'' ||
-	    c == '(' || c == ')' || c == '*' || c == '+' || c == ',' ||
-	    c == ';' || c == '=';
-}
-
 static bool
 is_hex(unsigned char c)
 {
@@ -208,7 +232,7 @@ valid_authority(struct span a)
 	if (a.len > 0 && a.p[0] == '[') {
 		/* IPv6address / IPvFuture: hex, dots, colons, reg-name bytes. */
 		for (i = 1; i < a.len && a.p[i] != ']'; i++)
-			if (!is_regname_char((unsigned char)a.p[i]) &&
+			if (!is_class(a.p[i], C_REGNAME) &&
 			    a.p[i] != ':')
 				return false;
 		if (i == a.len || i == 1)
@@ -224,7 +248,7 @@ valid_authority(struct span a)
 				i += 3;
 				continue;
 			}
-			if (!is_regname_char((unsigned char)a.p[i]))
+			if (!is_class(a.p[i], C_REGNAME))
 				return false;
 			i++;
 		}
@@ -285,15 +309,6 @@ parse_target(struct http_request *req)
 	struct span t = req->target;
 	struct span path = t, root = SPAN_NULL;
 
-	/*
-	 * RFC 9112 §3.2: a fragment is never part of a request-target, and
-	 * §3.2.1 has no place for bytes above 0x7F (clients percent-encode
-	 * them).  Refused rather than corrected, so that no two parsers see
-	 * different targets.
-	 */
-	for (size_t i = 0; i < t.len; i++)
-		if (t.p[i] == '#' || (unsigned char)t.p[i] > 0x7e)
-			return 400;
 	/* origin-form is the path itself; absolute-form has one inside. */
 	if (t.p[0] == '/' || span_starts_nocase(t, SPAN_LIT("http://")) ||
 	    span_starts_nocase(t, SPAN_LIT("https://"))) {
@@ -326,6 +341,8 @@ check_content_length(struct http_request *req)
 	size_t pos = 0;
 	struct span val;
 
+	if (req->hdr_count[HDR_CONTENT_LENGTH] == 0)
+		return 0;
 	while (http_header_next(req, HDR_CONTENT_LENGTH, &pos, &val)) {
 		struct span rest = val, e;
 		bool any = false;
@@ -416,7 +433,10 @@ check_semantics(struct http_request *req)
 	if ((st = parse_target(req)) != 0)
 		return st;
 
-	if (req->version_minor >= 1)
+	/* Most requests have no Connection field: no need to look. */
+	if (req->hdr_count[HDR_CONNECTION] == 0)
+		req->keep_alive = req->version_minor >= 1;
+	else if (req->version_minor >= 1)
 		req->keep_alive = !http_header_has_token(req, HDR_CONNECTION,
 		    "close");
 	else
@@ -458,7 +478,7 @@ struct cursor {
 	size_t		 i;
 };
 
-static int
+static inline int
 take_line_end(struct cursor *c)
 {
 	int r = line_end(c->buf, c->len, &c->i);
@@ -500,23 +520,25 @@ parse_method(struct cursor *c, struct http_request *req)
 }
 
 /*
- * request-target SP: the visible bytes (bytes above 0x7E are refused
- * later, in parse_target(), with the rest of the target's rules).
+ * request-target SP.  RFC 9112 §3.2: a fragment is never part of a
+ * request-target, and §3.2.1 has no place for bytes above 0x7E (clients
+ * percent-encode them).  Both are refused rather than corrected, so that
+ * no two parsers see different targets.
  */
 static int
 parse_target_token(struct cursor *c, const struct http_limits *lim,
     struct http_request *req)
 {
 	size_t start = c->i;
+	size_t end = c->len - start > lim->max_target ? start + lim->max_target :
+	    c->len;
 
-	while (c->i < c->len && (unsigned char)c->buf[c->i] > 0x20 &&
-	    c->buf[c->i] != 0x7f) {
-		if (c->i - start >= lim->max_target)
-			return 414;
+	while (c->i < end && is_class(c->buf[c->i], C_TARGET))
 		c->i++;
-	}
 	if (c->i == c->len)
 		return NEED_MORE;
+	if (c->i == end && is_class(c->buf[c->i], C_TARGET))
+		return 414;
 	if (c->i == start || c->buf[c->i] != ' ')
 		return 400;
 	req->target = span_make(c->buf + start, c->i - start);
@@ -524,21 +546,25 @@ parse_target_token(struct cursor *c, const struct http_limits *lim,
 	return 0;
 }
 
-/* HTTP-version line-end */
+/*
+ * HTTP-version line-end.  A version is always eight bytes: a line that
+ * ends sooner is refused at once, and a longer one at its ninth byte.
+ */
 static int
 parse_version_line(struct cursor *c, struct http_request *req)
 {
-	size_t start = c->i;
+	size_t avail = c->len - c->i;
 	int st;
 
-	while (c->i < c->len && c->buf[c->i] != '\r' && c->buf[c->i] != '\n' &&
-	    c->i - start < 9)
-		c->i++;
-	if (c->i == c->len)
+	if (avail < 8) {
+		if (memchr(c->buf + c->i, '\r', avail) != NULL ||
+		    memchr(c->buf + c->i, '\n', avail) != NULL)
+			return 400;
 		return NEED_MORE;
-	if ((st = parse_version(span_make(c->buf + start, c->i - start), req))
-	    != 0)
+	}
+	if ((st = parse_version(span_make(c->buf + c->i, 8), req)) != 0)
 		return st;
+	c->i += 8;
 	return take_line_end(c);
 }
 
@@ -600,18 +626,21 @@ field_name(struct cursor *c, struct span *name)
 static int
 field_value(struct cursor *c, struct span *value)
 {
-	size_t start = c->i;
+	size_t start, end;
 
-	for (; c->i < c->len && c->buf[c->i] != '\r' && c->buf[c->i] != '\n';
-	    c->i++) {
-		unsigned char ch = (unsigned char)c->buf[c->i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return 400;
-	}
+	while (c->i < c->len && (c->buf[c->i] == ' ' || c->buf[c->i] == '\t'))
+		c->i++;
+	start = c->i;
+	while (c->i < c->len && is_class(c->buf[c->i], C_VALUE))
+		c->i++;
 	if (c->i == c->len)
 		return NEED_MORE;
-	*value = span_trim(span_make(c->buf + start, c->i - start));
+	if (c->buf[c->i] != '\r' && c->buf[c->i] != '\n')
+		return 400;
+	end = c->i;
+	while (end > start && (c->buf[end - 1] == ' ' || c->buf[end - 1] == '\t'))
+		end--;
+	*value = span_make(c->buf + start, end - start);
 	return 0;
 }
 
