@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,16 +25,100 @@ hexval(unsigned char c)
 }
 
 /*
- * Appends one decoded segment seg[0..n) to out, or pops a segment for "..".
- * Returns 0 or an HTTP status.
+ * Decodes one segment of raw, from raw.p[*i] up to the next '/' (raw or
+ * escaped, since a decoded %2F separates too: no name holds a '/'), into
+ * out[at..cap - 1) as far as it fits.  Plain bytes go in runs.  Sets *n
+ * to the decoded length, *first2 to its first two bytes, and *slash when
+ * a separator ended it (consumed).  Returns 0 or an HTTP status.
  */
 static int
-push_segment(const char *seg, size_t n, bool allow_hidden, char *out,
+decode_segment(struct span raw, size_t *i, char *out, size_t at, size_t cap,
+    size_t *n, char first2[2], bool *slash)
+{
+	static const bool special[256] = { ['\0'] = 1, ['/'] = 1, ['%'] = 1 };
+	size_t len = 0, room = at < cap - 1 ? cap - 1 - at : 0;
+
+	*slash = false;
+	first2[0] = first2[1] = '\0';
+	while (*i < raw.len) {
+		const char *p = raw.p + *i;
+		size_t run = 0, max = raw.len - *i;
+		int c;
+
+		/* A run of plain bytes is copied at once. */
+		while (run < max && !special[(unsigned char)p[run]])
+			run++;
+		if (run > 0) {
+			/* Names hold at most NAME_MAX (255) bytes. */
+			if (len + run > NAME_MAX)
+				return 404;	/* no such name can exist */
+			if (len == 0) {
+				first2[0] = p[0];
+				if (run > 1)
+					first2[1] = p[1];
+			} else if (len == 1) {
+				first2[1] = p[0];
+			}
+			if (len < room)
+				memcpy(out + at + len, p,
+				    run < room - len ? run : room - len);
+			len += run;
+			*i += run;
+			continue;
+		}
+		if (*p == '/') {
+			(*i)++;
+			*slash = true;
+			break;
+		}
+		if (*p == '%') {
+			int hi, lo;
+
+			if (max < 3)
+				return 400;
+			hi = hexval((unsigned char)p[1]);
+			lo = hexval((unsigned char)p[2]);
+			if (hi < 0 || lo < 0)
+				return 400;
+			c = hi << 4 | lo;
+			*i += 3;
+		} else {
+			c = 0;
+		}
+		/*
+		 * A NUL, escaped or raw, would cut the name short once it is
+		 * used as a C string: refuse both, as path.h promises.
+		 */
+		if (c == 0)
+			return 400;
+		if (c == '/') {
+			*slash = true;
+			break;
+		}
+		if (len == NAME_MAX)
+			return 404;
+		if (len < 2)
+			first2[len] = (char)c;
+		if (len < room)
+			out[at + len] = (char)c;
+		len++;
+	}
+	*n = len;
+	return 0;
+}
+
+/*
+ * Ends the segment decoded at out[olen + (olen > 0)..) with n bytes and
+ * these first two: drops it ("", "."), pops one (".."), or keeps it after
+ * a separator.  Returns 0 or an HTTP status.
+ */
+static int
+push_segment(const char first2[2], size_t n, bool allow_hidden, char *out,
     size_t cap, size_t *olen)
 {
-	if (n == 0 || (n == 1 && seg[0] == '.'))
+	if (n == 0 || (n == 1 && first2[0] == '.'))
 		return 0;
-	if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+	if (n == 2 && first2[0] == '.' && first2[1] == '.') {
 		if (*olen == 0)
 			return 400;	/* a climb above the root */
 		while (*olen > 0 && out[*olen - 1] != '/')
@@ -42,14 +127,13 @@ push_segment(const char *seg, size_t n, bool allow_hidden, char *out,
 			(*olen)--;	/* the separator itself */
 		return 0;
 	}
-	if (seg[0] == '.' && !allow_hidden)
+	if (first2[0] == '.' && !allow_hidden)
 		return 404;
 	/* Room for a separator, the segment and the final NUL. */
 	if (*olen + (*olen > 0) + n + 1 > cap)
 		return 414;
 	if (*olen > 0)
 		out[(*olen)++] = '/';
-	memcpy(out + *olen, seg, n);
 	*olen += n;
 	return 0;
 }
@@ -58,9 +142,8 @@ int
 path_normalize(struct span raw, bool allow_hidden, char *out, size_t cap,
     struct path_result *res)
 {
-	char seg[256];		/* NAME_MAX is 255 on Linux */
-	size_t slen = 0, olen = 0;
-	bool last_was_slash = false;
+	size_t i = 1, olen = 0, n = 0;
+	bool slash = true;
 	int st;
 
 	res->len = 0;
@@ -71,52 +154,20 @@ path_normalize(struct span raw, bool allow_hidden, char *out, size_t cap,
 	out[0] = '\0';
 	if (raw.len == 0 || raw.p[0] != '/')
 		return 400;
+	/* Segment by segment, each decoded in place after what is kept. */
+	while (slash) {
+		char first2[2];
 
-	for (size_t i = 0; i <= raw.len; i++) {
-		int c;
-
-		if (i == raw.len) {
-			c = '/';	/* flushes the last segment */
-		} else if (raw.p[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= raw.len)
-				return 400;
-			hi = hexval((unsigned char)raw.p[i + 1]);
-			lo = hexval((unsigned char)raw.p[i + 2]);
-			if (hi < 0 || lo < 0)
-				return 400;
-			c = hi << 4 | lo;
-			i += 2;
-		} else {
-			c = (unsigned char)raw.p[i];
-		}
-		/*
-		 * A NUL, escaped or raw, would cut the name short once it is
-		 * used as a C string: refuse both, as path.h promises.
-		 */
-		if (c == 0)
-			return 400;
-
-		if (c == '/') {
-			/* A decoded %2F separates too: no name holds a '/'. */
-			if ((st = push_segment(seg, slen, allow_hidden, out, cap,
-			    &olen)) != 0)
-				return st;
-			slen = 0;
-			if (i < raw.len)
-				last_was_slash = true;
-			continue;
-		}
-		last_was_slash = false;
-		/* Names hold at most NAME_MAX (255) bytes, not sizeof(seg). */
-		if (slen == sizeof(seg) - 1)
-			return 404;	/* no such name can exist */
-		seg[slen++] = (char)c;
+		if ((st = decode_segment(raw, &i, out, olen + (olen > 0), cap,
+		    &n, first2, &slash)) != 0 ||
+		    (st = push_segment(first2, n, allow_hidden, out, cap,
+		    &olen)) != 0)
+			return st;
 	}
 	out[olen] = '\0';
 	res->len = olen;
-	res->trailing_slash = last_was_slash;
+	/* The path ended with a separator when its last segment is empty. */
+	res->trailing_slash = n == 0;
 	res->is_root = olen == 0;
 	return 0;
 }
