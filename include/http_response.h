@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "span.h"
@@ -68,8 +69,28 @@ void	hb_release(struct hbuf *hb);
  */
 bool	hb_reserve(struct hbuf *hb, size_t n);
 
-void	hb_add(struct hbuf *hb, const char *s, size_t n);
-void	hb_str(struct hbuf *hb, const char *s);
+/* hb_add() when the bytes do not fit: grows the buffer or sets overflow. */
+void	hb_add_slow(struct hbuf *hb, const char *s, size_t n);
+
+/* Appends s[0..n); inline, as headers are built from many small pieces. */
+static inline void
+hb_add(struct hbuf *hb, const char *s, size_t n)
+{
+	if (!hb->overflow && n <= hb->cap - hb->len) {
+		if (n > 0)
+			memcpy(hb->p + hb->len, s, n);
+		hb->len += n;
+		return;
+	}
+	hb_add_slow(hb, s, n);
+}
+
+static inline void
+hb_str(struct hbuf *hb, const char *s)
+{
+	hb_add(hb, s, strlen(s));
+}
+
 void	hb_u64(struct hbuf *hb, uint64_t v);
 void	hb_fmt(struct hbuf *hb, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -47,18 +47,12 @@ hb_reserve(struct hbuf *hb, size_t n)
 }
 
 void
-hb_add(struct hbuf *hb, const char *s, size_t n)
+hb_add_slow(struct hbuf *hb, const char *s, size_t n)
 {
 	if (n == 0 || !hb_reserve(hb, n))
 		return;
 	memcpy(hb->p + hb->len, s, n);
 	hb->len += n;
-}
-
-void
-hb_str(struct hbuf *hb, const char *s)
-{
-	hb_add(hb, s, strlen(s));
 }
 
 void
@@ -356,25 +350,36 @@ http_now(void)
 	return ts.tv_sec;
 }
 
+/* What follows the status line; the date in it changes once a second. */
+#define BEGIN_DATE	"\r\nDate: "
+#define BEGIN_SERVER	"\r\nServer: " SERVER_HEADER "\r\n"
+#define BEGIN_TAIL_LEN	(sizeof(BEGIN_DATE) - 1 + HTTP_DATE_LEN + \
+			 sizeof(BEGIN_SERVER) - 1)
+
 void
 http_begin(struct hbuf *hb, int status)
 {
 	static _Thread_local time_t cached = -1;
-	static _Thread_local char date[HTTP_DATE_LEN + 1];
+	static _Thread_local char tail[BEGIN_TAIL_LEN + 1];
+	char line[] = "HTTP/1.1 000 ";
 	time_t now = http_now();
 
 	if (now != cached) {
+		char date[HTTP_DATE_LEN + 1];
+
 		http_date(now, date);
+		snprintf(tail, sizeof(tail), "%s%s%s", BEGIN_DATE, date,
+		    BEGIN_SERVER);
 		cached = now;
 	}
-	hb_str(hb, "HTTP/1.1 ");
-	hb_u64(hb, (uint64_t)status);
-	hb_add(hb, " ", 1);
+	if (status < 100 || status > 999)
+		status = 500;
+	line[9] = (char)('0' + status / 100);
+	line[10] = (char)('0' + status / 10 % 10);
+	line[11] = (char)('0' + status % 10);
+	hb_add(hb, line, sizeof(line) - 1);
 	hb_str(hb, http_reason(status));
-	hb_add(hb, "\r\nDate: ", 8);
-	hb_add(hb, date, HTTP_DATE_LEN);
-	hb_add(hb, "\r\nServer: " SERVER_HEADER "\r\n",
-	    sizeof("\r\nServer: " SERVER_HEADER "\r\n") - 1);
+	hb_add(hb, tail, BEGIN_TAIL_LEN);
 }
 
 /*
