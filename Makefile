@@ -22,9 +22,11 @@ LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS)
 BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev
 # wget, aria2, rclone and chromium are the real clients of
 # tests/integration/test_clients.py; bindfs (a FUSE root) and strace (no
-# stat on a cache hit) are test_freshness.py's.
+# stat on a cache hit) are test_freshness.py's; wrk drives
+# test_fairness.py's 50 clients.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
-             slowhttptest valgrind wget aria2 rclone chromium bindfs strace
+             slowhttptest valgrind wget aria2 rclone chromium bindfs strace \
+             wrk
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)

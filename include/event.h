@@ -1,12 +1,12 @@
 /*
- * event.h - the event thread: accepting, epoll, deadlines.
+ * event.h - the acceptor thread: listeners, back-pressure, the lab's UDP
+ * ping and daytime.
  *
- * The event thread owns the listening sockets, one epoll set and the
- * deadline heap.  It accepts new connections and pushes them onto the
- * queue; it watches connections that workers hand back with event_arm()
- * and pushes them again once they are ready; it closes what outlives its
- * deadline.  When the queue is full it stops accepting (the kernel's
- * backlog holds new clients) until a pop makes room.
+ * The acceptor owns the listening sockets.  It accepts new connections
+ * and pushes them onto the queue, where a worker takes each and keeps it
+ * until it closes.  When the queue is full it stops accepting (the
+ * kernel's backlog holds new clients) until a pop makes room; past a
+ * limit it answers 503.  It beats the heartbeat the watchdog looks at.
  */
 #ifndef LANHTTPD_EVENT_H
 #define LANHTTPD_EVENT_H
@@ -31,26 +31,17 @@ struct event	*event_new(struct server *srv, struct listener *ls, size_t n);
 /* Starts the thread.  Returns 0 or a negative errno. */
 int	event_start(struct event *ev);
 
-/*
- * Hands c (owned by the calling worker) to the epoll set to wait for wait
- * (WAIT_HEAD / WAIT_IDLE / WAIT_LINGER: readable, WAIT_WRITE: writable)
- * with the deadline cfg's timeouts give.  After the call the worker must
- * not touch c.  When the server is stopping, c is closed instead.
- * Thread-safe.
- */
-void	event_arm(struct event *ev, struct conn *c, enum conn_wait wait,
-	    const struct config *cfg);
-
-/* Tells the event thread a connection closed (it may resume accepting). */
+/* Tells the acceptor a connection closed (it may resume accepting). */
 void	event_conn_closed(struct event *ev);
 
 /* Called by the queue when a pop made room after a failed push. */
 void	event_queue_space(void *ev);
 
 /*
- * Begins a drain: stop accepting, close idle connections, let responses in
- * flight finish for up to the shutdown timeout.  A second call ends the
- * drain at once.  Thread-safe, async-signal-unsafe.
+ * Begins a drain: stop accepting, let the workers close idle connections
+ * and finish responses in flight for up to the shutdown timeout, then
+ * have them close the rest.  A second call ends the drain at once.
+ * Thread-safe, async-signal-unsafe.
  */
 void	event_shutdown(struct event *ev);
 

@@ -43,7 +43,20 @@ struct serve_ctx {
 	char		*scratch;	/* scratch for encoded names */
 	size_t		 scratch_cap;
 	uint64_t	 now_ms;	/* monotonic, for the file cache */
+	/*
+	 * Called, when not NULL, before a job that may take long (reading a
+	 * big folder for a listing the cache does not hold), so the caller
+	 * can give its other clients to someone free meanwhile.
+	 */
+	void		(*long_job)(void *arg);
+	void		*long_job_arg;
 };
+
+/*
+ * A folder this big (st_size: about 2000 entries on ext4 or tmpfs) takes
+ * long enough to read and format that its listing counts as a long job.
+ */
+#define SERVE_LONG_DIR_BYTES	(64 * 1024)
 
 struct response {
 	int		 status;

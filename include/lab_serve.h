@@ -1,11 +1,12 @@
 /*
  * lab_serve.h - the lab's services against sockets and files.
  *
- * The ping responder and the daytime greeting run on the event thread: a
- * datagram and one short line need no worker, and both are answered with
- * non-blocking calls only.  The file transfer is opened and encoded by the
- * worker that serves the connection (worker.c drives it like a download).
- * What the protocols say is in lab.h; here is the I/O around it.
+ * The ping responder and the daytime greeting run on the acceptor thread:
+ * a datagram and one short line need no worker, and both are answered
+ * with non-blocking calls only.  A file transfer is a connection a worker
+ * owns like an HTTP one; lab_transfer_run() is its state machine, which
+ * the worker runs until it would block, lending its buffers.  What the
+ * protocols say is in lab.h; here is the I/O around it.
  */
 #ifndef LANHTTPD_LAB_SERVE_H
 #define LANHTTPD_LAB_SERVE_H
@@ -15,10 +16,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lab.h"
 #include "span.h"
 
 struct config;
+struct conn;
 struct lab_limiter;
+struct log_buf;
 
 /* Datagrams a ping socket answers per readiness event, at most. */
 #define LAB_PING_BATCH		64
@@ -92,5 +96,39 @@ struct span	lab_transfer_name(const struct config *c);
  */
 ssize_t	lab_transfer_encode(int fd, uint64_t *off, uint64_t size, char *buf,
 	    char *out, bool *last);
+
+/* What a worker lends a transfer while it runs. */
+struct xfer_ctx {
+	const struct config *cfg;
+	char		*in;		/* LAB_XFER_CHUNK bytes: file bytes */
+	char		*out;		/* a piece of JSON */
+	size_t		 out_cap;	/* LAB_XFER_OUT_MIN at least */
+	struct log_buf	*log;		/* the worker's access log */
+};
+
+/* Room a piece needs: its base64, and the JSON head or tail around it. */
+#define LAB_XFER_OUT_MIN	(LAB_B64_LEN(LAB_XFER_CHUNK) + 2048)
+
+/* Where a transfer stopped. */
+enum xfer_rc {
+	XFER_DONE,	/* all of it went out (and is logged): half-close */
+	XFER_WAIT,	/* the socket is full: the rest is parked */
+	XFER_YIELD,	/* budget bytes went out: run it again soon */
+	XFER_FAILED,	/* the file or the socket failed (logged): close */
+};
+
+/*
+ * Runs the transfer of c (PROTO_TRANSFER): on the first call opens the
+ * file for this client (a file replaced on disk is what the next client
+ * gets) and builds the JSON head, then sends the JSON a piece at a time:
+ * the base64 of LAB_XFER_CHUNK file bytes read into x->in and encoded in
+ * x->out, so memory per transfer stays at one piece whatever the file
+ * size.  A piece the socket has no room for is parked in c->resp.
+ * Returns when the JSON is out, the socket is full, or budget bytes went
+ * out.  The access log gets one line per transfer.  Worker threads only,
+ * with c owned by the caller.
+ */
+enum xfer_rc	lab_transfer_run(struct conn *c, const struct xfer_ctx *x,
+		    uint64_t budget);
 
 #endif /* LANHTTPD_LAB_SERVE_H */

@@ -2,11 +2,11 @@
  * conn.c - connection objects and ownership checks; see conn.h.
  *
  * DESIGN: a struct conn is deliberately small so that ten thousand idle
- * keep-alive clients cost little; buffers are attached only while they
- * hold data.  Ownership is a plain field: it is written only by the owner,
- * and every hand-off between threads goes through the queue's mutex or
- * through epoll_ctl()/epoll_wait() under the event lock, which order the
- * accesses.  conn_take() asserts the expected owner at each hand-off.
+ * keep-alive clients cost little; buffers and a response are attached
+ * only while they hold something.  Ownership is a plain field: it is
+ * written only by the owner, and every hand-off between threads goes
+ * through the queue's mutex, which orders the accesses.  conn_take()
+ * asserts the expected owner at each hand-off.
  */
 #include "conn.h"
 
@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fcache.h"
+#include "log.h"
 
 static atomic_uint open_conns;
 /* Response memory held by connections: generated bodies, parked copies. */
@@ -38,18 +40,17 @@ conn_new(int fd, enum listen_proto proto, const union conn_addr *peer,
 	}
 	c->kind = EV_CONN;
 	c->fd = fd;
-	c->owner = OWNER_EVENT;
-	c->proto = proto;
+	c->owner = OWNER_ACCEPTOR;
+	c->proto = (uint8_t)proto;
 	c->heap_idx = UINT32_MAX;
 	c->req_start_ms = now_ms;
-	c->file_fd = -1;
 	c->peer = *peer;
 	atomic_fetch_add_explicit(&open_conns, 1, memory_order_relaxed);
 	return c;
 }
 
 bool
-conn_hold(struct conn *c, size_t n, size_t limit)
+conn_hold(struct conn_resp *r, size_t n, size_t limit)
 {
 	size_t cur = atomic_load_explicit(&held_bytes, memory_order_relaxed);
 
@@ -58,24 +59,26 @@ conn_hold(struct conn *c, size_t n, size_t limit)
 			return false;
 	} while (!atomic_compare_exchange_weak_explicit(&held_bytes, &cur,
 	    cur + n, memory_order_relaxed, memory_order_relaxed));
-	c->held += n;
+	r->held += n;
 	return true;
 }
 
-/* Counts n bytes for c whatever the limit (a header block's copy). */
+/* Counts n bytes for r whatever the limit (a header block's copy). */
 static void
-hold_anyway(struct conn *c, size_t n)
+hold_anyway(struct conn_resp *r, size_t n)
 {
 	atomic_fetch_add_explicit(&held_bytes, n, memory_order_relaxed);
-	c->held += n;
+	r->held += n;
 }
 
-/* Gives back n of the bytes c holds. */
+/* Gives back n of the bytes r holds. */
 static void
-unhold(struct conn *c, size_t n)
+unhold(struct conn_resp *r, size_t n)
 {
-	assert(n <= c->held);
-	c->held -= n;
+	assert(n <= r->held);
+	if (n == 0)
+		return;		/* the shared counter's line stays put */
+	r->held -= n;
 	atomic_fetch_sub_explicit(&held_bytes, n, memory_order_relaxed);
 }
 
@@ -86,31 +89,55 @@ conn_held_total(void)
 }
 
 void
-conn_drop_output(struct conn *c)
+conn_drop_output(struct conn_resp *r)
 {
-	unhold(c, c->out.memlen);
-	free(c->out.segs);
-	free(c->out.mem);
-	memset(&c->out, 0, sizeof(c->out));
+	if (r->out.segs == NULL && r->out.mem == NULL && r->out.nsegs == 0)
+		return;		/* nothing was parked: the common case */
+	unhold(r, r->out.memlen);
+	free(r->out.segs);
+	free(r->out.mem);
+	memset(&r->out, 0, sizeof(r->out));
+}
+
+void
+conn_resp_release(struct conn_resp *r)
+{
+	conn_drop_output(r);
+	if (r->body != NULL) {
+		free(r->body);
+		r->body = NULL;
+	}
+	unhold(r, r->held);
+	if (r->fentry != NULL) {
+		/* The descriptor belongs to the cache entry. */
+		fentry_unref(r->fentry);
+		r->fentry = NULL;
+	} else if (r->file_fd >= 0) {
+		close(r->file_fd);
+	}
+	r->file_fd = -1;
+	if (r->log_line != NULL) {
+		free(r->log_line);
+		r->log_line = NULL;
+	}
+}
+
+struct conn_resp *
+conn_resp_get(struct conn *c)
+{
+	if (c->resp == NULL && (c->resp = calloc(1, sizeof(*c->resp))) != NULL)
+		c->resp->file_fd = -1;
+	return c->resp;
 }
 
 void
 conn_clear_output(struct conn *c)
 {
-	conn_drop_output(c);
-	free(c->body);
-	c->body = NULL;
-	unhold(c, c->held);
-	if (c->fentry != NULL) {
-		/* The descriptor belongs to the cache entry. */
-		fentry_unref(c->fentry);
-		c->fentry = NULL;
-	} else if (c->file_fd >= 0) {
-		close(c->file_fd);
-	}
-	c->file_fd = -1;
-	free(c->log_line);
-	c->log_line = NULL;
+	if (c->resp == NULL)
+		return;
+	conn_resp_release(c->resp);
+	free(c->resp);
+	c->resp = NULL;
 }
 
 void
@@ -186,7 +213,7 @@ in_scratch(const struct out_seg *s, const char *scratch, size_t len)
 }
 
 int
-conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
+conn_park_output(struct conn_resp *r, const struct out_seg *segs, size_t n,
     size_t cur, uint64_t done, const char *scratch, size_t scratch_len,
     size_t limit)
 {
@@ -199,15 +226,15 @@ conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
 		    scratch_len))
 			memlen += segs[i].len - (i == cur ? done : 0);
 	/* Parking again (a transfer's next piece) replaces the copy. */
-	conn_drop_output(c);
-	if (memlen > CONN_PARK_FREE && !conn_hold(c, memlen, limit))
+	conn_drop_output(r);
+	if (memlen > CONN_PARK_FREE && !conn_hold(r, memlen, limit))
 		return -ENOBUFS;
 	if (memlen <= CONN_PARK_FREE)
-		hold_anyway(c, memlen);
+		hold_anyway(r, memlen);
 	if ((ns = malloc(nseg * sizeof(*ns))) == NULL ||
 	    (memlen > 0 && (mem = malloc(memlen)) == NULL)) {
 		free(ns);
-		unhold(c, memlen);
+		unhold(r, memlen);
 		return -ENOMEM;
 	}
 	for (size_t i = cur; i < n; i++) {
@@ -226,13 +253,35 @@ conn_park_output(struct conn *c, const struct out_seg *segs, size_t n,
 			d->mem += skip;
 		}
 	}
-	c->out.segs = ns;
-	c->out.mem = mem;
-	c->out.memlen = memlen;
-	c->out.nsegs = (uint8_t)nseg;
-	c->out.cur = 0;
-	c->out.done = 0;
+	r->out.segs = ns;
+	r->out.mem = mem;
+	r->out.memlen = memlen;
+	r->out.nsegs = (uint8_t)nseg;
+	r->out.cur = 0;
+	r->out.done = 0;
 	return 0;
+}
+
+size_t
+conn_access_line(const struct conn *c, struct access_entry *e, char *out,
+    size_t cap, size_t *split)
+{
+	char peer[64];
+	size_t n;
+
+	if (!log_access_enabled())
+		return 0;
+	conn_peer_string(c, peer, sizeof(peer));
+	e->peer = peer;
+	e->when = time(NULL);
+	if ((n = log_format_access(out, cap, e, split)) == 0) {
+		/* Absurdly long fields: log the essentials only. */
+		e->referer = e->user_agent = SPAN_NULL;
+		if (e->request_line.len > 1024)
+			e->request_line.len = 1024;
+		n = log_format_access(out, cap, e, split);
+	}
+	return n;
 }
 
 void

@@ -1,21 +1,16 @@
 /*
- * event.c - the event thread: accept, epoll, deadlines; see event.h.
+ * event.c - the acceptor thread: listeners, back-pressure, the lab's UDP
+ * and daytime services; see event.h.
  *
- * DESIGN: one thread, one epoll set.  Listening sockets are level-triggered
- * and are switched off (events = 0) while accepting must pause: the queue
- * is full, max_connections is reached, or the process is out of file
- * descriptors.  Connections are registered one-shot, so a readiness event
- * fires once and the connection then belongs to the event thread until it
- * is pushed onto the queue.
+ * DESIGN: one thread, one epoll set of listening sockets and an eventfd.
+ * Listening sockets are level-triggered and are switched off (events = 0)
+ * while accepting must pause: the queue is full, max_connections is
+ * reached, or the process is out of file descriptors.  Accepted
+ * connections are pushed onto the queue in batches, and the worker that
+ * takes one owns it until it closes: the acceptor never sees a
+ * connection again, so it has no deadlines to keep.
  *
- * Deadlines live in a binary min-heap keyed by deadline_ms.  A connection
- * is in the heap exactly while it is armed in epoll.  ev->lock guards the
- * heap and makes "insert into the heap + epoll_ctl" (event_arm(), called
- * by workers) atomic with respect to "epoll fired or deadline expired"
- * (this thread), so a connection can never be both in the heap and owned
- * by someone else.  The lock is never held across anything that can block.
- *
- * Workers wake this thread through an eventfd, and only when it asked to
+ * Workers wake this thread through the eventfd, and only when it asked to
  * be woken (queue full, connection limit, descriptor shortage).
  *
  * A listener carries its protocol.  HTTP and transfer connections go
@@ -24,6 +19,11 @@
  * socket (UDP) is answered here, a bounded batch of datagrams per wakeup
  * (lab_serve.c).  Neither ever blocks this thread.  Ping sockets stay
  * armed while accepting pauses: a datagram holds no connection.
+ *
+ * On stop the acceptor closes the listeners and marks the server as
+ * draining, and the workers finish what is in flight; when no connection
+ * is left, or the drain time is over, it marks the server as stopping,
+ * which makes the workers close the rest, and returns.
  */
 #include "event.h"
 
@@ -50,6 +50,7 @@
 #include "log.h"
 #include "queue.h"
 #include "server.h"
+#include "worker.h"
 #include "testhook.h"
 
 #define MAX_EVENTS	256
@@ -71,10 +72,7 @@ struct event {
 	pthread_t	 thread;
 	bool		 started;
 
-	pthread_mutex_t	 lock;		/* heap and stopping */
-	struct conn	**heap;
-	size_t		 heap_len, heap_cap;
-	bool		 stopping;
+	pthread_mutex_t	 lock;		/* the listener sets */
 
 	/* Owned by the event thread alone. */
 	struct conn	*pend_head, *pend_tail;	/* fired, queue was full */
@@ -116,91 +114,6 @@ event_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* ---- the deadline heap (ev->lock held) ---- */
-
-static void
-heap_set(struct event *ev, size_t i, struct conn *c)
-{
-	ev->heap[i] = c;
-	c->heap_idx = (uint32_t)i;
-}
-
-static void
-heap_up(struct event *ev, size_t i)
-{
-	struct conn *c = ev->heap[i];
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (ev->heap[p]->deadline_ms <= c->deadline_ms)
-			break;
-		heap_set(ev, i, ev->heap[p]);
-		i = p;
-	}
-	heap_set(ev, i, c);
-}
-
-static void
-heap_down(struct event *ev, size_t i)
-{
-	struct conn *c = ev->heap[i];
-
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		uint64_t best = c->deadline_ms;
-
-		if (l < ev->heap_len && ev->heap[l]->deadline_ms < best) {
-			m = l;
-			best = ev->heap[l]->deadline_ms;
-		}
-		if (r < ev->heap_len && ev->heap[r]->deadline_ms < best)
-			m = r;
-		if (m == i)
-			break;
-		heap_set(ev, i, ev->heap[m]);
-		i = m;
-	}
-	heap_set(ev, i, c);
-}
-
-static int
-heap_insert(struct event *ev, struct conn *c)
-{
-	if (ev->heap_len == ev->heap_cap) {
-		size_t ncap = ev->heap_cap ? ev->heap_cap * 2 : 1024;
-		struct conn **nh = realloc(ev->heap, ncap * sizeof(*nh));
-
-		if (nh == NULL)
-			return -ENOMEM;
-		ev->heap = nh;
-		ev->heap_cap = ncap;
-	}
-	ev->heap[ev->heap_len] = c;
-	c->heap_idx = (uint32_t)ev->heap_len;
-	ev->heap_len++;
-	heap_up(ev, ev->heap_len - 1);
-	return 0;
-}
-
-static void
-heap_remove(struct event *ev, struct conn *c)
-{
-	size_t i = c->heap_idx;
-	struct conn *last;
-
-	assert(i < ev->heap_len && ev->heap[i] == c);
-	c->heap_idx = UINT32_MAX;
-	last = ev->heap[--ev->heap_len];
-	if (i == ev->heap_len)
-		return;
-	heap_set(ev, i, last);
-	if (i > 0 && ev->heap[(i - 1) / 2]->deadline_ms > last->deadline_ms)
-		heap_up(ev, i);
-	else
-		heap_down(ev, i);
-}
-
 /* ---- waking ---- */
 
 static void
@@ -224,76 +137,6 @@ event_conn_closed(struct event *ev)
 	if (atomic_load_explicit(&ev->want_wake, memory_order_relaxed) &&
 	    atomic_exchange(&ev->want_wake, false))
 		wake(ev);
-}
-
-/* ---- arming ---- */
-
-static uint64_t
-deadline_for(const struct config *cfg, const struct conn *c,
-    enum conn_wait wait, uint64_t now)
-{
-	switch (wait) {
-	case WAIT_HEAD:
-		/* Still draining a response (see answer_unread()): a download. */
-		if (c->outq != 0)
-			return now + cfg->send_timeout_ms;
-		return c->req_start_ms + cfg->header_timeout_ms;
-	case WAIT_IDLE:
-		/* Still draining a response (see answer_unread()): a download. */
-		return now + (c->outq != 0 ? cfg->send_timeout_ms :
-		    cfg->keepalive_timeout_ms);
-	case WAIT_WRITE:
-		return now + cfg->send_timeout_ms;
-	case WAIT_LINGER:
-		/* Re-arming a lingering connection keeps its first deadline. */
-		return c->wait == WAIT_LINGER ? c->deadline_ms : now + LINGER_MS;
-	case WAIT_NONE:
-		break;
-	}
-	return now;
-}
-
-/* Registers c (owned by from) for wait; closes it when that is impossible. */
-static void
-arm(struct event *ev, struct conn *c, enum conn_wait wait,
-    enum conn_owner from, const struct config *cfg)
-{
-	struct epoll_event ee = {
-		.events = (wait == WAIT_WRITE ? EPOLLOUT : EPOLLIN) |
-		    EPOLLONESHOT,
-		.data.ptr = c,
-	};
-	bool idle = wait == WAIT_IDLE || (wait == WAIT_HEAD && c->in_len == 0);
-	int r = -1;
-
-	pthread_mutex_lock(&ev->lock);
-	/* While draining, a connection with nothing in flight just closes. */
-	if (!ev->stopping && !(idle && atomic_load(&ev->srv->draining))) {
-		c->deadline_ms = deadline_for(cfg, c, wait, event_now_ms());
-		c->wait = wait;
-		conn_take(c, from, OWNER_EPOLL);
-		if (heap_insert(ev, c) == 0) {
-			r = epoll_ctl(ev->epfd, EPOLL_CTL_MOD, c->fd, &ee);
-			if (r < 0 && errno == ENOENT)
-				r = epoll_ctl(ev->epfd, EPOLL_CTL_ADD, c->fd, &ee);
-			if (r < 0)
-				heap_remove(ev, c);
-		}
-		if (r < 0)
-			conn_take(c, OWNER_EPOLL, from);
-	}
-	pthread_mutex_unlock(&ev->lock);
-	if (r < 0) {
-		conn_free(c);
-		event_conn_closed(ev);
-	}
-}
-
-void
-event_arm(struct event *ev, struct conn *c, enum conn_wait wait,
-    const struct config *cfg)
-{
-	arm(ev, c, wait, OWNER_WORKER, cfg);
 }
 
 /* ---- accepting ---- */
@@ -404,11 +247,11 @@ push_batch(struct event *ev, struct conn **v, size_t n, uint64_t now)
 	if (n == 0)
 		return;
 	for (size_t i = 0; i < n; i++)
-		conn_take(v[i], OWNER_EVENT, OWNER_QUEUE);
+		conn_take(v[i], OWNER_ACCEPTOR, OWNER_QUEUE);
 	taken = ev->pend_head == NULL ?
 	    queue_push_many(ev->srv->queue, (void *const *)v, n) : 0;
 	for (size_t i = taken; i < n; i++) {
-		conn_take(v[i], OWNER_QUEUE, OWNER_EVENT);
+		conn_take(v[i], OWNER_QUEUE, OWNER_ACCEPTOR);
 		pend(ev, v[i]);
 	}
 	if (taken < n)
@@ -423,9 +266,9 @@ push_pending(struct event *ev)
 		struct conn *c = ev->pend_head, *next = c->next;
 
 		/* Once pushed, c belongs to a worker: read nothing of it after. */
-		conn_take(c, OWNER_EVENT, OWNER_QUEUE);
+		conn_take(c, OWNER_ACCEPTOR, OWNER_QUEUE);
 		if (!queue_push(ev->srv->queue, c)) {
-			conn_take(c, OWNER_QUEUE, OWNER_EVENT);
+			conn_take(c, OWNER_QUEUE, OWNER_ACCEPTOR);
 			return;
 		}
 		ev->pend_head = next;
@@ -639,169 +482,7 @@ serve_listeners(struct event *ev, struct listener **ready, size_t n,
 	maybe_resume_accepting(ev, now);
 }
 
-/* ---- lingering close, expiry, drain ---- */
-
-/* A closing connection became readable: drop input until EOF. */
-static void
-linger_read(struct event *ev, struct conn *c)
-{
-	char buf[4096];
-
-	for (int i = 0; i < 16; i++) {
-		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-
-		if (n > 0)
-			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			arm(ev, c, WAIT_LINGER, OWNER_EVENT, ev->cfg.cfg);
-			return;
-		}
-		break;
-	}
-	conn_free(c);
-}
-
-static void
-log_aborted(struct event *ev, struct conn *c)
-{
-	if (c->log_line != NULL)
-		log_access_split(&ev->log, c->log_line, strlen(c->log_line),
-		    c->log_split, c->sent > c->hdr_len ? c->sent - c->hdr_len : 0);
-}
-
-/*
- * A connection waiting for its next request may still have the end of its
- * last response in the kernel's send queue, when the client reads slowly.
- * The client cannot be late with a request while it is still reading the
- * answer to the one before, and closing would risk a reset that destroys
- * that data, so the wait is treated like a download: it goes on while the
- * queue keeps shrinking within send_timeout, and once the client has read
- * it all, the wait starts over from then.  Returns true to wait again.
- */
-static bool
-answer_unread(struct conn *c, uint64_t now)
-{
-	int unsent = 0;
-
-	if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0)
-		return false;
-	if (unsent <= 0) {
-		bool was_draining = c->outq != 0;
-
-		c->outq = 0;
-		c->req_start_ms = now;
-		return was_draining;
-	}
-	if (c->outq != 0 && (uint32_t)unsent >= c->outq)
-		return false;		/* no progress for a whole period */
-	c->outq = (uint32_t)unsent;
-	return true;
-}
-
-/* c outlived its deadline; the event thread owns it. */
-static void
-expire(struct event *ev, struct conn *c, uint64_t now)
-{
-	static const char timeout_408[] =
-	    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-	    "Content-Length: 0\r\n\r\n";
-
-	switch (c->wait) {
-	case WAIT_HEAD:
-	case WAIT_IDLE:
-		if (!ev->draining && answer_unread(c, now)) {
-			arm(ev, c, c->wait, OWNER_EVENT, ev->cfg.cfg);
-			return;
-		}
-		/* A request had begun: say why we hang up (best effort). */
-		if (c->wait == WAIT_HEAD && c->in_len > 0)
-			(void)!send(c->fd, timeout_408, sizeof(timeout_408) - 1,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-		break;
-	case WAIT_WRITE:
-		log_aborted(ev, c);
-		break;
-	default:
-		break;
-	}
-	conn_free(c);
-}
-
-static void
-expire_due(struct event *ev, uint64_t now)
-{
-	struct conn *due[64];
-	size_t n;
-
-	do {
-		n = 0;
-		pthread_mutex_lock(&ev->lock);
-		while (ev->heap_len > 0 && n < 64 &&
-		    ev->heap[0]->deadline_ms <= now) {
-			struct conn *c = ev->heap[0];
-
-			heap_remove(ev, c);
-			epoll_ctl(ev->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-			conn_take(c, OWNER_EPOLL, OWNER_EVENT);
-			due[n++] = c;
-		}
-		pthread_mutex_unlock(&ev->lock);
-		for (size_t i = 0; i < n; i++)
-			expire(ev, due[i], now);
-	} while (n == 64);
-}
-
-/*
- * Connections epoll handed back: closing ones are drained here, not by a
- * worker; the others go to the queue.
- */
-static void
-push_fired(struct event *ev, struct conn **fired, size_t n, uint64_t now)
-{
-	size_t keep = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (fired[i]->wait == WAIT_LINGER)
-			linger_read(ev, fired[i]);
-		else
-			fired[keep++] = fired[i];
-	}
-	push_batch(ev, fired, keep, now);
-}
-
-/* Closes idle connections (drain start), or all of them (final stop). */
-static void
-close_armed(struct event *ev, bool all)
-{
-	struct conn **victims;
-	size_t n = 0;
-
-	pthread_mutex_lock(&ev->lock);
-	if (all)
-		ev->stopping = true;
-	victims = ev->heap_len > 0 ? malloc(ev->heap_len * sizeof(*victims)) :
-	    NULL;
-	for (size_t i = ev->heap_len; victims != NULL && i > 0; i--) {
-		struct conn *c = ev->heap[i - 1];
-
-		if (!all && (c->wait == WAIT_WRITE || c->wait == WAIT_LINGER ||
-		    (c->wait == WAIT_HEAD && c->in_len > 0)))
-			continue;
-		heap_remove(ev, c);
-		epoll_ctl(ev->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		conn_take(c, OWNER_EPOLL, OWNER_EVENT);
-		victims[n++] = c;
-	}
-	pthread_mutex_unlock(&ev->lock);
-	for (size_t i = 0; i < n; i++) {
-		if (victims[i]->wait == WAIT_WRITE)
-			log_aborted(ev, victims[i]);
-		conn_free(victims[i]);
-	}
-	free(victims);
-}
+/* ---- the drain ---- */
 
 static void
 begin_drain(struct event *ev, uint64_t now)
@@ -821,7 +502,8 @@ begin_drain(struct event *ev, uint64_t now)
 			ev->ls[i].fd = -1;
 		}
 	}
-	close_armed(ev, false);
+	/* Workers close their idle connections and finish the rest. */
+	worker_pool_wake(ev->srv);
 	log_info("shutting down: %u connection%s still open",
 	    conn_open_count(), conn_open_count() == 1 ? "" : "s");
 }
@@ -831,10 +513,6 @@ poll_timeout(struct event *ev, uint64_t now)
 {
 	uint64_t next = now + ev->tick_ms;
 
-	pthread_mutex_lock(&ev->lock);
-	if (ev->heap_len > 0 && ev->heap[0]->deadline_ms < next)
-		next = ev->heap[0]->deadline_ms;
-	pthread_mutex_unlock(&ev->lock);
 	if (ev->accept_retry_ms != 0 && ev->accept_retry_ms < next)
 		next = ev->accept_retry_ms;
 	if (!ev->accept_on && ev->overload_since_ms != 0 &&
@@ -1005,40 +683,25 @@ event_heartbeat(struct event *ev)
 
 /* What one epoll_wait() returned, sorted by kind. */
 struct round {
-	struct conn	*fired[MAX_EVENTS];
 	struct listener	*ready[MAX_EVENTS];
-	size_t		 nfired, nready;
+	size_t		 nready;
 	bool		 woke;
 };
 
-/*
- * Sorts the events once, under the lock that orders them against
- * event_arm(): after push_fired() a connection may already be freed by a
- * worker, so evs[] must not be read again.
- */
 static void
 sort_events(struct event *ev, const struct epoll_event *evs, int n,
     struct round *r)
 {
-	r->nfired = r->nready = 0;
+	r->nready = 0;
 	r->woke = false;
-	pthread_mutex_lock(&ev->lock);
 	for (int i = 0; i < n; i++) {
 		enum ev_kind *k = evs[i].data.ptr;
 
-		if (*k == EV_CONN) {
-			struct conn *c = evs[i].data.ptr;
-
-			heap_remove(ev, c);
-			conn_take(c, OWNER_EPOLL, OWNER_EVENT);
-			r->fired[r->nfired++] = c;
-		} else if (*k == EV_LISTENER) {
+		if (*k == EV_LISTENER)
 			r->ready[r->nready++] = evs[i].data.ptr;
-		} else {
+		else
 			r->woke = true;
-		}
 	}
-	pthread_mutex_unlock(&ev->lock);
 	if (r->woke) {
 		uint64_t v;
 
@@ -1046,11 +709,10 @@ sort_events(struct event *ev, const struct epoll_event *evs, int n,
 	}
 }
 
-/* Acts on one round of events, then on whatever time brought. */
+/* Acts on one round of events. */
 static void
 handle_round(struct event *ev, struct round *r, uint64_t now)
 {
-	push_fired(ev, r->fired, r->nfired, now);
 	if (atomic_load(&ev->shutdown_calls) > 0)
 		begin_drain(ev, now);
 	if (atomic_load(&ev->shutdown_calls) > 1)
@@ -1065,15 +727,17 @@ handle_round(struct event *ev, struct round *r, uint64_t now)
 		push_pending(ev);
 	if (!ev->draining)
 		serve_listeners(ev, r->ready, r->nready, now);
-	expire_due(ev, now);
 }
 
-/* The drain is over: close what is left. */
+/*
+ * The drain is over: the workers close what is left (they are woken to
+ * see it), and what still waits for room in the queue closes here.
+ */
 static void
 finish(struct event *ev)
 {
-	close_armed(ev, true);
 	atomic_store(&ev->srv->stopping, true);
+	worker_pool_wake(ev->srv);
 	while (ev->pend_head != NULL) {
 		struct conn *c = ev->pend_head;
 
@@ -1108,7 +772,7 @@ event_main(void *arg)
 			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
 			break;
 		}
-		sort_events(ev, evs, n, &r);
+		sort_events(ev, evs, n > 0 ? n : 0, &r);
 		handle_round(ev, &r, event_now_ms());
 	}
 	finish(ev);
@@ -1200,6 +864,5 @@ event_free(struct event *ev)
 	if (ev->wakefd >= 0)
 		close(ev->wakefd);
 	pthread_mutex_destroy(&ev->lock);
-	free(ev->heap);
 	free(ev);
 }

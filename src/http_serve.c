@@ -775,6 +775,8 @@ plan_listing(const struct serve_ctx *x, const struct http_request *req,
 		listing_send_page(req, &lr, lr.gzip, &pg, res);
 		return;
 	}
+	if (x->long_job != NULL && st.st_size >= SERVE_LONG_DIR_BYTES)
+		x->long_job(x->long_job_arg);
 	listing_build(x, req, dfd, &lr, res);
 }
 

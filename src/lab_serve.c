@@ -5,7 +5,10 @@
 #include "lab_serve.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -15,8 +18,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
 #include "lab.h"
+#include "log.h"
 #include "path.h"
+#include "send.h"
 
 /* ---- ping ---- */
 
@@ -286,4 +292,207 @@ lab_transfer_encode(int fd, uint64_t *off, uint64_t size, char *buf,
 	*last = got < want || *off + got == size;
 	*off += got;
 	return (ssize_t)lab_b64_encode(buf, got, out);
+}
+
+/* ---- a transfer connection ---- */
+
+/* How far a transfer's JSON got (conn_resp.src_stage). */
+enum xfer_stage {
+	XFER_NEW = 0,	/* the file is not opened yet */
+	XFER_BODY,	/* the head is built; file pieces follow */
+	XFER_END,	/* the last piece is built */
+};
+
+/* How often a transfer's unreadable file is reported (not per client). */
+#define XFER_WARN_MS	10000
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Says why the file cannot be sent: once in a while, not once per client. */
+static void
+transfer_warn(const struct config *cfg, int status, const char *reason,
+    uint64_t size)
+{
+	static _Atomic uint64_t next_ms;
+	static _Atomic int last_status;
+	uint64_t now = mono_ms(), due = atomic_load(&next_ms);
+
+	if (status == atomic_load(&last_status) && now < due)
+		return;
+	if (!atomic_compare_exchange_strong(&next_ms, &due, now + XFER_WARN_MS))
+		return;		/* another worker is saying it */
+	atomic_store(&last_status, status);
+	if (status == 413)
+		log_warn("transfer: cannot send '%s': %s (%llu bytes, max_size "
+		    "%u)", cfg->transfer_file, reason, (unsigned long long)size,
+		    cfg->transfer_max_size);
+	else
+		log_warn("transfer: cannot send '%s': %s", cfg->transfer_file,
+		    reason);
+}
+
+/* The transfer's access-log line, kept in r until the end. */
+static void
+transfer_log_line(const struct conn *c, const struct config *cfg,
+    struct conn_resp *r)
+{
+	struct access_entry e = { .request_line = SPAN_LIT("TRANSFER"),
+	    .status = r->status };
+	char line[1024], target[PATH_MAX + 16];
+	size_t split, n;
+	int len;
+
+	len = snprintf(target, sizeof(target), "TRANSFER /%s",
+	    cfg->transfer_rel != NULL ? cfg->transfer_rel : "");
+	if (len > 0 && (size_t)len < sizeof(target))
+		e.request_line = span_make(target, (size_t)len);
+	if ((n = conn_access_line(c, &e, line, sizeof(line), &split)) > 0 &&
+	    (r->log_line = strndup(line, n)) != NULL)
+		r->log_split = (uint32_t)split;
+}
+
+/*
+ * Opens the file for this client and builds the first bytes in x->out:
+ * the JSON head, or the whole JSON error.  Returns their length.
+ */
+static size_t
+transfer_begin(struct conn *c, struct conn_resp *r, const struct xfer_ctx *x)
+{
+	const struct config *cfg = x->cfg;
+	struct span name = lab_transfer_name(cfg);
+	const char *reason = NULL;
+	size_t n = 0;
+
+	r->status = lab_transfer_open(cfg, &r->file_fd, &r->src_size, &reason);
+	r->src_stage = XFER_BODY;
+	/* Leave room for the first piece and the tail after the head. */
+	if (r->status == 200)
+		n = lab_transfer_head(x->out, x->out_cap -
+		    LAB_B64_LEN(LAB_XFER_CHUNK) - 2, name.p, name.len);
+	if (r->status == 200 && n == 0) {
+		r->status = 500;
+		reason = "file name too long";
+	}
+	if (r->status != 200) {
+		transfer_warn(cfg, r->status, reason, r->src_size);
+		n = lab_transfer_error(x->out, x->out_cap, reason);
+		r->src_stage = XFER_END;
+	}
+	transfer_log_line(c, cfg, r);
+	return n;
+}
+
+/*
+ * Appends to the o bytes in x->out the next piece of the file: the base64
+ * of up to LAB_XFER_CHUNK bytes, and the JSON tail after the last one.
+ * Returns the length of the whole, or a negative errno.
+ */
+static ssize_t
+transfer_piece(struct conn_resp *r, const struct xfer_ctx *x, size_t o)
+{
+	bool last;
+	ssize_t n;
+
+	if (r->src_stage != XFER_BODY)
+		return (ssize_t)o;
+	n = lab_transfer_encode(r->file_fd, &r->src_off, r->src_size, x->in,
+	    x->out + o, &last);
+	if (n < 0)
+		return n;
+	o += (size_t)n;
+	if (last) {
+		memcpy(x->out + o, LAB_TRANSFER_TAIL,
+		    sizeof(LAB_TRANSFER_TAIL) - 1);
+		o += sizeof(LAB_TRANSFER_TAIL) - 1;
+		r->src_stage = XFER_END;
+	}
+	return (ssize_t)o;
+}
+
+/* Builds the piece after the o bytes in x->out, sends it, parks the rest. */
+static enum send_rc
+transfer_send_piece(struct conn *c, struct conn_resp *r,
+    const struct xfer_ctx *x, size_t o, uint64_t budget)
+{
+	struct out_seg seg = { .mem = x->out };
+	ssize_t n = transfer_piece(r, x, o);
+	size_t cur = 0;
+	uint64_t done = 0;
+	enum send_rc rc;
+
+	if (n < 0) {
+		log_errno(LOG_LVL_WARN, (int)-n, "transfer: cannot read '%s'",
+		    x->cfg->transfer_file);
+		return SEND_ERROR;
+	}
+	seg.len = (uint64_t)n;
+	rc = send_segs(c->fd, r->file_fd, &seg, 1, &cur, &done, &r->sent,
+	    budget);
+	if ((rc == SEND_AGAIN || rc == SEND_YIELD) &&
+	    conn_park_output(r, &seg, 1, cur, done, x->out, x->out_cap,
+	    x->cfg->max_response_memory) != 0) {
+		log_warn("transfer: no memory to park a slow client's piece "
+		    "(max_response_memory); closing it");
+		return SEND_ERROR;
+	}
+	return rc;
+}
+
+/* The transfer is over: its access-log line, with the bytes sent. */
+static void
+transfer_log(struct conn_resp *r, struct log_buf *log)
+{
+	if (r->log_line != NULL)
+		log_access_split(log, r->log_line, strlen(r->log_line),
+		    r->log_split, r->sent);
+}
+
+enum xfer_rc
+lab_transfer_run(struct conn *c, const struct xfer_ctx *x, uint64_t budget)
+{
+	struct conn_resp *r = conn_resp_get(c);
+	uint64_t start;
+	size_t head;
+
+	if (r == NULL) {
+		log_err("out of memory starting a transfer; closing it");
+		return XFER_FAILED;
+	}
+	start = r->sent;
+	head = r->src_stage == XFER_NEW ? transfer_begin(c, r, x) : 0;
+	for (;;) {
+		uint64_t used = r->sent - start;
+		uint64_t left = used < budget ? budget - used : 0;
+		enum send_rc rc;
+
+		if (r->out.segs != NULL) {
+			if ((rc = send_parked(c->fd, r, left)) == SEND_DONE)
+				conn_drop_output(r);
+		} else if (head == 0 && r->src_stage == XFER_END) {
+			transfer_log(r, x->log);
+			conn_clear_output(c);
+			return XFER_DONE;
+		} else if (left == 0) {
+			rc = SEND_YIELD;
+		} else {
+			rc = transfer_send_piece(c, r, x, head, left);
+		}
+		head = 0;
+		if (rc == SEND_AGAIN)
+			return XFER_WAIT;
+		if (rc == SEND_YIELD)
+			return XFER_YIELD;
+		if (rc == SEND_ERROR || rc == SEND_SHORT) {
+			transfer_log(r, x->log);
+			conn_clear_output(c);
+			return XFER_FAILED;
+		}
+	}
 }

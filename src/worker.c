@@ -1,40 +1,56 @@
 /*
- * worker.c - the worker pool and the HTTP connection state machine.
+ * worker.c - the worker pool and the life of an HTTP connection.
  *
- * DESIGN: a worker pops a connection and owns it until it hands it on.  It
- * reads into its own buffer, parses, plans the response (http_serve.c)
- * and sends it.  Then, on a keep-alive connection:
+ * DESIGN: a worker takes new connections from the queue and owns each
+ * until it closes.  It keeps them in an epoll set of its own, registered
+ * once, edge-triggered, with a min-heap of their deadlines; the set also
+ * holds an eventfd the queue writes to when it has a connection for this
+ * worker while it sleeps.  So a keep-alive request costs no epoll_ctl(),
+ * no queue operation and no wake-up of another thread: the worker's
+ * epoll_wait() reports the socket, the worker reads, parses, plans the
+ * response (http_serve.c) and sends it (send.c), and the connection waits
+ * where it is for its next request.  Then, on a keep-alive connection:
  *   - bytes of the next request already in the buffer: go on (pipelining);
- *   - nothing buffered: hand the connection to epoll (WAIT_IDLE);
- *   - the socket filled up mid-response: copy what is unsent into the
- *     connection and hand it to epoll for writability (WAIT_WRITE);
- * so a worker never waits for a client.  Only a partial request or the
- * unsent rest of a response is copied into memory owned by the
- * connection; everything else lives in the worker's buffers.  A worker
- * that has served many requests or bytes in one job puts the connection
- * back on the queue, so one fast client cannot monopolise it.
+ *   - nothing buffered: wait for input (WAIT_HEAD or WAIT_IDLE);
+ *   - the socket filled up mid-response: keep what is unsent in the
+ *     connection (c->resp) and wait for room (WAIT_WRITE);
+ * so a worker never waits for one client.  A connection that used up its
+ * share of a round (JOB_MAX_REQUESTS requests or JOB_MAX_BYTES bytes)
+ * goes to the back of the worker's ready list, and the others go first.
  *
- * A transfer connection (the lab's file push, PROTO_TRANSFER) reads
- * nothing: the worker opens the file, then builds the JSON a piece at a
- * time into its output buffer (the head, then the base64 of LAB_XFER_CHUNK
- * file bytes, then the tail) and sends each piece before building the
- * next.  When the socket fills up, the unsent rest of the piece is parked
- * in the connection exactly like an HTTP response, so memory per transfer
- * stays at one piece whatever the file size and no worker waits.
+ * Edge-triggered means an event says "something changed", once: a
+ * connection that stops reading before EAGAIN keeps c->readable set and
+ * goes on the ready list, so nothing that arrived is forgotten.
+ *
+ * Deadlines: each connection has one, for the state it waits in (header,
+ * keep-alive, send, linger).  The heap is lazy: a deadline that moves
+ * later (every request pushes the keep-alive deadline on) only changes
+ * c->deadline_ms, and the heap entry is fixed when it reaches the top; a
+ * deadline that moves earlier is sifted up at once.  So a request costs
+ * no heap operation.
+ *
+ * Handing over: a worker that leaves the pool (a reload), one about to
+ * start a long job (the uncached listing of a big folder), and one that
+ * finds many ready connections while another worker sleeps give
+ * connections back to the queue, which other workers take.  A connection
+ * handed over leaves this worker's epoll set first; the next one adds it
+ * to its own, which reports what is pending, so no event is lost.
  */
 #include "worker.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/sockios.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,47 +61,72 @@
 #include "fcache.h"
 #include "http_parse.h"
 #include "http_serve.h"
-#include "lab.h"
 #include "lab_serve.h"
 #include "log.h"
 #include "queue.h"
+#include "send.h"
 #include "server.h"
 #include "testhook.h"
 
-/* Requests served in one job before the connection yields its worker. */
+/* Requests served in one round before the connection lets others go. */
 #define JOB_MAX_REQUESTS	64
-/* Response bytes sent in one job before the connection yields. */
+/* Response bytes sent in one round before the connection lets others go. */
 #define JOB_MAX_BYTES		(4u << 20)
 /*
  * Request bodies the answer does not need are skipped, up to this size;
  * a larger one is answered 413 and the connection closes.
  */
 #define DISCARD_MAX		(1u << 20)
-/*
- * Keep-alive connections a busy worker looks at once more before handing
- * them back to epoll, and how many jobs it does in between (bench/ab:
- * 128 and 32 beat 32 and 8 at both 50 and 1000 connections).
- */
-#define LATER_MAX		128
-#define LATER_JOBS		32
 /* Room for the response header block plus an inline body. */
 #define OUT_CAP			(SERVE_INLINE_MAX + 24 * 1024)
 /* Pipelined input beyond one maximal request head. */
 #define IN_SLACK		(16 * 1024)
-/* How often a transfer's unreadable file is reported (not per client). */
-#define XFER_WARN_MS		10000
+/* Events taken from epoll at once. */
+#define MAX_EVENTS		256
+/* New connections taken from the queue per round. */
+#define ADOPT_BATCH		8
+/*
+ * A worker that finds this many ready connections while another sleeps
+ * hands half of them over.
+ */
+#define SHARE_MIN		16
+/* The longest a worker sleeps: it then looks at reloads and the drain. */
+#define TICK_MS			1000
+/* How long a closing connection may take to stop sending. */
+#define LINGER_MS		2000
 
 /* A transfer piece is read into w->in and encoded into w->out. */
 static_assert(LAB_XFER_CHUNK <= IN_SLACK, "in holds a transfer piece");
-static_assert(LAB_B64_LEN(LAB_XFER_CHUNK) + 2048 <= OUT_CAP,
-    "out holds a transfer piece with the JSON head and tail");
+static_assert(LAB_XFER_OUT_MIN <= OUT_CAP, "out holds a transfer piece");
 
 struct worker {
 	struct server	*srv;
 	pthread_t	 thread;
+	int		 epfd;
+	struct queue_waiter waiter;	/* its eventfd, in the epoll set */
+	enum ev_kind	 wake_kind;	/* epoll data.ptr for the eventfd */
 	atomic_bool	 quit;		/* asked to leave the pool */
-	_Atomic uint64_t busy_since_ms;	/* 0 while waiting for work */
+	_Atomic uint64_t busy_since_ms;	/* 0 while it sleeps */
+	/*
+	 * The clock as the current job began (event_now_ms()): deadlines and
+	 * request start times are taken from it, which is exact enough for
+	 * timeouts counted in seconds and saves reading the clock four
+	 * times a request.
+	 */
+	uint64_t	 now_ms;
 	struct cfg_cache cfg;
+	bool		 drained;	/* idle connections closed for a drain */
+
+	/* Every connection it owns, by deadline (a lazy min-heap). */
+	struct conn	**heap;
+	size_t		 heap_len, heap_cap;
+	/* Connections with work left and no event to come: FIFO by next. */
+	struct conn	*ready_head, *ready_tail;
+	struct conn	*running;	/* the rest of the list being run */
+	/* The events being handled; a hand-over cuts the rest short. */
+	struct epoll_event evs[MAX_EVENTS];
+	int		 nevs, evi;
+
 	char		*in;
 	size_t		 in_cap;
 	char		*out;
@@ -96,46 +137,218 @@ struct worker {
 	size_t		 logline_split;
 	struct http_request req;
 	struct log_buf	 log;
-	struct conn	*later[LATER_MAX];	/* see wait_for_input() */
-	size_t		 nlater;
-	unsigned	 jobs_since_later;
-	bool		 leaving;	/* hand everything back, keep nothing */
-};
-
-enum send_rc {
-	SEND_DONE,
-	SEND_AGAIN,	/* the socket is full */
-	SEND_YIELD,	/* the job's byte budget is spent */
-	SEND_ERROR,
-	SEND_SHORT,	/* the file shrank under sendfile(): cut */
-};
-
-/* How far a transfer's JSON got (conn.src_stage). */
-enum xfer_stage {
-	XFER_NEW = 0,	/* the file is not opened yet */
-	XFER_BODY,	/* the head is built; file pieces follow */
-	XFER_END,	/* the last piece is built */
 };
 
 /* What became of the connection after a response. */
 enum after {
 	AFTER_CONTINUE,	/* the worker still owns it and may go on */
-	AFTER_GONE,	/* handed on or closed */
+	AFTER_GONE,	/* waiting, handed on or closed */
 };
 
-/* Is a request body still being skipped? */
+/* ---- the deadline heap (lazy: see the DESIGN note) ---- */
+
+static void
+heap_set(struct worker *w, size_t i, struct conn *c)
+{
+	w->heap[i] = c;
+	c->heap_idx = (uint32_t)i;
+}
+
+static void
+heap_up(struct worker *w, size_t i)
+{
+	struct conn *c = w->heap[i];
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (w->heap[p]->heap_key <= c->heap_key)
+			break;
+		heap_set(w, i, w->heap[p]);
+		i = p;
+	}
+	heap_set(w, i, c);
+}
+
+static void
+heap_down(struct worker *w, size_t i)
+{
+	struct conn *c = w->heap[i];
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		uint64_t best = c->heap_key;
+
+		if (l < w->heap_len && w->heap[l]->heap_key < best) {
+			m = l;
+			best = w->heap[l]->heap_key;
+		}
+		if (r < w->heap_len && w->heap[r]->heap_key < best)
+			m = r;
+		if (m == i)
+			break;
+		heap_set(w, i, w->heap[m]);
+		i = m;
+	}
+	heap_set(w, i, c);
+}
+
+static int
+heap_add(struct worker *w, struct conn *c)
+{
+	if (w->heap_len == w->heap_cap) {
+		size_t ncap = w->heap_cap ? w->heap_cap * 2 : 256;
+		struct conn **nh = realloc(w->heap, ncap * sizeof(*nh));
+
+		if (nh == NULL)
+			return -ENOMEM;
+		w->heap = nh;
+		w->heap_cap = ncap;
+	}
+	c->heap_key = c->deadline_ms;
+	heap_set(w, w->heap_len++, c);
+	heap_up(w, w->heap_len - 1);
+	return 0;
+}
+
+static void
+heap_del(struct worker *w, struct conn *c)
+{
+	size_t i = c->heap_idx;
+	struct conn *last;
+
+	assert(i < w->heap_len && w->heap[i] == c);
+	c->heap_idx = UINT32_MAX;
+	last = w->heap[--w->heap_len];
+	if (i == w->heap_len)
+		return;
+	heap_set(w, i, last);
+	if (i > 0 && w->heap[(i - 1) / 2]->heap_key > last->heap_key)
+		heap_up(w, i);
+	else
+		heap_down(w, i);
+}
+
+/* Moves c's deadline; only a move to earlier touches the heap. */
+static void
+set_deadline(struct worker *w, struct conn *c, uint64_t deadline)
+{
+	c->deadline_ms = deadline;
+	if (deadline < c->heap_key) {
+		c->heap_key = deadline;
+		heap_up(w, c->heap_idx);
+	}
+}
+
+/* ---- owning, closing, waiting ---- */
+
 static bool
 body_pending(const struct conn *c)
 {
 	return c->discard > 0 || c->chunked != NULL;
 }
 
+/* c leaves this worker: out of the heap and the epoll set. */
+static void
+disown(struct worker *w, struct conn *c)
+{
+	heap_del(w, c);
+	if (c->registered) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		c->registered = false;
+	}
+}
+
 static void
 close_conn(struct worker *w, struct conn *c)
 {
+	assert(!c->ready);
+	heap_del(w, c);
+	/* Closing the socket takes it out of the epoll set. */
 	conn_free(c);
 	event_conn_closed(w->srv->ev);
 }
+
+/*
+ * Appends c to the ready list: it has work left and no event will say so.
+ * Its wait stays (WAIT_NONE, or WAIT_LINGER for one still draining).
+ */
+static void
+ready_append(struct worker *w, struct conn *c)
+{
+	if (c->ready)
+		return;
+	c->ready = true;
+	c->next = NULL;
+	if (w->ready_tail != NULL)
+		w->ready_tail->next = c;
+	else
+		w->ready_head = c;
+	w->ready_tail = c;
+}
+
+/* c has work left: it runs again this round, after the others. */
+static void
+make_ready(struct worker *w, struct conn *c)
+{
+	c->wait = WAIT_NONE;
+	ready_append(w, c);
+}
+
+static uint64_t
+deadline_for(const struct config *cfg, const struct conn *c,
+    enum conn_wait wait, uint64_t now)
+{
+	switch (wait) {
+	case WAIT_HEAD:
+		/* Still draining a response (see answer_unread()): a download. */
+		if (c->outq != 0)
+			return now + cfg->send_timeout_ms;
+		return c->req_start_ms + cfg->header_timeout_ms;
+	case WAIT_IDLE:
+		return now + (c->outq != 0 ? cfg->send_timeout_ms :
+		    cfg->keepalive_timeout_ms);
+	case WAIT_WRITE:
+		return now + cfg->send_timeout_ms;
+	case WAIT_LINGER:
+		/* Waiting to linger again keeps the first deadline. */
+		return c->wait == WAIT_LINGER ? c->deadline_ms : now + LINGER_MS;
+	case WAIT_NONE:
+		break;
+	}
+	return now + TICK_MS;
+}
+
+/*
+ * c waits for wait in this worker's epoll set, which it joins the first
+ * time (edge-triggered, for both directions: it never changes again).
+ * Returns false after closing c when it cannot be watched.
+ */
+static bool
+wait_in_set(struct worker *w, struct conn *c, enum conn_wait wait)
+{
+	uint64_t deadline = deadline_for(w->cfg.cfg, c, wait, w->now_ms);
+
+	if (!c->registered) {
+		struct epoll_event ee = {
+			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+			.data.ptr = c,
+		};
+
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ee) < 0) {
+			log_errno(LOG_LVL_WARN, errno, "cannot watch a "
+			    "connection; closing it");
+			close_conn(w, c);
+			return false;
+		}
+		c->registered = true;
+	}
+	c->wait = wait;
+	set_deadline(w, c, deadline);
+	return true;
+}
+
+static void	linger_read(struct worker *, struct conn *);
 
 /*
  * The final response is out.  A half-close and a short drain (lingering
@@ -146,106 +359,15 @@ static void
 finish_close(struct worker *w, struct conn *c)
 {
 	if (c->linger && shutdown(c->fd, SHUT_WR) == 0) {
-		event_arm(w->srv->ev, c, WAIT_LINGER, w->cfg.cfg);
+		/* What already came is dropped now; the rest as it comes. */
+		if (wait_in_set(w, c, WAIT_LINGER) && c->readable)
+			linger_read(w, c);
 		return;
 	}
 	close_conn(w, c);
 }
 
-/*
- * Gathers the memory segments from segs[*cur] (skipping *done bytes of
- * it) into one sendmsg().  MSG_MORE holds them back while a file range
- * follows, so headers and body leave in as few packets as possible.
- * Returns what sendmsg() returned.
- */
-static ssize_t
-send_mem_run(int sock, const struct out_seg *segs, size_t n, size_t cur,
-    uint64_t done)
-{
-	struct iovec iov[8];
-	struct msghdr mh;
-	size_t k = 0, i;
-
-	for (i = cur; i < n && segs[i].mem != NULL && k < 8; i++) {
-		uint64_t skip = i == cur ? done : 0;
-
-		iov[k].iov_base = (void *)(uintptr_t)(segs[i].mem + skip);
-		iov[k].iov_len = (size_t)(segs[i].len - skip);
-		k++;
-	}
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = k;
-	return sendmsg(sock, &mh, MSG_NOSIGNAL | (i < n ? MSG_MORE : 0));
-}
-
-/* Moves the position (*cur, *done) on by sent bytes, across segments. */
-static void
-advance(const struct out_seg *segs, size_t *cur, uint64_t *done,
-    uint64_t sent)
-{
-	while (sent > 0) {
-		uint64_t rem = segs[*cur].len - *done;
-
-		if (sent < rem) {
-			*done += sent;
-			return;
-		}
-		sent -= rem;
-		(*cur)++;
-		*done = 0;
-	}
-}
-
-/* One sendfile() of the file range s from *done, at most budget bytes. */
-static ssize_t
-send_file_part(int sock, int file_fd, const struct out_seg *s, uint64_t done,
-    uint64_t budget)
-{
-	off_t off = s->off + (off_t)done;
-	uint64_t want = s->len - done;
-
-	if (want > budget)
-		want = budget;
-	if (want > (1u << 30))
-		want = 1u << 30;
-	return sendfile(sock, file_fd, &off, (size_t)want);
-}
-
-/*
- * Sends segs[*cur..n) from where *done says, advancing *cur, *done and
- * *sent, until done, the socket is full, or budget bytes went out.
- */
-static enum send_rc
-send_segs(int sock, int file_fd, const struct out_seg *segs, size_t n,
-    size_t *cur, uint64_t *done, uint64_t *sent, uint64_t budget)
-{
-	uint64_t start = *sent;
-
-	while (*cur < n) {
-		const struct out_seg *s = &segs[*cur];
-		ssize_t r;
-
-		if (*sent - start >= budget)
-			return SEND_YIELD;
-		if (s->len == *done) {
-			(*cur)++;
-			*done = 0;
-			continue;
-		}
-		r = s->mem != NULL ? send_mem_run(sock, segs, n, *cur, *done) :
-		    send_file_part(sock, file_fd, s, *done, budget);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return errno == EAGAIN ? SEND_AGAIN : SEND_ERROR;
-		if (r == 0 && s->mem == NULL)
-			return SEND_SHORT;	/* the file shrank */
-		*sent += (uint64_t)r;
-		advance(segs, cur, done, (uint64_t)r);
-	}
-	return SEND_DONE;
-}
+/* ---- the access log ---- */
 
 /* The request line as it arrived, for the access log. */
 static struct span
@@ -258,30 +380,6 @@ request_line(const struct http_request *req)
 	    (size_t)(req->target.p + req->target.len - req->method_name.p) + 9);
 }
 
-/* Formats e, with the client's address, into w->logline. */
-static void
-access_format(struct worker *w, const struct conn *c, struct access_entry *e)
-{
-	char peer[64];
-
-	w->logline_len = 0;
-	if (!log_access_enabled())
-		return;
-	conn_peer_string(c, peer, sizeof(peer));
-	e->peer = peer;
-	e->when = time(NULL);
-	w->logline_len = log_format_access(w->logline, sizeof(w->logline), e,
-	    &w->logline_split);
-	if (w->logline_len == 0) {
-		/* Absurdly long fields: log the essentials only. */
-		e->referer = e->user_agent = SPAN_NULL;
-		if (e->request_line.len > 1024)
-			e->request_line.len = 1024;
-		w->logline_len = log_format_access(w->logline,
-		    sizeof(w->logline), e, &w->logline_split);
-	}
-}
-
 /* Formats the access-log line of the response now starting. */
 static void
 access_begin(struct worker *w, const struct conn *c,
@@ -289,125 +387,61 @@ access_begin(struct worker *w, const struct conn *c,
 {
 	struct access_entry e = { .status = status };
 
+	if (!log_access_enabled()) {
+		w->logline_len = 0;
+		return;
+	}
 	if (req != NULL) {
 		e.request_line = request_line(req);
 		e.referer = req->hdr[HDR_REFERER];
 		e.user_agent = req->hdr[HDR_USER_AGENT];
 	}
-	access_format(w, c, &e);
+	w->logline_len = conn_access_line(c, &e, w->logline,
+	    sizeof(w->logline), &w->logline_split);
 }
 
 static uint64_t
-body_bytes(const struct conn *c)
+body_bytes(const struct conn_resp *r)
 {
-	return c->sent > c->hdr_len ? c->sent - c->hdr_len : 0;
+	return r->sent > r->hdr_len ? r->sent - r->hdr_len : 0;
 }
 
+/* The response was sent (or cut) at once: its line is the worker's. */
 static void
-access_end(struct worker *w, const struct conn *c)
+access_end(struct worker *w, const struct conn_resp *r)
 {
 	if (w->logline_len > 0)
 		log_access_split(&w->log, w->logline, w->logline_len,
-		    w->logline_split, body_bytes(c));
+		    w->logline_split, body_bytes(r));
 }
 
-/* The parked response finished (or failed): log it from its saved line. */
+/* A parked response ended: its line was saved with it. */
 static void
-access_end_parked(struct worker *w, struct conn *c)
+access_end_parked(struct worker *w, const struct conn_resp *r)
 {
-	if (c->log_line != NULL)
-		log_access_split(&w->log, c->log_line, strlen(c->log_line),
-		    c->log_split, body_bytes(c));
+	if (r->log_line != NULL)
+		log_access_split(&w->log, r->log_line, strlen(r->log_line),
+		    r->log_split, body_bytes(r));
 }
+
+/* ---- responses ---- */
 
 /*
- * Hands c, with output still to send, on: to the queue when it only used
- * up its job's budget (yield), else to epoll until the socket has room.
- */
-static void
-wait_writable(struct worker *w, struct conn *c, bool yield)
-{
-	c->wait = WAIT_WRITE;
-	if (yield) {
-		conn_take(c, OWNER_WORKER, OWNER_QUEUE);
-		if (queue_push(w->srv->queue, c))
-			return;
-		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
-		/* The queue is full: the socket has room, so poll for it. */
-	}
-	event_arm(w->srv->ev, c, WAIT_WRITE, w->cfg.cfg);
-}
-
-/* Sends what c has parked, from where it stopped last time. */
-static enum send_rc
-send_parked(struct conn *c, uint64_t budget)
-{
-	struct conn_out *o = &c->out;
-	size_t cur = o->cur;
-	uint64_t done = o->done;
-	enum send_rc rc;
-
-	rc = send_segs(c->fd, c->file_fd, o->segs, o->nsegs, &cur, &done,
-	    &c->sent, budget);
-	o->cur = (uint8_t)cur;
-	o->done = done;
-	return rc;
-}
-
-/*
- * Parks the unsent rest of a response in c and hands c to epoll for
- * writability, or to the queue when it only used up its budget.
- * input[0..len) is pipelined input that must survive the wait.
- */
-static enum after
-park(struct worker *w, struct conn *c, const struct out_seg *segs, size_t n,
-    size_t cur, uint64_t done, const char *input, size_t len, bool yield)
-{
-	int r = conn_park_output(c, segs, n, cur, done, w->out, OUT_CAP,
-	    w->cfg.cfg->max_response_memory);
-
-	if (r == 0)
-		r = conn_stash_input(c, input, len);
-	if (r != 0) {
-		/* A client that does not read, when memory is short: cut. */
-		if (r == -ENOBUFS)
-			log_debug("max_response_memory reached: closing a "
-			    "connection that does not read");
-		else
-			log_err("out of memory parking a response; closing the "
-			    "connection");
-		if (c->log_line == NULL && w->logline_len > 0)
-			access_end(w, c);
-		close_conn(w, c);
-		return AFTER_GONE;
-	}
-	if (w->logline_len > 0 && c->log_line == NULL) {
-		c->log_line = strndup(w->logline, w->logline_len);
-		c->log_split = (uint32_t)w->logline_split;
-	}
-	wait_writable(w, c, yield);
-	return AFTER_GONE;
-}
-
-/*
- * The response in flight is over: sent, or failed (SEND_ERROR, SEND_SHORT).
+ * The response in flight is over: sent, or failed.  A file that shrank
+ * under sendfile() ends it short (the client sees fewer bytes than
+ * Content-Length, as with nginx) and the log says so, once, here.
  * Closes c, or lingers when request bytes follow (more_input or a body
  * still to skip), or keeps it for the next request.  Returns
  * AFTER_CONTINUE when c may serve that request.
  */
 static enum after
-response_over(struct worker *w, struct conn *c, enum send_rc rc,
-    bool more_input)
+response_over(struct worker *w, struct conn *c, const struct conn_resp *r,
+    enum send_rc rc, bool more_input)
 {
-	/*
-	 * The bytes ran out before Content-Length: the client sees a short
-	 * body and the connection closes, as with nginx.  Said once, here.
-	 */
 	if (rc == SEND_SHORT)
 		log_warn("'%s' shrank while it was sent: answer cut after %llu "
-		    "bytes", c->fentry != NULL ? c->fentry->rel : "a listing",
-		    (unsigned long long)c->sent);
-	conn_clear_output(c);
+		    "bytes", r->fentry != NULL ? r->fentry->rel : "a listing",
+		    (unsigned long long)r->sent);
 	if (rc == SEND_ERROR || rc == SEND_SHORT) {
 		close_conn(w, c);
 		return AFTER_GONE;
@@ -422,45 +456,117 @@ response_over(struct worker *w, struct conn *c, enum send_rc rc,
 	 * A pipelined head waited behind this response without being read:
 	 * its header_timeout starts now, not when its first bytes came.
 	 */
-	c->req_start_ms = event_now_ms();
+	c->req_start_ms = w->now_ms;
 	return AFTER_CONTINUE;
 }
 
 /*
- * Sends the planned response res on c.  input[0..len) is what follows the
- * request in the buffer.  Returns AFTER_CONTINUE when the response is
- * complete and c may serve the next request.
+ * Keeps the unsent rest of r's response in c (copying only what lay in the
+ * worker's buffers) and waits for room, or goes to the back of the ready
+ * list when it only used up its share (yield).  input[0..len) is
+ * pipelined input that must survive the wait.
+ */
+static enum after
+park(struct worker *w, struct conn *c, struct conn_resp *r,
+    const struct out_seg *segs, size_t n, size_t cur, uint64_t done,
+    const char *input, size_t len, bool yield)
+{
+	int e = -ENOMEM;
+
+	if ((c->resp = malloc(sizeof(*c->resp))) != NULL) {
+		*c->resp = *r;
+		memset(&c->resp->out, 0, sizeof(c->resp->out));
+		e = conn_park_output(c->resp, segs, n, cur, done, w->out,
+		    OUT_CAP, w->cfg.cfg->max_response_memory);
+	} else {
+		conn_resp_release(r);
+	}
+	if (e == 0)
+		e = conn_stash_input(c, input, len);
+	if (e != 0) {
+		/* A client that does not read, when memory is short: cut. */
+		if (e == -ENOBUFS)
+			log_debug("max_response_memory reached: closing a "
+			    "connection that does not read");
+		else
+			log_err("out of memory parking a response; closing the "
+			    "connection");
+		access_end(w, r);
+		close_conn(w, c);
+		return AFTER_GONE;
+	}
+	if (w->logline_len > 0 &&
+	    (c->resp->log_line = strndup(w->logline, w->logline_len)) != NULL)
+		c->resp->log_split = (uint32_t)w->logline_split;
+	if (yield)
+		make_ready(w, c);
+	else
+		wait_in_set(w, c, WAIT_WRITE);
+	return AFTER_GONE;
+}
+
+/*
+ * Sends the planned response res on c; r (on the caller's stack) holds
+ * what the response owns, and takes res's file and entry.  input[0..len)
+ * is what follows the request in the buffer.  Returns AFTER_CONTINUE when
+ * the response is complete and c may serve the next request.
  */
 static enum after
 send_response(struct worker *w, struct conn *c, struct response *res,
-    const char *input, size_t len)
+    struct conn_resp *r, const char *input, size_t len)
 {
 	size_t cur = 0;
 	uint64_t done = 0;
 	enum send_rc rc;
+	enum after a;
 
-	c->status = res->status;
-	c->hdr_len = (uint32_t)res->hdr_len;
-	c->sent = 0;
-	c->keep_alive = res->keep_alive;
-	c->file_fd = res->file_fd;
-	c->fentry = res->fentry;
+	r->status = res->status;
+	r->hdr_len = (uint32_t)res->hdr_len;
+	r->sent = 0;
+	r->file_fd = res->file_fd;
+	r->fentry = res->fentry;
 	res->file_fd = -1;
 	res->fentry = NULL;
+	c->keep_alive = res->keep_alive;
 
-	rc = send_segs(c->fd, c->file_fd, res->segs, res->nsegs, &cur, &done,
-	    &c->sent, JOB_MAX_BYTES);
+	rc = send_segs(c->fd, r->file_fd, res->segs, res->nsegs, &cur, &done,
+	    &r->sent, JOB_MAX_BYTES);
 	if (rc == SEND_AGAIN || rc == SEND_YIELD)
-		return park(w, c, res->segs, res->nsegs, cur, done, input, len,
-		    rc == SEND_YIELD);
-	access_end(w, c);
-	return response_over(w, c, rc, len > 0);
+		return park(w, c, r, res->segs, res->nsegs, cur, done, input,
+		    len, rc == SEND_YIELD);
+	access_end(w, r);
+	a = response_over(w, c, r, rc, len > 0);
+	conn_resp_release(r);
+	return a;
+}
+
+/* Resumes a parked response.  Returns AFTER_CONTINUE if c may go on. */
+static enum after
+resume_response(struct worker *w, struct conn *c)
+{
+	enum send_rc rc = send_parked(c->fd, c->resp, JOB_MAX_BYTES);
+	enum after a;
+
+	if (rc == SEND_AGAIN) {
+		wait_in_set(w, c, WAIT_WRITE);
+		return AFTER_GONE;
+	}
+	if (rc == SEND_YIELD) {
+		make_ready(w, c);
+		return AFTER_GONE;
+	}
+	access_end_parked(w, c->resp);
+	a = response_over(w, c, c->resp, rc, c->in_len > 0);
+	if (a == AFTER_CONTINUE)
+		conn_clear_output(c);
+	return a;
 }
 
 /* Answers a request that could not be parsed, then closes. */
 static void
 respond_parse_error(struct worker *w, struct conn *c, int status)
 {
+	struct conn_resp r = { .file_fd = -1 };
 	struct response res;
 
 	memset(&res, 0, sizeof(res));
@@ -471,11 +577,31 @@ respond_parse_error(struct worker *w, struct conn *c, int status)
 	free(c->chunked);
 	c->chunked = NULL;
 	access_begin(w, c, NULL, status);
-	send_response(w, c, &res, NULL, 0);
+	send_response(w, c, &res, &r, NULL, 0);
+}
+
+/*
+ * Before a job that may take long (the uncached listing of a big folder),
+ * the worker hands every other connection it owns to the queue, so that
+ * idle workers serve them meanwhile instead of their waiting for it.
+ */
+static void hand_over_all_but(struct worker *, struct conn *);
+
+struct long_job {
+	struct worker	*w;
+	struct conn	*c;
+};
+
+static void
+before_long_job(void *arg)
+{
+	struct long_job *lj = arg;
+
+	hand_over_all_but(lj->w, lj->c);
 }
 
 static struct serve_ctx
-serve_ctx(struct worker *w)
+serve_ctx(struct worker *w, struct long_job *lj)
 {
 	return (struct serve_ctx){
 		.cfg = w->cfg.cfg,
@@ -489,7 +615,9 @@ serve_ctx(struct worker *w)
 		.path_cap = sizeof(w->path),
 		.scratch = w->scratch,
 		.scratch_cap = sizeof(w->scratch),
-		.now_ms = event_now_ms(),
+		.now_ms = w->now_ms,
+		.long_job = before_long_job,
+		.long_job_arg = lj,
 	};
 }
 
@@ -530,6 +658,54 @@ skip_chunked_start(struct worker *w, struct conn *c, size_t head_len,
 }
 
 /*
+ * Plans the answer to the request in w->req (its head is w->in[0..
+ * head_len) of len bytes) into res; a generated body goes to r.
+ * *skip gets the body bytes it consumed, *body what is left to skip.
+ */
+static void
+plan_request(struct worker *w, struct conn *c, size_t head_len, size_t len,
+    struct response *res, struct conn_resp *r, size_t *skip, uint64_t *body)
+{
+	const struct http_request *req = &w->req;
+	struct long_job lj = { w, c };
+	struct serve_ctx x = serve_ctx(w, &lj);
+	int status = 0;
+
+	*body = req->has_content_length ? req->content_length : 0;
+	/* http_serve() sets every field; only the buffer and the wish are in. */
+	hb_init(&res->hb, w->out, OUT_CAP);
+	res->keep_alive = req->keep_alive;
+	/* RFC 9112 §6.3: a body is skipped to find the next request. */
+	if (*body > DISCARD_MAX)
+		status = 413;
+	else if (req->chunked)
+		status = skip_chunked_start(w, c, head_len, len, skip);
+	if (status != 0) {
+		/* Where the next request starts is unknown: close after. */
+		http_serve_error(status, req->method == HTTP_M_HEAD, res);
+		c->linger = true;
+		*body = 0;
+	} else {
+		http_serve(&x, req, res);
+	}
+	/*
+	 * A generated body goes with the response until it is sent, and
+	 * counts against max_response_memory; past it, the client is told
+	 * to come back (503) before a byte of it leaves.
+	 */
+	if (res->body_heap != NULL) {
+		if (conn_hold(r, res->body_heap_len,
+		    x.cfg->max_response_memory))
+			r->body = res->body_heap;
+		else {
+			free(res->body_heap);
+			http_serve_busy(res);
+		}
+		res->body_heap = NULL;
+	}
+}
+
+/*
  * Serves the request parsed from the first head_len bytes of w->in, whose
  * valid length is *len; removes the head (and what is read of a body that
  * is skipped) from the buffer.
@@ -537,49 +713,17 @@ skip_chunked_start(struct worker *w, struct conn *c, size_t head_len,
 static enum after
 serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 {
-	const struct http_request *req = &w->req;
-	struct serve_ctx x = serve_ctx(w);
+	struct conn_resp r = { .file_fd = -1 };
 	struct response res;
-	uint64_t body = req->has_content_length ? req->content_length : 0;
 	size_t skip = 0;
-	int status = 0;
+	uint64_t body;
 
-	/* http_serve() sets every field; only the buffer and the wish are in. */
-	hb_init(&res.hb, w->out, OUT_CAP);
-	res.keep_alive = req->keep_alive;
-	/* RFC 9112 §6.3: a body is skipped to find the next request. */
-	if (body > DISCARD_MAX)
-		status = 413;
-	else if (req->chunked)
-		status = skip_chunked_start(w, c, head_len, *len, &skip);
-	if (status != 0) {
-		/* Where the next request starts is unknown: close after. */
-		http_serve_error(status, req->method == HTTP_M_HEAD, &res);
-		c->linger = true;
-		body = 0;
-	} else {
-		http_serve(&x, req, &res);
-	}
-	/*
-	 * A generated body goes with the connection until it is sent, and
-	 * counts against max_response_memory; past it, the client is told
-	 * to come back (503) before a byte of it leaves.
-	 */
-	if (res.body_heap != NULL) {
-		if (conn_hold(c, res.body_heap_len, x.cfg->max_response_memory))
-			c->body = res.body_heap;
-		else {
-			free(res.body_heap);
-			http_serve_busy(&res);
-		}
-		res.body_heap = NULL;
-	}
-	c->looked_again = false;	/* a new request: it may wait again */
+	plan_request(w, c, head_len, *len, &res, &r, &skip, &body);
 	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
 	c->nrequests++;
-	access_begin(w, c, req, res.status);
+	access_begin(w, c, &w->req, res.status);
 
-	/* The spans in req die here. */
+	/* The spans in w->req die here. */
 	memmove(w->in, w->in + head_len + skip, *len - head_len - skip);
 	*len -= head_len + skip;
 	c->discard = res.keep_alive ? body : 0;
@@ -587,53 +731,31 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 		free(c->chunked);
 		c->chunked = NULL;
 	}
-	return send_response(w, c, &res, w->in, *len);
+	return send_response(w, c, &res, &r, w->in, *len);
 }
 
+/* ---- input ---- */
+
 /*
- * Hands c back to epoll to wait for more input, keeping what it sent.
- *
- * One exception.  A keep-alive connection between requests, on a worker
- * that has other jobs queued: the client is likely to send its next
- * request while the worker does those, so the worker keeps it (still its
- * owner) and looks at the socket once more after them (look_again()).
- * When the request is there, it is served without a round trip through
- * epoll_ctl(), the event thread and the queue; when it is not, the
- * connection goes to epoll then.  A worker with nothing else queued
- * hands it back at once, so an idle server behaves as before.
+ * c waits for more input, keeping what it has: a partial head (or a body
+ * being skipped) waits with header_timeout, a connection between requests
+ * with keepalive_timeout.  While the server drains, an idle one closes.
  */
 static void
 wait_for_input(struct worker *w, struct conn *c, size_t len)
 {
+	bool idle = len == 0 && !body_pending(c) && c->nrequests > 0;
+
+	if (idle && atomic_load_explicit(&w->srv->draining,
+	    memory_order_relaxed)) {
+		close_conn(w, c);
+		return;
+	}
 	if (conn_stash_input(c, w->in, len) != 0) {
 		close_conn(w, c);
 		return;
 	}
-	if (len > 0 || body_pending(c) || c->nrequests == 0) {
-		event_arm(w->srv->ev, c, WAIT_HEAD, w->cfg.cfg);
-		return;
-	}
-	if (!c->looked_again && !w->leaving && w->nlater < LATER_MAX &&
-	    queue_busy_hint(w->srv->queue)) {
-		c->looked_again = true;
-		w->later[w->nlater++] = c;
-		return;
-	}
-	event_arm(w->srv->ev, c, WAIT_IDLE, w->cfg.cfg);
-}
-
-/* Resumes a parked response.  Returns AFTER_CONTINUE if c may go on. */
-static enum after
-resume_response(struct worker *w, struct conn *c)
-{
-	enum send_rc rc = send_parked(c, JOB_MAX_BYTES);
-
-	if (rc == SEND_AGAIN || rc == SEND_YIELD) {
-		wait_writable(w, c, rc == SEND_YIELD);
-		return AFTER_GONE;
-	}
-	access_end_parked(w, c);
-	return response_over(w, c, rc, c->in_len > 0);
+	wait_in_set(w, c, idle ? WAIT_IDLE : WAIT_HEAD);
 }
 
 /*
@@ -667,33 +789,15 @@ skip_body(struct worker *w, struct conn *c, size_t *len)
 	return true;
 }
 
-/*
- * After JOB_MAX_REQUESTS in one job, c goes to the back of the queue with
- * its input, so one pipelining client cannot keep the worker.  Returns
- * true when it did (c is gone); false keeps serving (the queue is full).
- */
-static bool
-yield_worker(struct worker *w, struct conn *c, size_t len)
-{
-	if (conn_stash_input(c, w->in, len) != 0)
-		return false;
-	conn_take(c, OWNER_WORKER, OWNER_QUEUE);
-	if (queue_push(w->srv->queue, c))
-		return true;
-	conn_take(c, OWNER_QUEUE, OWNER_WORKER);
-	conn_stash_input(c, NULL, 0);
-	return false;
-}
-
 enum read_rc {
 	READ_GOT,	/* more bytes in w->in */
-	READ_DRY,	/* nothing more now: epoll will say when */
+	READ_DRY,	/* nothing more now: an event will say when */
 	READ_CLOSED,	/* EOF or an error: c is closed */
 };
 
 /* Reads what the socket has after the len bytes already in w->in. */
 static enum read_rc
-read_more(struct worker *w, struct conn *c, size_t *len, bool *may_read)
+read_more(struct worker *w, struct conn *c, size_t *len)
 {
 	size_t space = w->in_cap - *len;
 	ssize_t n;
@@ -703,14 +807,17 @@ read_more(struct worker *w, struct conn *c, size_t *len, bool *may_read)
 	} while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		if (*len == 0 && !body_pending(c))
-			c->req_start_ms = event_now_ms();
+			c->req_start_ms = w->now_ms;
 		*len += (size_t)n;
-		/* A short read drained the socket; epoll tells us of more. */
-		*may_read = (size_t)n == space;
+		/*
+		 * A short read emptied the socket: the next bytes to arrive
+		 * are a new edge.
+		 */
+		c->readable = (size_t)n == space;
 		return READ_GOT;
 	}
 	if (n < 0 && errno == EAGAIN) {
-		*may_read = false;
+		c->readable = false;
 		return READ_DRY;
 	}
 	close_conn(w, c);	/* EOF or a reset: nothing to answer */
@@ -756,37 +863,19 @@ unstash_input(struct worker *w, struct conn *c)
 }
 
 /*
- * Serves c until it would block: resumes a parked response, then parses
- * and answers the requests in its input, reading as needed.
+ * Serves the requests in w->in[0..*len) and what the socket has, until
+ * c would block or is gone.  Returns with c waiting, ready, or closed.
  */
 static void
-http_job(struct worker *w, struct conn *c)
+serve_input(struct worker *w, struct conn *c, size_t len)
 {
 	const struct config *cfg = w->cfg.cfg;
 	const struct http_limits lim = {
 		.max_head = cfg->max_header_size,
 		.max_target = cfg->max_header_size / 2,
 	};
-	size_t len;
-	ssize_t stashed;
-	bool may_read = true;
 	unsigned served = 0;
 
-	c->outq = 0;	/* the client is talking: it is not stuck draining */
-	if (c->wait == WAIT_WRITE) {
-		c->wait = WAIT_NONE;
-		if (resume_response(w, c) != AFTER_CONTINUE)
-			return;
-		served++;
-		may_read = false;	/* the client was reading, not writing */
-	}
-	c->wait = WAIT_NONE;
-	if ((stashed = unstash_input(w, c)) < 0) {
-		log_err("out of memory taking a connection's input; closing it");
-		close_conn(w, c);
-		return;
-	}
-	len = (size_t)stashed;
 	for (;;) {
 		int r = HTTP_PARSE_PARTIAL;
 
@@ -803,10 +892,13 @@ http_job(struct worker *w, struct conn *c)
 			return;
 		}
 		if (r > 0) {
-			if (served >= JOB_MAX_REQUESTS) {
-				if (yield_worker(w, c, len))
-					return;
-				served = 0;
+			/* Its share of this round is used: the others first. */
+			if (served == JOB_MAX_REQUESTS) {
+				if (conn_stash_input(c, w->in, len) != 0)
+					close_conn(w, c);
+				else
+					make_ready(w, c);
+				return;
 			}
 			if (serve_request(w, c, (size_t)r, &len) != AFTER_CONTINUE)
 				return;
@@ -814,271 +906,537 @@ http_job(struct worker *w, struct conn *c)
 			continue;
 		}
 		/* A partial head, or nothing yet. */
-		if (!may_read) {
+		if (!c->readable) {
 			wait_for_input(w, c, len);
 			return;
 		}
-		if (read_more(w, c, &len, &may_read) == READ_CLOSED)
+		if (read_more(w, c, &len) == READ_CLOSED)
 			return;
 	}
 }
 
-/* ---- the file transfer ---- */
-
-/* Says why the file cannot be sent: once in a while, not once per client. */
+/*
+ * Serves c until it would block: resumes a parked response, then parses
+ * and answers the requests in its input, reading as needed.
+ */
 static void
-transfer_warn(const struct config *cfg, int status, const char *reason,
-    uint64_t size)
+http_job(struct worker *w, struct conn *c)
 {
-	static _Atomic uint64_t next_ms;
-	static _Atomic int last_status;
-	uint64_t now = event_now_ms(), due = atomic_load(&next_ms);
+	ssize_t stashed;
 
-	if (status == atomic_load(&last_status) && now < due)
+	c->outq = 0;	/* the client is talking: it is not stuck draining */
+	if (c->resp != NULL && resume_response(w, c) != AFTER_CONTINUE)
 		return;
-	if (!atomic_compare_exchange_strong(&next_ms, &due, now + XFER_WARN_MS))
-		return;		/* another worker is saying it */
-	atomic_store(&last_status, status);
-	if (status == 413)
-		log_warn("transfer: cannot send '%s': %s (%llu bytes, max_size "
-		    "%u)", cfg->transfer_file, reason, (unsigned long long)size,
-		    cfg->transfer_max_size);
-	else
-		log_warn("transfer: cannot send '%s': %s", cfg->transfer_file,
-		    reason);
+	if ((stashed = unstash_input(w, c)) < 0) {
+		log_err("out of memory taking a connection's input; closing it");
+		close_conn(w, c);
+		return;
+	}
+	serve_input(w, c, (size_t)stashed);
 }
 
-/*
- * Opens the file for this client (a file replaced on disk is what the next
- * client gets), keeps the access-log line in c, and builds the first bytes
- * in w->out: the JSON head, or the whole JSON error.  Returns their length.
- */
-static size_t
-transfer_begin(struct worker *w, struct conn *c)
-{
-	const struct config *cfg = w->cfg.cfg;
-	struct span name = lab_transfer_name(cfg);
-	const char *reason = NULL;
-	struct access_entry e = { .request_line = SPAN_LIT("TRANSFER") };
-	size_t n = 0;
-	int len;
-
-	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
-	c->status = lab_transfer_open(cfg, &c->file_fd, &c->src_size, &reason);
-	c->src_stage = XFER_BODY;
-	/* Leave room for the first piece and the tail after the head. */
-	if (c->status == 200)
-		n = lab_transfer_head(w->out, OUT_CAP -
-		    LAB_B64_LEN(LAB_XFER_CHUNK) - 2, name.p, name.len);
-	if (c->status == 200 && n == 0) {
-		c->status = 500;
-		reason = "file name too long";
-	}
-	if (c->status != 200) {
-		transfer_warn(cfg, c->status, reason, c->src_size);
-		n = lab_transfer_error(w->out, OUT_CAP, reason);
-		c->src_stage = XFER_END;
-	}
-	len = snprintf(w->scratch, sizeof(w->scratch), "TRANSFER /%s",
-	    cfg->transfer_rel != NULL ? cfg->transfer_rel : "");
-	if (len > 0 && (size_t)len < sizeof(w->scratch))
-		e.request_line = span_make(w->scratch, (size_t)len);
-	e.status = c->status;
-	access_format(w, c, &e);
-	if (w->logline_len > 0) {
-		c->log_line = strndup(w->logline, w->logline_len);
-		c->log_split = (uint32_t)w->logline_split;
-	}
-	return n;
-}
-
-/*
- * Appends to the o bytes in w->out the next piece of the file: the base64
- * of up to LAB_XFER_CHUNK bytes, and the JSON tail after the last one.
- * Returns the length of the whole, or a negative errno.
- */
-static ssize_t
-transfer_piece(struct worker *w, struct conn *c, size_t o)
-{
-	bool last;
-	ssize_t n;
-
-	if (c->src_stage != XFER_BODY)
-		return (ssize_t)o;
-	n = lab_transfer_encode(c->file_fd, &c->src_off, c->src_size, w->in,
-	    w->out + o, &last);
-	if (n < 0)
-		return n;
-	o += (size_t)n;
-	if (last) {
-		memcpy(w->out + o, LAB_TRANSFER_TAIL,
-		    sizeof(LAB_TRANSFER_TAIL) - 1);
-		o += sizeof(LAB_TRANSFER_TAIL) - 1;
-		c->src_stage = XFER_END;
-	}
-	return (ssize_t)o;
-}
-
-/* Builds the piece after the o bytes in w->out, sends it, parks the rest. */
-static enum send_rc
-transfer_send_piece(struct worker *w, struct conn *c, size_t o,
-    uint64_t budget)
-{
-	struct out_seg seg = { .mem = w->out };
-	ssize_t n = transfer_piece(w, c, o);
-	size_t cur = 0;
-	uint64_t done = 0;
-	enum send_rc rc;
-
-	if (n < 0) {
-		log_errno(LOG_LVL_WARN, (int)-n, "transfer: cannot read '%s'",
-		    w->cfg.cfg->transfer_file);
-		return SEND_ERROR;
-	}
-	seg.len = (uint64_t)n;
-	rc = send_segs(c->fd, c->file_fd, &seg, 1, &cur, &done, &c->sent,
-	    budget);
-	if ((rc == SEND_AGAIN || rc == SEND_YIELD) &&
-	    conn_park_output(c, &seg, 1, cur, done, w->out, OUT_CAP,
-	    w->cfg.cfg->max_response_memory) != 0) {
-		log_warn("transfer: no memory to park a slow client's piece "
-		    "(max_response_memory); closing it");
-		return SEND_ERROR;
-	}
-	return rc;
-}
-
-/*
- * Serves a transfer connection until the JSON is out (then half-closes, so
- * anything the client sent cannot turn the close into a reset), the socket
- * is full (parked for EPOLLOUT) or the job's byte budget is spent.
- */
+/* A transfer connection: the lab's file push (lab_serve.c). */
 static void
 transfer_job(struct worker *w, struct conn *c)
 {
-	uint64_t start = c->sent;
-	size_t head = c->src_stage == XFER_NEW ? transfer_begin(w, c) : 0;
+	struct xfer_ctx x = {
+		.cfg = w->cfg.cfg, .in = w->in, .out = w->out,
+		.out_cap = OUT_CAP, .log = &w->log,
+	};
 
-	c->wait = WAIT_NONE;
-	for (;;) {
-		uint64_t used = c->sent - start;
-		uint64_t budget = used < JOB_MAX_BYTES ?
-		    JOB_MAX_BYTES - used : 0;
-		enum send_rc rc;
-
-		if (c->out.segs != NULL) {
-			if ((rc = send_parked(c, budget)) == SEND_DONE)
-				conn_drop_output(c);
-		} else if (head == 0 && c->src_stage == XFER_END) {
-			access_end_parked(w, c);
-			conn_clear_output(c);
-			c->linger = true;
-			finish_close(w, c);
-			return;
-		} else if (budget == 0) {
-			rc = SEND_YIELD;
-		} else {
-			rc = transfer_send_piece(w, c, head, budget);
-		}
-		head = 0;
-		if (rc == SEND_AGAIN || rc == SEND_YIELD) {
-			wait_writable(w, c, rc == SEND_YIELD);
-			return;
-		}
-		if (rc == SEND_ERROR) {
-			access_end_parked(w, c);
-			close_conn(w, c);
-			return;
-		}
+	if (c->resp == NULL)
+		atomic_fetch_add_explicit(&w->srv->requests, 1,
+		    memory_order_relaxed);
+	switch (lab_transfer_run(c, &x, JOB_MAX_BYTES)) {
+	case XFER_DONE:
+		/* Anything the client sent must not turn it into a reset. */
+		c->linger = true;
+		finish_close(w, c);
+		break;
+	case XFER_WAIT:
+		wait_in_set(w, c, WAIT_WRITE);
+		break;
+	case XFER_YIELD:
+		make_ready(w, c);
+		break;
+	case XFER_FAILED:
+		close_conn(w, c);
+		break;
 	}
 }
 
+/* c has something to do: serve it by its protocol. */
 static void
-serve_job(struct worker *w, struct conn *c)
+run(struct worker *w, struct conn *c)
 {
-	const struct config *cfg = cfg_cache_get(w->srv, &w->cfg);
+	const struct config *cfg = w->cfg.cfg;
 
+	w->now_ms = event_now_ms();
+	c->wait = WAIT_NONE;
 	/* A reload may have raised max_header_size. */
 	if (atomic_load(&w->srv->stopping) ||
 	    !grow_input(w, cfg->max_header_size + IN_SLACK)) {
-		if (c->log_line != NULL)
-			access_end_parked(w, c);
+		if (c->resp != NULL)
+			access_end_parked(w, c->resp);
 		close_conn(w, c);
 		return;
 	}
-	switch (c->proto) {
-	case PROTO_HTTP:
-		http_job(w, c);
-		break;
-	case PROTO_TRANSFER:
+	if (c->proto == PROTO_TRANSFER)
 		transfer_job(w, c);
+	else
+		http_job(w, c);
+}
+
+/* ---- lingering close and deadlines ---- */
+
+/* A closing connection became readable: drop input until EOF. */
+static void
+linger_read(struct worker *w, struct conn *c)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			c->readable = false;
+			wait_in_set(w, c, WAIT_LINGER);
+			return;
+		}
+		close_conn(w, c);	/* EOF or an error: done */
+		return;
+	}
+	c->wait = WAIT_LINGER;
+	ready_append(w, c);	/* more to drop: after the others */
+}
+
+/*
+ * A connection waiting for its next request may still have the end of its
+ * last response in the kernel's send queue, when the client reads slowly.
+ * The client cannot be late with a request while it is still reading the
+ * answer to the one before, and closing would risk a reset that destroys
+ * that data, so the wait is treated like a download: it goes on while the
+ * queue keeps shrinking within send_timeout, and once the client has read
+ * it all, the wait starts over from then.  Returns true to wait again.
+ */
+static bool
+answer_unread(struct conn *c, uint64_t now)
+{
+	int unsent = 0;
+
+	if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0)
+		return false;
+	if (unsent <= 0) {
+		bool was_draining = c->outq != 0;
+
+		c->outq = 0;
+		c->req_start_ms = now;
+		return was_draining;
+	}
+	if (c->outq != 0 && (uint32_t)unsent >= c->outq)
+		return false;		/* no progress for a whole period */
+	c->outq = (uint32_t)unsent;
+	return true;
+}
+
+/* c outlived its deadline. */
+static void
+expire(struct worker *w, struct conn *c, uint64_t now)
+{
+	static const char timeout_408[] =
+	    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	bool draining = atomic_load_explicit(&w->srv->draining,
+	    memory_order_relaxed);
+
+	if (c->ready || c->wait == WAIT_NONE) {
+		/* On the ready list: it runs this round. */
+		c->deadline_ms = c->heap_key = now + TICK_MS;
+		heap_down(w, c->heap_idx);
+		return;
+	}
+	switch (c->wait) {
+	case WAIT_NONE:
 		break;
-	case PROTO_PING:
-	case PROTO_DAYTIME:
-		/* NOTREACHED: the event thread answers these itself. */
-		close_conn(w, c);
+	case WAIT_HEAD:
+	case WAIT_IDLE:
+		if (!draining && answer_unread(c, now)) {
+			wait_in_set(w, c, c->wait);
+			return;
+		}
+		/* A request had begun: say why we hang up (best effort). */
+		if (c->wait == WAIT_HEAD && c->in_len > 0)
+			(void)!send(c->fd, timeout_408, sizeof(timeout_408) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		break;
+	case WAIT_WRITE:
+		if (c->resp != NULL)
+			access_end_parked(w, c->resp);
+		break;
+	case WAIT_LINGER:
+		break;
+	}
+	close_conn(w, c);
+}
+
+/*
+ * Expires what is due.  A heap entry whose connection's deadline moved on
+ * (the lazy part) is put back in its place instead.
+ */
+static void
+expire_due(struct worker *w, uint64_t now)
+{
+	while (w->heap_len > 0 && w->heap[0]->heap_key <= now) {
+		struct conn *c = w->heap[0];
+
+		if (c->deadline_ms > now) {
+			c->heap_key = c->deadline_ms;
+			heap_down(w, 0);
+			continue;
+		}
+		expire(w, c, now);
 	}
 }
 
-/* Serves, or hands to epoll, the connections wait_for_input() kept. */
-static void
-look_again(struct worker *w)
+/* Milliseconds until the earliest deadline, at most TICK_MS. */
+static int
+next_timeout(struct worker *w, uint64_t now)
 {
-	struct conn *v[LATER_MAX];
-	size_t n = w->nlater;
+	uint64_t next = now + TICK_MS;
 
-	memcpy(v, w->later, n * sizeof(v[0]));
-	w->nlater = 0;
-	w->jobs_since_later = 0;
-	for (size_t i = 0; i < n; i++)
-		serve_job(w, v[i]);
+	if (w->heap_len > 0 && w->heap[0]->heap_key < next)
+		next = w->heap[0]->heap_key;
+	/* CLOCK_MONOTONIC_COARSE ticks in jiffies: never spin on it. */
+	return next > now ? (int)(next - now) + 1 : 1;
+}
+
+/* ---- taking connections and handing them over ---- */
+
+/* c, from the queue, becomes this worker's. */
+static void
+adopt(struct worker *w, struct conn *c)
+{
+	conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+	c->registered = false;
+	c->ready = false;
+	if (c->nrequests == 0 && c->wait == WAIT_NONE && c->resp == NULL) {
+		/* New: its head is due header_timeout after the accept. */
+		c->deadline_ms = c->req_start_ms +
+		    w->cfg.cfg->header_timeout_ms;
+		c->readable = true;	/* TCP_DEFER_ACCEPT: it sent data */
+	}
+	if (heap_add(w, c) < 0) {
+		log_err("out of memory taking a connection; closing it");
+		conn_free(c);
+		event_conn_closed(w->srv->ev);
+		return;
+	}
+	/*
+	 * Handed over while it waited: joining this set reports what is
+	 * pending.  New, or handed over with work left: serve it this round.
+	 */
+	if (c->wait != WAIT_NONE)
+		wait_in_set(w, c, c->wait);
+	else
+		make_ready(w, c);
+}
+
+/* Takes up to ADOPT_BATCH connections waiting in the queue. */
+static bool
+adopt_some(struct worker *w)
+{
+	struct conn *c;
+	int n = 0;
+
+	while (n < ADOPT_BATCH && (c = queue_try_pop(w->srv->queue)) != NULL) {
+		if (n == 0)
+			w->now_ms = event_now_ms();
+		adopt(w, c);
+		n++;
+	}
+	return n > 0;
+}
+
+/*
+ * Hands v[0..n) (this worker's, off the ready list, and with no event
+ * left in the batch being handled) to the queue.
+ */
+static void
+hand_over(struct worker *w, struct conn **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		disown(w, v[i]);
+		conn_take(v[i], OWNER_WORKER, OWNER_QUEUE);
+	}
+	if (n > 0 && !queue_hand_over(w->srv->queue, (void *const *)v, n)) {
+		/* Out of memory: keep them, waiting where they were. */
+		for (size_t i = 0; i < n; i++) {
+			conn_take(v[i], OWNER_QUEUE, OWNER_WORKER);
+			if (heap_add(w, v[i]) < 0 || v[i]->wait == WAIT_NONE) {
+				if (v[i]->heap_idx != UINT32_MAX)
+					make_ready(w, v[i]);
+				else
+					conn_free(v[i]);
+			} else {
+				wait_in_set(w, v[i], v[i]->wait);
+			}
+		}
+	}
+}
+
+/* Takes the ready list apart; its connections keep wait WAIT_NONE. */
+static struct conn *
+take_ready(struct worker *w)
+{
+	struct conn *list = w->ready_head;
+
+	w->ready_head = w->ready_tail = NULL;
+	for (struct conn *c = list; c != NULL; c = c->next)
+		c->ready = false;
+	return list;
+}
+
+static void
+hand_over_all_but(struct worker *w, struct conn *keep)
+{
+	struct conn **v;
+	size_t n = 0;
+
+	if (w->heap_len == 0 || (w->heap_len == 1 && w->heap[0] == keep) ||
+	    (v = malloc(w->heap_len * sizeof(*v))) == NULL)
+		return;
+	take_ready(w);
+	w->running = NULL;
+	/* The rest of the batch concerns them, or keep: forget it. */
+	for (int i = w->evi + 1; i < w->nevs; i++) {
+		enum ev_kind *k = w->evs[i].data.ptr;
+
+		if (k != NULL && *k == EV_CONN && (struct conn *)k != keep)
+			w->evs[i].data.ptr = NULL;
+	}
+	for (size_t i = 0; i < w->heap_len; i++)
+		if (w->heap[i] != keep)
+			v[n++] = w->heap[i];
+	hand_over(w, v, n);
+	free(v);
+}
+
+/*
+ * Many connections are ready and another worker sleeps: the second half
+ * of the batch goes to it (they join its set, which reports them ready).
+ */
+static void
+share(struct worker *w)
+{
+	struct conn *v[MAX_EVENTS];
+	size_t n = 0;
+
+	if (w->nevs < SHARE_MIN || queue_idle_hint(w->srv->queue) == 0)
+		return;
+	for (int i = w->nevs / 2; i < w->nevs; i++) {
+		enum ev_kind *k = w->evs[i].data.ptr;
+		struct conn *c = w->evs[i].data.ptr;
+
+		if (k == NULL || *k != EV_CONN || c->ready ||
+		    c->wait == WAIT_LINGER)
+			continue;
+		w->evs[i].data.ptr = NULL;
+		v[n++] = c;
+	}
+	hand_over(w, v, n);
+}
+
+/* ---- the loop ---- */
+
+/* One event from the set. */
+static void
+dispatch(struct worker *w, struct conn *c, uint32_t ev)
+{
+	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = true;
+	switch (c->wait) {
+	case WAIT_HEAD:
+	case WAIT_IDLE:
+		if (c->readable)
+			run(w, c);
+		break;
+	case WAIT_WRITE:
+		if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			run(w, c);
+		break;
+	case WAIT_LINGER:
+		if (c->readable)
+			linger_read(w, c);
+		break;
+	case WAIT_NONE:
+		break;		/* on the ready list: it runs this round */
+	}
+}
+
+static void
+handle_events(struct worker *w)
+{
+	share(w);
+	for (w->evi = 0; w->evi < w->nevs; w->evi++) {
+		enum ev_kind *k = w->evs[w->evi].data.ptr;
+
+		if (k == NULL)
+			continue;	/* handed over meanwhile */
+		if (*k == EV_WAKE) {
+			uint64_t v;
+
+			(void)!read(w->waiter.efd, &v, sizeof(v));
+			continue;
+		}
+		dispatch(w, (struct conn *)k, w->evs[w->evi].events);
+	}
+	w->nevs = 0;
+}
+
+/*
+ * Runs what was on the ready list when the round began, once each.  The
+ * rest of that list is in w->running, which a hand-over empties.
+ */
+static void
+run_ready(struct worker *w)
+{
+	struct conn *c;
+
+	w->running = take_ready(w);
+	while ((c = w->running) != NULL) {
+		w->running = c->next;
+		if (c->wait == WAIT_LINGER)
+			linger_read(w, c);
+		else
+			run(w, c);
+	}
+}
+
+/* The drain began: connections waiting between requests close now. */
+static void
+close_idle(struct worker *w)
+{
+	size_t i = 0;
+
+	w->drained = true;
+	while (i < w->heap_len) {
+		struct conn *c = w->heap[i];
+
+		if (c->wait == WAIT_IDLE ||
+		    (c->wait == WAIT_HEAD && c->in_len == 0 &&
+		    !body_pending(c))) {
+			close_conn(w, c);	/* the heap moved: look again */
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+}
+
+/* The stop: everything closes (parked answers are logged as cut). */
+static void
+close_all(struct worker *w)
+{
+	take_ready(w);
+	while (w->heap_len > 0) {
+		struct conn *c = w->heap[w->heap_len - 1];
+
+		if (c->resp != NULL)
+			access_end_parked(w, c->resp);
+		close_conn(w, c);
+	}
+}
+
+/* Leaving the pool: every connection goes to the workers that stay. */
+static void
+leave(struct worker *w)
+{
+	hand_over_all_but(w, NULL);
+}
+
+/*
+ * Waits for events, or sleeps until the next deadline when there is
+ * nothing to do (registered in the queue as idle, so a new connection
+ * wakes it).  Fills w->evs.
+ */
+static void
+wait_events(struct worker *w, bool busy)
+{
+	int timeout = 0;
+	int n;
+
+	if (!busy && queue_idle_begin(w->srv->queue, &w->waiter)) {
+		timeout = next_timeout(w, event_now_ms());
+		/* About to sleep: the access log may go out now. */
+		log_flush(&w->log);
+		atomic_store(&w->busy_since_ms, 0);
+		testhook_pause("worker_idle");
+	}
+	n = epoll_wait(w->epfd, w->evs, MAX_EVENTS, timeout);
+	if (timeout != 0)
+		queue_idle_end(w->srv->queue, &w->waiter);
+	w->now_ms = event_now_ms();
+	atomic_store(&w->busy_since_ms, w->now_ms);
+	w->nevs = n > 0 ? n : 0;
 }
 
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct queue *q = w->srv->queue;
+	struct server *srv = w->srv;
 
-	while (!atomic_load(&w->quit)) {
-		struct conn *c = queue_try_pop(q);
+	for (;;) {
+		bool busy;
 
-		if (c == NULL && w->nlater > 0) {
-			look_again(w);
-			continue;
+		cfg_cache_get(srv, &w->cfg);
+		if (atomic_load(&w->quit)) {
+			leave(w);
+			break;
 		}
-		if (c == NULL) {
-			/* About to sleep: the access log may go out now. */
-			log_flush(&w->log);
-			atomic_store(&w->busy_since_ms, 0);
-			testhook_pause("worker_idle");
-			c = queue_pop(q, &w->quit);
-			if (c == NULL) {
-				if (queue_is_closed(q))
-					break;
-				continue;	/* asked to leave: see quit */
-			}
+		if (atomic_load(&srv->stopping)) {
+			close_all(w);
+			if (queue_is_closed(srv->queue) &&
+			    !queue_busy_hint(srv->queue))
+				break;
+		} else if (!w->drained && atomic_load(&srv->draining)) {
+			close_idle(w);
 		}
-		atomic_store(&w->busy_since_ms, event_now_ms());
-		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
-		serve_job(w, c);
-		if (w->nlater > 0 && ++w->jobs_since_later >= LATER_JOBS)
-			look_again(w);
+		busy = adopt_some(w) || w->ready_head != NULL;
+		wait_events(w, busy);
+		/* A request that came after a reload is served by its rules. */
+		cfg_cache_get(srv, &w->cfg);
+		handle_events(w);
+		run_ready(w);
+		expire_due(w, w->now_ms = event_now_ms());
 	}
-	w->leaving = true;
-	look_again(w);
+	/*
+	 * Off the idle stack for good, under the queue's lock: a wake-up
+	 * already under way is over before the eventfd is closed.
+	 */
+	queue_forget(srv->queue, &w->waiter);
 	atomic_store(&w->busy_since_ms, 0);
 	log_flush(&w->log);
 	cfg_cache_release(&w->cfg);
 	return NULL;
 }
 
+/* ---- the pool ---- */
+
 static void
 worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->waiter.efd >= 0)
+		close(w->waiter.efd);
+	free(w->heap);
 	free(w->in);
 	free(w->out);
 	free(w);
@@ -1089,17 +1447,24 @@ worker_new(struct server *srv)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	struct config *cfg = server_config(srv);
+	struct epoll_event ee = { .events = EPOLLIN };
 
 	if (w == NULL) {
 		config_unref(cfg);
 		return NULL;
 	}
 	w->srv = srv;
+	w->wake_kind = EV_WAKE;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->waiter.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->in_cap = cfg->max_header_size + IN_SLACK;
 	w->in = malloc(w->in_cap);
 	w->out = malloc(OUT_CAP);
 	config_unref(cfg);
-	if (w->in == NULL || w->out == NULL) {
+	ee.data.ptr = &w->wake_kind;
+	if (w->in == NULL || w->out == NULL || w->epfd < 0 ||
+	    w->waiter.efd < 0 ||
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->waiter.efd, &ee) < 0) {
 		worker_free(w);
 		return NULL;
 	}
@@ -1133,7 +1498,10 @@ pool_grow(struct server *srv, size_t n)
 	return 0;
 }
 
-/* Asks the workers past n to leave and waits for them. */
+/*
+ * Asks the workers past n to leave and waits for them: each hands its
+ * connections to the others first.
+ */
 static void
 pool_shrink(struct server *srv, size_t n)
 {
@@ -1141,7 +1509,8 @@ pool_shrink(struct server *srv, size_t n)
 		return;
 	for (size_t i = n; i < srv->nworkers; i++)
 		atomic_store(&srv->workers[i]->quit, true);
-	queue_kick(srv->queue);
+	/* A busy one sees its flag at its next round; idle ones now. */
+	queue_wake_all(srv->queue);
 	for (size_t i = n; i < srv->nworkers; i++) {
 		pthread_join(srv->workers[i]->thread, NULL);
 		worker_free(srv->workers[i]);
@@ -1156,6 +1525,7 @@ worker_pool_start(struct server *srv, size_t n)
 	int r = pool_grow(srv, n);
 
 	if (r < 0) {
+		atomic_store(&srv->stopping, true);
 		queue_close(srv->queue);
 		worker_pool_join(srv);
 	}
@@ -1173,8 +1543,16 @@ worker_pool_resize(struct server *srv, size_t n)
 }
 
 void
+worker_pool_wake(struct server *srv)
+{
+	queue_wake_all(srv->queue);
+}
+
+void
 worker_pool_join(struct server *srv)
 {
+	struct conn *c;
+
 	for (size_t i = 0; i < srv->nworkers; i++) {
 		pthread_join(srv->workers[i]->thread, NULL);
 		worker_free(srv->workers[i]);
@@ -1182,6 +1560,12 @@ worker_pool_join(struct server *srv)
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
+	/* Handed over or accepted too late for anyone to take. */
+	while ((c = queue_try_pop(srv->queue)) != NULL) {
+		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+		c->heap_idx = UINT32_MAX;
+		conn_free(c);
+	}
 }
 
 bool

@@ -1,7 +1,8 @@
 /*
  * check_conn.c - unit tests for conn.h: parking a response keeps the
- * worker's bytes as a copy and everything else by reference, and the
- * memory clients make the daemon hold is counted and bounded.
+ * worker's bytes as a copy and everything else by reference, the memory
+ * clients make the daemon hold is counted and bounded, and an idle
+ * connection stays small.
  */
 #include "conn.h"
 
@@ -27,6 +28,7 @@ START_TEST(park_copies_the_scratch_and_references_the_rest)
 {
 	char scratch[4096], body[8192];
 	struct conn *c = new_conn();
+	struct conn_resp *r = conn_resp_get(c);
 	struct out_seg segs[3] = {
 		{ .mem = scratch, .len = 300 },		/* headers */
 		{ .mem = body, .len = sizeof(body) },	/* a cached body */
@@ -37,16 +39,16 @@ START_TEST(park_copies_the_scratch_and_references_the_rest)
 	memset(scratch, 'h', sizeof(scratch));
 	memset(body, 'b', sizeof(body));
 	/* 120 bytes of the headers already went out. */
-	ck_assert_int_eq(conn_park_output(c, segs, 3, 0, 120, scratch,
+	ck_assert_int_eq(conn_park_output(r, segs, 3, 0, 120, scratch,
 	    sizeof(scratch), 1 << 20), 0);
-	ck_assert_uint_eq(c->out.nsegs, 3);
-	ck_assert_uint_eq(c->out.memlen, 180);
-	ck_assert_ptr_ne(c->out.segs[0].mem, scratch + 120);
-	ck_assert_uint_eq(c->out.segs[0].len, 180);
-	ck_assert(memcmp(c->out.segs[0].mem, scratch + 120, 180) == 0);
+	ck_assert_uint_eq(r->out.nsegs, 3);
+	ck_assert_uint_eq(r->out.memlen, 180);
+	ck_assert_ptr_ne(r->out.segs[0].mem, scratch + 120);
+	ck_assert_uint_eq(r->out.segs[0].len, 180);
+	ck_assert(memcmp(r->out.segs[0].mem, scratch + 120, 180) == 0);
 	/* The body is the caller's memory, not a copy. */
-	ck_assert_ptr_eq(c->out.segs[1].mem, body);
-	ck_assert_uint_eq(c->out.segs[2].off, 100);
+	ck_assert_ptr_eq(r->out.segs[1].mem, body);
+	ck_assert_uint_eq(r->out.segs[2].off, 100);
 	ck_assert_uint_eq(conn_held_total() - before, 180);
 	conn_clear_output(c);
 	ck_assert_uint_eq(conn_held_total(), before);
@@ -58,17 +60,18 @@ START_TEST(park_from_the_middle_of_a_referenced_body)
 {
 	char scratch[64], body[1000];
 	struct conn *c = new_conn();
+	struct conn_resp *r = conn_resp_get(c);
 	struct out_seg segs[2] = {
 		{ .mem = scratch, .len = 10 },
 		{ .mem = body, .len = sizeof(body) },
 	};
 
-	ck_assert_int_eq(conn_park_output(c, segs, 2, 1, 400, scratch,
+	ck_assert_int_eq(conn_park_output(r, segs, 2, 1, 400, scratch,
 	    sizeof(scratch), 1 << 20), 0);
-	ck_assert_uint_eq(c->out.nsegs, 1);
-	ck_assert_ptr_eq(c->out.segs[0].mem, body + 400);
-	ck_assert_uint_eq(c->out.segs[0].len, 600);
-	ck_assert_uint_eq(c->out.memlen, 0);
+	ck_assert_uint_eq(r->out.nsegs, 1);
+	ck_assert_ptr_eq(r->out.segs[0].mem, body + 400);
+	ck_assert_uint_eq(r->out.segs[0].len, 600);
+	ck_assert_uint_eq(r->out.memlen, 0);
 	conn_free(c);
 }
 END_TEST
@@ -81,14 +84,14 @@ START_TEST(a_copy_past_the_limit_is_refused_but_headers_never)
 	struct out_seg head = { .mem = scratch, .len = CONN_PARK_FREE };
 	size_t before = conn_held_total();
 
-	ck_assert_int_eq(conn_park_output(c, &big, 1, 0, 0, scratch,
-	    sizeof(scratch), before + 10000), -ENOBUFS);
+	ck_assert_int_eq(conn_park_output(conn_resp_get(c), &big, 1, 0, 0,
+	    scratch, sizeof(scratch), before + 10000), -ENOBUFS);
 	ck_assert_uint_eq(conn_held_total(), before);
-	ck_assert_int_eq(conn_park_output(c, &big, 1, 0, 0, scratch,
-	    sizeof(scratch), before + 12000), 0);
+	ck_assert_int_eq(conn_park_output(conn_resp_get(c), &big, 1, 0, 0,
+	    scratch, sizeof(scratch), before + 12000), 0);
 	/* The limit is reached: a header block still parks. */
-	ck_assert_int_eq(conn_park_output(d, &head, 1, 0, 0, scratch,
-	    sizeof(scratch), before + 12000), 0);
+	ck_assert_int_eq(conn_park_output(conn_resp_get(d), &head, 1, 0, 0,
+	    scratch, sizeof(scratch), before + 12000), 0);
 	ck_assert_uint_eq(conn_held_total(), before + 12000 + CONN_PARK_FREE);
 	conn_free(c);
 	conn_free(d);
@@ -96,16 +99,24 @@ START_TEST(a_copy_past_the_limit_is_refused_but_headers_never)
 }
 END_TEST
 
+/* Ten thousand idle keep-alive clients: issue 16 wants 300 bytes each. */
+START_TEST(an_idle_connection_is_small)
+{
+	ck_assert_uint_le(sizeof(struct conn), 144);
+}
+END_TEST
+
 START_TEST(hold_counts_up_to_the_limit)
 {
 	struct conn *c = new_conn();
+	struct conn_resp *r = conn_resp_get(c);
 	size_t before = conn_held_total();
 
-	ck_assert(conn_hold(c, 1000, before + 1500));
-	ck_assert(!conn_hold(c, 600, before + 1500));
-	ck_assert(conn_hold(c, 500, before + 1500));
-	ck_assert_uint_eq(c->held, 1500);
-	ck_assert(!conn_hold(c, SIZE_MAX, SIZE_MAX));
+	ck_assert(conn_hold(r, 1000, before + 1500));
+	ck_assert(!conn_hold(r, 600, before + 1500));
+	ck_assert(conn_hold(r, 500, before + 1500));
+	ck_assert_uint_eq(r->held, 1500);
+	ck_assert(!conn_hold(r, SIZE_MAX, SIZE_MAX));
 	conn_clear_output(c);
 	ck_assert_uint_eq(conn_held_total(), before);
 	conn_free(c);
@@ -124,6 +135,7 @@ main(void)
 	tcase_add_test(tc, park_from_the_middle_of_a_referenced_body);
 	tcase_add_test(tc, a_copy_past_the_limit_is_refused_but_headers_never);
 	tcase_add_test(tc, hold_counts_up_to_the_limit);
+	tcase_add_test(tc, an_idle_connection_is_small);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
