@@ -38,6 +38,11 @@ def free_ports(n):
             s.close()
 
 
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def wait_for(predicate, seconds, step=0.02):
     deadline = time.monotonic() + scaled(seconds)
     while time.monotonic() < deadline:
@@ -240,8 +245,9 @@ class IfRangeDate(ReviewTest):
         for _ in range(20):
             self.write("doc.txt", b"A" * 4096)
             first = os.stat(path).st_mtime_ns
-            lm = Conn(srv.port).request("GET", "/doc.txt").header(
-                "last-modified")
+            conn = Conn(srv.port)
+            lm = conn.request("GET", "/doc.txt").header("last-modified")
+            conn.close()
             self.write("doc.txt", b"B" * 4096)
             if os.stat(path).st_mtime_ns // 10**9 == first // 10**9:
                 break       # both versions carry the same date
@@ -529,6 +535,5 @@ class LogFilesAfterPrivilegeDrop(ReviewTest):
                                  srv.stderr(), 10))
         self.assertNotIn("cannot reopen", srv.stderr())
         self.assertEqual(get(srv.port, "/a.txt?after").status, 200)
-        self.assertTrue(wait_for(lambda: b"?after" in
-                                 open(log, "rb").read(), 5))
-        self.assertNotIn(b"?after", open(log + ".1", "rb").read())
+        self.assertTrue(wait_for(lambda: b"?after" in slurp(log), 5))
+        self.assertNotIn(b"?after", slurp(log + ".1"))
