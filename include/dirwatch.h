@@ -7,8 +7,10 @@
  * the system call that caused it returns.  dirwatch_sync() reads the
  * queue to the end (a non-blocking read() that returns EAGAIN when
  * nothing happened) and hands every event to the subscribers before it
- * returns, so a cache that calls it before a lookup has learnt of every
- * change that completed before the request arrived.
+ * returns, so a lookup after a sync that began once the request started
+ * to arrive has learnt of every change that completed before it.  The
+ * caches leave the sync to their caller (the worker does it once per
+ * round of events, see worker.c).
  *
  * Subscribers are called under the registry's lock, in the order events
  * were queued; they may take their own locks (lock order: registry, then

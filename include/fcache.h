@@ -15,8 +15,10 @@
  * exist - and is dropped the moment an event arrives about any of them:
  * created, deleted, moved in or out, written, closed after writing, its
  * attributes changed; a folder on the path deleted or moved counts too,
- * and an overflow of the event queue drops everything.  Every lookup
- * first syncs the registry, so a hit costs no stat() and is never stale.
+ * and an overflow of the event queue drops everything.  The caller syncs
+ * the registry before a lookup (dirwatch_sync(), or knowing that nothing
+ * can be pending: see the worker's round in docs/architecture.md), so a
+ * hit costs no stat() and is never stale.
  *
  * Where notification cannot see every change, an entry is checked instead
  * with one fstatat() per representation each time it is used: a root on a
@@ -146,8 +148,8 @@ void	fcache_free(struct fcache *fc);
 /*
  * The entry for key[0..klen) (a normalised request path, with a trailing
  * '/' for a directory asked for its index), with a new reference, or NULL
- * when there is none or it is no longer fresh.  Every change that
- * completed before the call is seen.
+ * when there is none or it is no longer fresh.  Every change delivered by
+ * the last dirwatch_sync() is seen.
  */
 struct fentry	*fcache_get(struct fcache *fc, const char *key, size_t klen,
 		    uint64_t now_ms);

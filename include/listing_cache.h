@@ -10,10 +10,11 @@
  *
  * Correctness rests on inotify, through the registry the file cache
  * shares (dirwatch.h): each directory with a cached page has a watch for
- * every change to its entries and to itself, and every lookup first
- * syncs the registry, so a page is never served while an event about its
- * directory is unread: a change that completed before the request
- * arrived is always seen.  A page is built from a read that began after
+ * every change to its entries and to itself, and the caller syncs the
+ * registry before a lookup (dirwatch_sync(), or knowing that nothing can
+ * be pending: see the worker's round in docs/architecture.md), so a page
+ * is never served while an event about its directory is unread: a change
+ * that completed before the request arrived is always seen.  A page is built from a read that began after
  * its watch existed, and is only kept if no event came in between.  What
  * a directory watch cannot see (a subdirectory's mtime, a symbolic link's
  * target, a file with other links) is checked again with fstatat() on

@@ -386,9 +386,6 @@ fcache_get(struct fcache *fc, const char *key, size_t klen, uint64_t now_ms)
 	uint64_t h = hash_key(key, klen);
 	struct fentry *e;
 
-	/* Every change that completed before this request is applied. */
-	if (fc->dw != NULL)
-		dirwatch_sync(fc->dw);
 	pthread_mutex_lock(&fc->lock);
 	for (e = fc->table[h & (fc->nbuckets - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == h && memcmp(e->key, key, klen) == 0 &&

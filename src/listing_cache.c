@@ -431,8 +431,6 @@ listing_cache_get(struct listing_cache *lc, const struct listing_key *k,
 	if (lc == NULL || lc->dw == NULL)
 		return false;
 	h = key_hash(k);
-	/* Every change that completed before the request is applied. */
-	dirwatch_sync(lc->dw);
 	lock(lc);
 	if ((e = entry_find(lc, k, h)) != NULL) {
 		lru_touch(&lc->lru, &e->lru);

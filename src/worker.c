@@ -57,6 +57,7 @@
 #include "chunked.h"
 #include "config.h"
 #include "conn.h"
+#include "dirwatch.h"
 #include "event.h"
 #include "fcache.h"
 #include "http_parse.h"
@@ -114,6 +115,14 @@ struct worker {
 	 * times a request.
 	 */
 	uint64_t	 now_ms;
+	/*
+	 * Freshness (see "Never stale" in docs/architecture.md): whether the
+	 * caches were synced since this round's epoll_wait(), and how many
+	 * bytes at the front of w->in start requests whose first byte came
+	 * before the last sync (or before the epoll_wait(), then synced).
+	 */
+	bool		 round_synced;
+	size_t		 fresh;
 	struct cfg_cache cfg;
 	bool		 drained;	/* idle connections closed for a drain */
 
@@ -705,6 +714,32 @@ plan_request(struct worker *w, struct conn *c, size_t head_len, size_t len,
 	}
 }
 
+/* w->in lost its first n bytes. */
+static void
+consumed(struct worker *w, size_t n)
+{
+	w->fresh = w->fresh > n ? w->fresh - n : 0;
+}
+
+/*
+ * Before the request at the front of w->in (len bytes buffered) is
+ * served: every change that completed before its first byte arrived must
+ * have reached the caches.  A request that woke its connection in this
+ * round's epoll_wait() arrived before that call returned, so one sync
+ * after it covers them all; any other (pipelined, or read later) is
+ * covered by a sync of its own, which covers whatever is buffered too.
+ */
+static void
+sync_caches(struct worker *w, size_t len)
+{
+	if (w->fresh > 0 && w->round_synced)
+		return;
+	dirwatch_sync(w->srv->dirwatch);
+	w->round_synced = true;
+	if (w->fresh == 0)
+		w->fresh = len;
+}
+
 /*
  * Serves the request parsed from the first head_len bytes of w->in, whose
  * valid length is *len; removes the head (and what is read of a body that
@@ -718,6 +753,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	size_t skip = 0;
 	uint64_t body;
 
+	sync_caches(w, *len);
 	plan_request(w, c, head_len, *len, &res, &r, &skip, &body);
 	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
 	c->nrequests++;
@@ -726,6 +762,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	/* The spans in w->req die here. */
 	memmove(w->in, w->in + head_len + skip, *len - head_len - skip);
 	*len -= head_len + skip;
+	consumed(w, head_len + skip);
 	c->discard = res.keep_alive ? body : 0;
 	if (!res.keep_alive) {
 		free(c->chunked);
@@ -786,6 +823,7 @@ skip_body(struct worker *w, struct conn *c, size_t *len)
 	}
 	memmove(w->in, w->in + n, *len - n);
 	*len -= n;
+	consumed(w, n);
 	return true;
 }
 
@@ -917,13 +955,16 @@ serve_input(struct worker *w, struct conn *c, size_t len)
 
 /*
  * Serves c until it would block: resumes a parked response, then parses
- * and answers the requests in its input, reading as needed.
+ * and answers the requests in its input, reading as needed.  woke: this
+ * round's epoll_wait() said c had input (see sync_caches()).
  */
 static void
-http_job(struct worker *w, struct conn *c)
+http_job(struct worker *w, struct conn *c, bool woke)
 {
 	ssize_t stashed;
 
+	/* Body bytes first: where the next request starts is not known. */
+	w->fresh = woke && !body_pending(c) ? 1 : 0;
 	c->outq = 0;	/* the client is talking: it is not stuck draining */
 	if (c->resp != NULL && resume_response(w, c) != AFTER_CONTINUE)
 		return;
@@ -965,9 +1006,9 @@ transfer_job(struct worker *w, struct conn *c)
 	}
 }
 
-/* c has something to do: serve it by its protocol. */
+/* c has something to do: serve it by its protocol (woke: see http_job()). */
 static void
-run(struct worker *w, struct conn *c)
+run(struct worker *w, struct conn *c, bool woke)
 {
 	const struct config *cfg = w->cfg.cfg;
 
@@ -984,7 +1025,7 @@ run(struct worker *w, struct conn *c)
 	if (c->proto == PROTO_TRANSFER)
 		transfer_job(w, c);
 	else
-		http_job(w, c);
+		http_job(w, c, woke);
 }
 
 /* ---- lingering close and deadlines ---- */
@@ -1262,11 +1303,11 @@ dispatch(struct worker *w, struct conn *c, uint32_t ev)
 	case WAIT_HEAD:
 	case WAIT_IDLE:
 		if (c->readable)
-			run(w, c);
+			run(w, c, (ev & EPOLLIN) != 0);
 		break;
 	case WAIT_WRITE:
 		if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-			run(w, c);
+			run(w, c, (ev & EPOLLIN) != 0);
 		break;
 	case WAIT_LINGER:
 		if (c->readable)
@@ -1312,7 +1353,7 @@ run_ready(struct worker *w)
 		if (c->wait == WAIT_LINGER)
 			linger_read(w, c);
 		else
-			run(w, c);
+			run(w, c, false);
 	}
 }
 
@@ -1377,6 +1418,7 @@ wait_events(struct worker *w, bool busy)
 		testhook_pause("worker_idle");
 	}
 	n = epoll_wait(w->epfd, w->evs, MAX_EVENTS, timeout);
+	w->round_synced = false;
 	if (timeout != 0)
 		queue_idle_end(w->srv->queue, &w->waiter);
 	w->now_ms = event_now_ms();

@@ -119,6 +119,7 @@ hit(struct listing_cache *lc, struct fixture *f, uint32_t variant,
 	char buf[256];
 	ssize_t n;
 
+	dirwatch_sync(g_dw);	/* what a worker does before a lookup */
 	if (!listing_cache_get(lc, &k, f->dfd, &f->src, &pg))
 		return false;
 	n = pread(pg.fd, buf, sizeof(buf), 0);
@@ -233,6 +234,7 @@ START_TEST(a_body_outlives_its_page)
 	fx_open(&f);
 	k = key(&f, 0);
 	ck_assert_int_eq(fill(lc, &f, 0, "kept body", 9, false), 0);
+	dirwatch_sync(g_dw);
 	ck_assert(listing_cache_get(lc, &k, f.dfd, &f.src, &pg));
 	listing_cache_flush(lc);
 	ck_assert(!hit(lc, &f, 0, "kept body"));
