@@ -123,6 +123,8 @@ struct worker {
 	 */
 	bool		 round_synced;
 	size_t		 fresh;
+	/* Responses started this round, added to srv->requests after it. */
+	unsigned long	 served;
 	struct cfg_cache cfg;
 	bool		 drained;	/* idle connections closed for a drain */
 
@@ -755,7 +757,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 
 	sync_caches(w, *len);
 	plan_request(w, c, head_len, *len, &res, &r, &skip, &body);
-	atomic_fetch_add_explicit(&w->srv->requests, 1, memory_order_relaxed);
+	w->served++;
 	c->nrequests++;
 	access_begin(w, c, &w->req, res.status);
 
@@ -986,8 +988,7 @@ transfer_job(struct worker *w, struct conn *c)
 	};
 
 	if (c->resp == NULL)
-		atomic_fetch_add_explicit(&w->srv->requests, 1,
-		    memory_order_relaxed);
+		w->served++;
 	switch (lab_transfer_run(c, &x, JOB_MAX_BYTES)) {
 	case XFER_DONE:
 		/* Anything the client sent must not turn it into a reset. */
@@ -1426,6 +1427,17 @@ wait_events(struct worker *w, bool busy)
 	w->nevs = n > 0 ? n : 0;
 }
 
+/* One shared write a round rather than one a request. */
+static void
+count_served(struct worker *w)
+{
+	if (w->served > 0) {
+		atomic_fetch_add_explicit(&w->srv->requests, w->served,
+		    memory_order_relaxed);
+		w->served = 0;
+	}
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -1455,12 +1467,14 @@ worker_main(void *arg)
 		handle_events(w);
 		run_ready(w);
 		expire_due(w, w->now_ms = event_now_ms());
+		count_served(w);
 	}
 	/*
 	 * Off the idle stack for good, under the queue's lock: a wake-up
 	 * already under way is over before the eventfd is closed.
 	 */
 	queue_forget(srv->queue, &w->waiter);
+	count_served(w);
 	atomic_store(&w->busy_since_ms, 0);
 	log_flush(&w->log);
 	cfg_cache_release(&w->cfg);
