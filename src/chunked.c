@@ -139,6 +139,8 @@ ext_bws(struct chunked *ck, unsigned char c)
  *                    [ BWS "=" BWS chunk-ext-val ] )
  *   chunk-ext-val = token / quoted-string
  */
+static int	ext_char(struct chunked *, unsigned char);
+
 static int
 size_line(struct chunked *ck, unsigned char c)
 {
@@ -156,6 +158,17 @@ size_line(struct chunked *ck, unsigned char c)
 			return size_digit(ck, d);
 		return ext_next(ck, c, CHUNKED_S_SIZE_BWS);
 	case CHUNKED_S_SIZE_BWS:
+		return ext_bws(ck, c);
+	default:
+		return ext_char(ck, c);
+	}
+}
+
+/* One octet of the chunk extensions after the size. */
+static int
+ext_char(struct chunked *ck, unsigned char c)
+{
+	switch (ck->state) {
 	case CHUNKED_S_EXT_VAL_BWS:
 		return ext_bws(ck, c);
 	case CHUNKED_S_EXT_NAME_FIRST:

@@ -325,6 +325,54 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* The folder e's file is in has the times it had when e was filled. */
+static bool
+folder_unchanged(const struct fentry *e, int root_fd)
+{
+	char path[PATH_MAX + 4];
+	struct stat st;
+	const char *slash = strrchr(e->rel, '/');
+	int n = slash == NULL ? snprintf(path, sizeof(path), ".") :
+	    snprintf(path, sizeof(path), "%.*s", (int)(slash - e->rel), e->rel);
+
+	return n >= 0 && (size_t)n < sizeof(path) &&
+	    fstatat(root_fd, path, &st, 0) == 0 && same_file(&st, &e->folder);
+}
+
+/* fstatat() of e's file (i == 0) or its sibling i: 0, -1 (errno), or -2
+ * when the name does not fit. */
+static int
+stat_rep(const struct fentry *e, int root_fd, size_t i, struct stat *st)
+{
+	char path[PATH_MAX + 4];
+	int n = snprintf(path, sizeof(path), "%s%s",
+	    e->rel[0] != '\0' ? e->rel : ".", fcache_sibling_ext[i]);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -2;
+	return fstatat(root_fd, path, st, 0) == 0 ? 0 : -1;
+}
+
+/* Representation i of a found file is as e says. */
+static bool
+rep_fresh(const struct fentry *e, int root_fd, size_t i)
+{
+	struct stat st;
+	int r;
+
+	/* A sibling that was not there: the folder says if it came. */
+	if (i > 0 && e->has_folder && e->rep[i] == NULL &&
+	    e->refused[i] == NULL)
+		return true;
+	if ((r = stat_rep(e, root_fd, i, &st)) == -2)
+		return false;
+	if (e->rep[i] == NULL)
+		/* A sibling appeared, or the one refused changed. */
+		return !(r == 0 && S_ISREG(st.st_mode) &&
+		    (e->refused[i] == NULL || !same_file(&st, e->refused[i])));
+	return r == 0 && same_file(&st, &e->rep[i]->st);
+}
+
 /*
  * For an entry notification cannot vouch for: does the name still lead
  * to what the entry says?  One fstatat() of the file; with siblings, one
@@ -336,47 +384,15 @@ same_file(const struct stat *a, const struct stat *b)
 static bool
 still_fresh(const struct fentry *e, int root_fd)
 {
-	char path[PATH_MAX + 4];
 	struct stat st;
 
-	if (e->has_folder) {
-		const char *slash = strrchr(e->rel, '/');
-		int n = slash == NULL ? snprintf(path, sizeof(path), ".") :
-		    snprintf(path, sizeof(path), "%.*s", (int)(slash - e->rel),
-		    e->rel);
-
-		if (n < 0 || (size_t)n >= sizeof(path) ||
-		    fstatat(root_fd, path, &st, 0) != 0 ||
-		    !same_file(&st, &e->folder))
+	if (e->has_folder && !folder_unchanged(e, root_fd))
+		return false;
+	if (e->status != 0)		/* cached as missing */
+		return stat_rep(e, root_fd, 0, &st) == -1 && errno == ENOENT;
+	for (size_t i = 0; i < FCACHE_REPS; i++)
+		if (!rep_fresh(e, root_fd, i))
 			return false;
-	}
-	for (size_t i = 0; i < FCACHE_REPS; i++) {
-		int n, r;
-
-		if (e->status != 0 && i > 0)
-			break;
-		/* A sibling that was not there: the folder says if it came. */
-		if (i > 0 && e->has_folder && e->rep[i] == NULL &&
-		    e->refused[i] == NULL)
-			continue;
-		n = snprintf(path, sizeof(path), "%s%s",
-		    e->rel[0] != '\0' ? e->rel : ".", fcache_sibling_ext[i]);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			return false;
-		r = fstatat(root_fd, path, &st, 0);
-		if (e->status != 0)		/* cached as missing */
-			return r != 0 && errno == ENOENT;
-		if (e->rep[i] == NULL) {
-			/* A sibling appeared, or the one refused changed. */
-			if (r == 0 && S_ISREG(st.st_mode) &&
-			    (e->refused[i] == NULL ||
-			    !same_file(&st, e->refused[i])))
-				return false;
-			continue;
-		}
-		if (r != 0 || !same_file(&st, &e->rep[i]->st))
-			return false;
-	}
 	return true;
 }
 
@@ -481,6 +497,30 @@ open_folder(int dfd, const char *name)
 }
 
 /*
+ * The file's own name (and its siblings') in the folder open as dfd: the
+ * entry depends on each, and each must be one the folder's watch sees.
+ */
+static bool
+fill_leaf(struct fcache_fill *fill, int dfd, const char *name, size_t len,
+    bool siblings)
+{
+	int reps = siblings ? FCACHE_REPS : 1;
+
+	for (int c = 1; c < reps; c++)
+		if (!fill_dep(fill, name, len, fcache_sibling_ext[c]))
+			return false;
+	for (int c = 0; c < reps; c++) {
+		char sib[NAME_MAX + 4];
+
+		snprintf(sib, sizeof(sib), "%s%s", name,
+		    fcache_sibling_ext[c]);
+		if (!watchable_leaf(dfd, sib))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Watches each folder on the way to rel and notes the names the entry
  * will depend on; returns false when something on the way cannot be
  * watched (then the entry is checked on each use).  A missing part ends
@@ -511,17 +551,7 @@ fill_walk(struct fcache *fc, const char *rel, bool siblings,
 		memcpy(name, p, len);
 		name[len] = '\0';
 		if (slash == NULL) {
-			for (int c = 1; siblings && ok && c < FCACHE_REPS; c++)
-				ok = fill_dep(fill, p, len,
-				    fcache_sibling_ext[c]);
-			for (int c = 0; ok && c < (siblings ? FCACHE_REPS : 1);
-			    c++) {
-				char sib[NAME_MAX + 4];
-
-				snprintf(sib, sizeof(sib), "%s%s", name,
-				    fcache_sibling_ext[c]);
-				ok = watchable_leaf(dfd, sib);
-			}
+			ok = fill_leaf(fill, dfd, name, len, siblings);
 			break;
 		}
 		if ((nfd = open_folder(dfd, name)) < 0) {
@@ -635,10 +665,56 @@ fill_changed(struct fcache *fc, const struct fcache_fill *fill)
 	return false;
 }
 
+/*
+ * Unlinks the entry e replaces and as many of the least recently used as
+ * e needs room for (lock held); returns them, chained by hnext, for the
+ * caller to release outside the lock.
+ */
+static struct fentry *
+make_room(struct fcache *fc, const struct fentry *e)
+{
+	struct fentry *old, *victims = NULL;
+
+	for (old = fc->table[e->hash & (fc->nbuckets - 1)]; old != NULL;
+	    old = old->hnext)
+		if (old->hash == e->hash && strcmp(old->key, e->key) == 0)
+			break;
+	if (old != NULL) {
+		unlink_entry(fc, old);
+		old->hnext = victims;
+		victims = old;
+	}
+	while (fc->lru.tail != NULL && (fc->n >= fc->max_entries ||
+	    fc->mem + e->mem > fc->max_bytes)) {
+		struct fentry *v = LRU_ENTRY(fc->lru.tail, struct fentry, lru);
+
+		unlink_entry(fc, v);
+		v->hnext = victims;
+		victims = v;
+	}
+	return victims;
+}
+
+/* Puts e in the table, the LRU list and the counts (lock held). */
+static void
+link_entry(struct fcache *fc, struct fentry *e)
+{
+	fentry_ref(e);
+	e->hnext = fc->table[e->hash & (fc->nbuckets - 1)];
+	fc->table[e->hash & (fc->nbuckets - 1)] = e;
+	e->linked = true;
+	lru_push(&fc->lru, &e->lru);
+	deps_link(fc, e);
+	fc->n++;
+	fc->mem += e->mem;
+	if (e->status != 0)
+		fc->n_missing++;
+}
+
 void
 fcache_put(struct fcache *fc, struct fentry *e, struct fcache_fill *fill)
 {
-	struct fentry *old, *victims = NULL;
+	struct fentry *victims;
 	struct fdeps *deps = NULL;
 
 	if (fc == NULL || e->mem > fc->max_bytes || fc->max_entries == 0 ||
@@ -669,33 +745,8 @@ fcache_put(struct fcache *fc, struct fentry *e, struct fcache_fill *fill)
 	}
 	if ((e->deps = deps) != NULL)
 		fill->nw = 0;	/* its watches are the entry's now */
-	for (old = fc->table[e->hash & (fc->nbuckets - 1)]; old != NULL;
-	    old = old->hnext)
-		if (old->hash == e->hash && strcmp(old->key, e->key) == 0)
-			break;
-	if (old != NULL) {
-		unlink_entry(fc, old);
-		old->hnext = victims;
-		victims = old;
-	}
-	while (fc->lru.tail != NULL && (fc->n >= fc->max_entries ||
-	    fc->mem + e->mem > fc->max_bytes)) {
-		struct fentry *v = LRU_ENTRY(fc->lru.tail, struct fentry, lru);
-
-		unlink_entry(fc, v);
-		v->hnext = victims;
-		victims = v;
-	}
-	fentry_ref(e);
-	e->hnext = fc->table[e->hash & (fc->nbuckets - 1)];
-	fc->table[e->hash & (fc->nbuckets - 1)] = e;
-	e->linked = true;
-	lru_push(&fc->lru, &e->lru);
-	deps_link(fc, e);
-	fc->n++;
-	fc->mem += e->mem;
-	if (e->status != 0)
-		fc->n_missing++;
+	victims = make_room(fc, e);
+	link_entry(fc, e);
 	pthread_mutex_unlock(&fc->lock);
 	/* Closing files and putting watches back happen outside the lock. */
 	while (victims != NULL) {

@@ -217,6 +217,42 @@ is_hex(unsigned char c)
 	    ascii_lower(c) <= 'f');
 }
 
+/* Where the IP-literal a starts with ends ("[...]"); SIZE_MAX if bad. */
+static size_t
+ip_literal_end(struct span a)
+{
+	size_t i;
+
+	/* IPv6address / IPvFuture: hex, dots, colons, reg-name bytes. */
+	for (i = 1; i < a.len && a.p[i] != ']'; i++)
+		if (!is_class(a.p[i], C_REGNAME) && a.p[i] != ':')
+			return SIZE_MAX;
+	return i == a.len || i == 1 ? SIZE_MAX : i + 1;
+}
+
+/* Where the reg-name a starts with ends (at a ':' or the end); SIZE_MAX
+ * if it holds a byte outside the set or a bad escape. */
+static size_t
+reg_name_end(struct span a)
+{
+	size_t i = 0;
+
+	while (i < a.len && a.p[i] != ':') {
+		if (a.p[i] == '%') {
+			if (i + 2 >= a.len ||
+			    !is_hex((unsigned char)a.p[i + 1]) ||
+			    !is_hex((unsigned char)a.p[i + 2]))
+				return SIZE_MAX;
+			i += 3;
+			continue;
+		}
+		if (!is_class(a.p[i], C_REGNAME))
+			return SIZE_MAX;
+		i++;
+	}
+	return i;
+}
+
 /*
  * uri-host [ ":" port ] (RFC 9110 §4.2.4, §7.2; RFC 3986 §3.2.2): an
  * IP-literal in brackets, or a reg-name (which an IPv4 address also is),
@@ -227,35 +263,12 @@ is_hex(unsigned char c)
 static bool
 valid_authority(struct span a)
 {
-	size_t i = 0;
+	size_t i = a.len > 0 && a.p[0] == '[' ? ip_literal_end(a) :
+	    reg_name_end(a);
 
-	if (a.len > 0 && a.p[0] == '[') {
-		/* IPv6address / IPvFuture: hex, dots, colons, reg-name bytes. */
-		for (i = 1; i < a.len && a.p[i] != ']'; i++)
-			if (!is_class(a.p[i], C_REGNAME) &&
-			    a.p[i] != ':')
-				return false;
-		if (i == a.len || i == 1)
-			return false;
-		i++;
-	} else {
-		while (i < a.len && a.p[i] != ':') {
-			if (a.p[i] == '%') {
-				if (i + 2 >= a.len ||
-				    !is_hex((unsigned char)a.p[i + 1]) ||
-				    !is_hex((unsigned char)a.p[i + 2]))
-					return false;
-				i += 3;
-				continue;
-			}
-			if (!is_class(a.p[i], C_REGNAME))
-				return false;
-			i++;
-		}
-	}
 	if (i == a.len)
 		return true;
-	if (a.p[i] != ':')
+	if (i > a.len || a.p[i] != ':')
 		return false;
 	for (i++; i < a.len; i++)
 		if (a.p[i] < '0' || a.p[i] > '9')

@@ -324,12 +324,44 @@ close_new(const struct listener *ls, size_t n, const struct listener *cur,
 	}
 }
 
+/*
+ * Gives each spec of c in ls[0..c->nlisten) the socket of cur[0..ncur)
+ * that listens on its address, or -1; 0 or -ENOMEM.
+ */
+static int
+match_current(const struct config *c, const struct listener *cur,
+    size_t ncur, struct listener *ls)
+{
+	bool *used = calloc(ncur ? ncur : 1, sizeof(*used));
+
+	if (used == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nlisten; i++)
+		ls[i].fd = -1;
+	/*
+	 * Specs with a port first, so a port-0 spec cannot take the socket
+	 * a spec naming that port needs.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->nlisten; i++) {
+			const struct listener *match;
+
+			if ((c->listen[i].port == 0) != (pass == 1))
+				continue;
+			match = find_listener(&c->listen[i], cur, ncur, used);
+			if (match != NULL)
+				ls[i] = *match;
+		}
+	}
+	free(used);
+	return 0;
+}
+
 int
 listen_reuse(const struct config *c, const struct listener *cur,
     size_t ncur, struct listener **out, size_t *n)
 {
 	struct listener *ls;
-	bool *used;
 	bool activated = ncur > 0 && cur[0].activated;
 	/* Sockets systemd passed stay as they are: systemd owns the addresses. */
 	size_t want = activated ? ncur : c->nlisten;
@@ -343,28 +375,10 @@ listen_reuse(const struct config *c, const struct listener *cur,
 		*n = ncur;
 		return 0;
 	}
-	if ((used = calloc(ncur ? ncur : 1, sizeof(*used))) == NULL) {
+	if ((r = match_current(c, cur, ncur, ls)) < 0) {
 		free(ls);
-		return -ENOMEM;
+		return r;
 	}
-	for (size_t i = 0; i < want; i++)
-		ls[i].fd = -1;
-	/*
-	 * Specs with a port first, so a port-0 spec cannot take the socket
-	 * a spec naming that port needs.
-	 */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < want; i++) {
-			const struct listener *match;
-
-			if ((c->listen[i].port == 0) != (pass == 1))
-				continue;
-			match = find_listener(&c->listen[i], cur, ncur, used);
-			if (match != NULL)
-				ls[i] = *match;
-		}
-	}
-	free(used);
 	for (size_t i = 0; i < want; i++) {
 		if (ls[i].fd >= 0)
 			continue;

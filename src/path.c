@@ -25,6 +25,43 @@ hexval(unsigned char c)
 }
 
 /*
+ * Copies the plain run p[0..run) to dst[len..] as far as room allows, and
+ * notes the segment's first two bytes.
+ */
+static inline void
+put_run(char *dst, size_t room, size_t len, const char *p, size_t run,
+    char first2[2])
+{
+	if (len == 0) {
+		first2[0] = p[0];
+		if (run > 1)
+			first2[1] = p[1];
+	} else if (len == 1) {
+		first2[1] = p[0];
+	}
+	if (len < room)
+		memcpy(dst + len, p, run < room - len ? run : room - len);
+}
+
+/*
+ * The byte the escape at p (max bytes left) stands for; -1 when it is
+ * malformed, and 0 for a raw NUL.
+ */
+static inline int
+escaped_byte(const char *p, size_t max)
+{
+	int hi, lo;
+
+	if (*p != '%')
+		return 0;
+	if (max < 3)
+		return -1;
+	hi = hexval((unsigned char)p[1]);
+	lo = hexval((unsigned char)p[2]);
+	return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+}
+
+/*
  * Decodes one segment of raw, from raw.p[*i] up to the next '/' (raw or
  * escaped, since a decoded %2F separates too: no name holds a '/'), into
  * out[at..cap - 1) as far as it fits.  Plain bytes go in runs.  Sets *n
@@ -52,16 +89,7 @@ decode_segment(struct span raw, size_t *i, char *out, size_t at, size_t cap,
 			/* Names hold at most NAME_MAX (255) bytes. */
 			if (len + run > NAME_MAX)
 				return 404;	/* no such name can exist */
-			if (len == 0) {
-				first2[0] = p[0];
-				if (run > 1)
-					first2[1] = p[1];
-			} else if (len == 1) {
-				first2[1] = p[0];
-			}
-			if (len < room)
-				memcpy(out + at + len, p,
-				    run < room - len ? run : room - len);
+			put_run(out + at, room, len, p, run, first2);
 			len += run;
 			*i += run;
 			continue;
@@ -71,26 +99,13 @@ decode_segment(struct span raw, size_t *i, char *out, size_t at, size_t cap,
 			*slash = true;
 			break;
 		}
-		if (*p == '%') {
-			int hi, lo;
-
-			if (max < 3)
-				return 400;
-			hi = hexval((unsigned char)p[1]);
-			lo = hexval((unsigned char)p[2]);
-			if (hi < 0 || lo < 0)
-				return 400;
-			c = hi << 4 | lo;
-			*i += 3;
-		} else {
-			c = 0;
-		}
 		/*
 		 * A NUL, escaped or raw, would cut the name short once it is
 		 * used as a C string: refuse both, as path.h promises.
 		 */
-		if (c == 0)
+		if ((c = escaped_byte(p, max)) <= 0)
 			return 400;
+		*i += 3;
 		if (c == '/') {
 			*slash = true;
 			break;
