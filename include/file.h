@@ -26,6 +26,7 @@
 struct file_info {
 	uint64_t	 size;
 	time_t		 mtime;
+	time_t		 ctime;		/* the inode's last change */
 	char		 etag[FILE_ETAG_MAX];
 	size_t		 etag_len;
 	char		 last_modified[HTTP_DATE_LEN + 1];
@@ -53,8 +54,12 @@ void	file_info_from_stat(const struct stat *st, bool with_inode,
 
 /*
  * RFC 9110 §8.8.2.1: a modification time later than now (a clock that was
- * wrong, a file from elsewhere) is sent, and compared, as now.  The ETag
- * keeps the real time.  Returns true when it changed fi.
+ * wrong, a file from elsewhere) is sent, and compared, as the file's last
+ * change (ctime), which every write and every utime() moves and which
+ * stays put from one request to the next, so If-Modified-Since with the
+ * date a client was given still matches; as now when the ctime is in the
+ * future too.  The ETag keeps the real time.  Returns true when it
+ * changed fi.
  */
 bool	file_info_clamp(struct file_info *fi, time_t now);
 

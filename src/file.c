@@ -20,6 +20,7 @@ file_info_from_stat(const struct stat *st, bool with_inode,
 		variant = "";
 	fi->size = (uint64_t)st->st_size;
 	fi->mtime = st->st_mtim.tv_sec;
+	fi->ctime = st->st_ctim.tv_sec;
 	fi->undated = false;
 	fi->date_strong = st->st_mtim.tv_nsec == 0 &&
 	    st->st_ctim.tv_sec > st->st_mtim.tv_sec;
@@ -42,9 +43,9 @@ file_info_clamp(struct file_info *fi, time_t now)
 {
 	if (fi->mtime <= now)
 		return false;
-	fi->mtime = now;
+	fi->mtime = fi->ctime < now ? fi->ctime : now;
 	fi->date_strong = false;
-	http_date(now, fi->last_modified);
+	http_date(fi->mtime, fi->last_modified);
 	return true;
 }
 

@@ -372,14 +372,35 @@ START_TEST(future_mtime_is_clamped_to_now)
 	struct file_info fi;
 	char tag[FILE_ETAG_MAX];
 
-	fi_make(&fi);		/* 1994 */
+	fi_stamped(&fi, 5, 10);		/* 1994, changed 10 s later */
 	memcpy(tag, fi.etag, sizeof(tag));
-	file_info_clamp(&fi, 2000000000);
+	ck_assert(!file_info_clamp(&fi, 2000000000));
 	ck_assert_int_eq(fi.mtime, 784111777);
-	file_info_clamp(&fi, 700000000);	/* "now" before the mtime */
+	/* "now" before the mtime and the ctime: now. */
+	ck_assert(file_info_clamp(&fi, 700000000));
 	ck_assert_int_eq(fi.mtime, 700000000);
 	ck_assert_str_eq(fi.last_modified, "Sat, 07 Mar 1992 20:26:40 GMT");
 	ck_assert_str_eq(fi.etag, tag);
+}
+END_TEST
+
+/*
+ * A future mtime stamped on a file 100 s ago is sent as that change, the
+ * same at every request: If-Modified-Since with it still matches a second
+ * later (at a second's boundary, "now" would have moved on).
+ */
+START_TEST(future_mtime_is_sent_as_the_last_change)
+{
+	struct file_info fi, later;
+
+	fi_stamped(&fi, 5, -100);
+	later = fi;
+	ck_assert(file_info_clamp(&fi, 784111777 - 50));
+	ck_assert(file_info_clamp(&later, 784111777 - 49));
+	ck_assert_int_eq(fi.mtime, 784111777 - 100);
+	ck_assert_int_eq(later.mtime, fi.mtime);
+	ck_assert_str_eq(later.last_modified, fi.last_modified);
+	ck_assert(!fi.date_strong);
 }
 END_TEST
 
@@ -401,6 +422,7 @@ file_suite(void)
 	tcase_add_test(tc, if_range_cases);
 	tcase_add_test(tc, etag_variants_and_inode_switch);
 	tcase_add_test(tc, future_mtime_is_clamped_to_now);
+	tcase_add_test(tc, future_mtime_is_sent_as_the_last_change);
 	suite_add_tcase(s, tc);
 	return s;
 }
