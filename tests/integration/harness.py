@@ -14,6 +14,9 @@ Environment:
   LANHTTPD_PING_BIN lanhttpd-ping, for test_lab.py (default: beside it)
   LANHTTPD_WRAPPER  a command prefix, e.g. "valgrind --error-exitcode=99"
   LANHTTPD_SLOW     a factor for time limits (sanitizer and valgrind runs)
+  LANHTTPD_SKIP_LOAD=1
+                    skip the load tests whose point is memory or latency
+                    figures (make check-tsan: they run plain and under ASan)
 """
 
 import os
@@ -36,6 +39,12 @@ SLOW = float(os.environ.get("LANHTTPD_SLOW", "1"))
 # Sanitizer and valgrind runs are slowed down; their memory figures (shadow
 # memory, quarantines) say nothing about the server's own use.
 INSTRUMENTED = SLOW > 1
+# A test of memory or latency under load: its figures mean nothing under
+# ThreadSanitizer, and its code paths run there in the other tests.
+load_test = unittest.skipIf(
+    os.environ.get("LANHTTPD_SKIP_LOAD") == "1",
+    "a memory or latency load test (LANHTTPD_SKIP_LOAD=1): make check runs "
+    "it plain and under ASan")
 
 # Lines in the server's stderr that mean a memory or UB error.
 BAD_STDERR = ("AddressSanitizer", "LeakSanitizer", "runtime error:",

@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from harness import INSTRUMENTED, ServerTest, get, scaled
+from harness import INSTRUMENTED, ServerTest, get, load_test, scaled
 
 QUIET = ["-s", "log.access_log=off"]
 GZ = {"Accept-Encoding": "gzip"}
@@ -322,6 +322,7 @@ class Bounds(ServerTest):
         self.assertEqual(cached_pages(srv), 1)      # small only
 
 
+@load_test
 class HundredThousand(ServerTest):
     """A folder of 100,000 entries: pages of 10,000, bounded memory, and
     other clients served while it is read."""

@@ -15,7 +15,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BIN, INSTRUMENTED, Conn, ServerTest, get, scaled
+from harness import BIN, INSTRUMENTED, Conn, ServerTest, get, load_test, scaled
 
 
 def hooks_built():
@@ -362,6 +362,7 @@ def rss_and_shmem_kib(pid):
     return rss, shm
 
 
+@load_test
 class ResponseMemory(ReviewTest):
     """Item 2: what slow readers make the daemon hold is bounded.  The
     folder is the review's: 300 subfolders (each checked again on every
