@@ -339,8 +339,10 @@ folder_unchanged(const struct fentry *e, int root_fd)
 	    fstatat(root_fd, path, &st, 0) == 0 && same_file(&st, &e->folder);
 }
 
-/* fstatat() of e's file (i == 0) or its sibling i: 0, -1 (errno), or -2
- * when the name does not fit. */
+/*
+ * fstatat() of e's file (i == 0) or its sibling i: 0, -1 (errno), or -2
+ * when the name does not fit.
+ */
 static int
 stat_rep(const struct fentry *e, int root_fd, size_t i, struct stat *st)
 {

@@ -230,8 +230,10 @@ ip_literal_end(struct span a)
 	return i == a.len || i == 1 ? SIZE_MAX : i + 1;
 }
 
-/* Where the reg-name a starts with ends (at a ':' or the end); SIZE_MAX
- * if it holds a byte outside the set or a bad escape. */
+/*
+ * Where the reg-name a starts with ends (at a ':' or the end); SIZE_MAX
+ * if it holds a byte outside the set or a bad escape.
+ */
 static size_t
 reg_name_end(struct span a)
 {
