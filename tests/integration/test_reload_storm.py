@@ -304,6 +304,12 @@ def free_port(host):
     raise AssertionError("no free port on %s" % host)
 
 
+# The storm is a sanitizer test first (issue 22: "in make check under
+# ASan"); make check runs it under ASan and TSan.  The plain run would
+# repeat the ASan run's checks without its reports, for a minute of CI.
+@unittest.skipUnless(INSTRUMENTED or os.environ.get("LANHTTPD_STORM") == "1",
+                     "make check runs it under ASan and TSan; "
+                     "LANHTTPD_STORM=1 runs it here")
 class ReloadStorm(ServerTest):
 
     # ---- the files, and what each request must get ----
