@@ -1364,6 +1364,43 @@ stress_take(struct consumer *c, void *item, long *last)
 	c->got++;
 }
 
+/*
+ * A consumer that found nothing waits in its epoll set for its eventfd;
+ * two seconds with nothing taken by anyone while items are due is a lost
+ * wake-up, which stops the run instead of hanging it.
+ */
+static void
+stress_sleep(struct consumer *c, struct queue_waiter *w, int ep)
+{
+	struct stress *st = c->st;
+	struct epoll_event ev;
+	size_t before = atomic_load(&st->received);
+	int n;
+
+	c->sleeps++;
+	while ((n = epoll_wait(ep, &ev, 1, STRESS_WAIT_MS)) < 0 &&
+	    errno == EINTR)
+		;
+	queue_idle_end(st->q, w);
+	if (n > 0) {
+		c->wakeups++;
+	} else if (n == 0) {
+		c->timeouts++;
+		if (atomic_load(&st->received) == before &&
+		    before < st->total) {
+			/* Nobody took anything in 2 s: lost. */
+			if (c->stalls++ == 0) {
+				c->stall_received = before;
+				c->stall_len = queue_len(st->q);
+			}
+			atomic_store(&st->abort, true);
+		}
+	} else {
+		c->error = "epoll_wait failed";
+		atomic_store(&st->abort, true);
+	}
+}
+
 static void *
 stress_consume(void *arg)
 {
@@ -1388,8 +1425,6 @@ stress_consume(void *arg)
 	}
 	for (;;) {
 		void *item;
-		size_t before;
-		int n;
 
 		if ((item = queue_try_pop(st->q)) != NULL) {
 			stress_take(c, item, last);
@@ -1403,29 +1438,7 @@ stress_consume(void *arg)
 				break;
 			continue;
 		}
-		c->sleeps++;
-		before = atomic_load(&st->received);
-		while ((n = epoll_wait(ep, &ev, 1, STRESS_WAIT_MS)) < 0 &&
-		    errno == EINTR)
-			;
-		queue_idle_end(st->q, &w);
-		if (n > 0) {
-			c->wakeups++;
-		} else if (n == 0) {
-			c->timeouts++;
-			if (atomic_load(&st->received) == before &&
-			    before < st->total) {
-				/* Nobody took anything in 2 s: lost. */
-				if (c->stalls++ == 0) {
-					c->stall_received = before;
-					c->stall_len = queue_len(st->q);
-				}
-				atomic_store(&st->abort, true);
-			}
-		} else {
-			c->error = "epoll_wait failed";
-			atomic_store(&st->abort, true);
-		}
+		stress_sleep(c, &w, ep);
 		c->writes += efd_take(w.efd);
 	}
 out:
@@ -1438,17 +1451,86 @@ out:
 	return NULL;
 }
 
+/*
+ * Waits for the last items, but not longer than the run may last, and
+ * stops early once every consumer has slept for 50 ms in a row with
+ * nothing waiting: then nothing more can arrive.
+ */
+static void
+wait_for_the_last_items(struct stress *st)
+{
+	int quiet = 0;
+
+	while (atomic_load(&st->received) < st->total && !stress_stopping(st)) {
+		if (queue_idle_hint(st->q) == st->c->ncons &&
+		    queue_len(st->q) == 0) {
+			if (++quiet == 50)
+				break;
+		} else {
+			quiet = 0;
+		}
+		sleep_ms(1);
+	}
+}
+
+struct stress_sums {
+	size_t		 total;
+	unsigned long	 sleeps, wakeups, writes;
+};
+
+/* Each consumer's verdict, and their counts added up. */
+static struct stress_sums
+check_consumers(const struct stress *st, const struct consumer *cons)
+{
+	const struct stress_case *sc = st->c;
+	struct stress_sums sums = { 0 };
+
+	for (unsigned i = 0; i < sc->ncons; i++) {
+		const struct consumer *c = &cons[i];
+
+		ck_assert_msg(c->error == NULL, "%s: consumer %u: %s",
+		    sc->name, i, c->error);
+		ck_assert_msg(c->stalls == 0, "%s: consumer %u slept %d ms "
+		    "with no item taken by anyone, %zu of %zu received, "
+		    "%zu waiting: a lost wake-up", sc->name, i,
+		    STRESS_WAIT_MS, c->stall_received, st->total,
+		    c->stall_len);
+		ck_assert_msg(!c->bad_item, "%s: consumer %u took an item "
+		    "that was never pushed", sc->name, i);
+		ck_assert_msg(c->in_order, "%s: consumer %u saw a producer's "
+		    "items out of order", sc->name, i);
+		sums.total += c->got;
+		sums.sleeps += c->sleeps;
+		sums.wakeups += c->wakeups;
+		sums.writes += c->writes;
+	}
+	return sums;
+}
+
+static void
+check_each_item_once(const struct stress *st)
+{
+	size_t bad = 0, first_bad = 0;
+
+	for (size_t i = 0; i < st->total; i++) {
+		if (atomic_load(&st->seen[i]) != 1 && bad++ == 0)
+			first_bad = i;
+	}
+	ck_assert_msg(bad == 0, "%s: %zu items not received exactly once; "
+	    "the first, item %zu, %u times", st->c->name, bad, first_bad,
+	    (unsigned)atomic_load(&st->seen[first_bad]));
+}
+
 START_TEST(stress_every_item_arrives_once_without_lost_wakeups)
 {
 	const struct stress_case *sc = &stress_cases[_i];
 	struct stress st = { .c = sc };
 	struct producer prod[STRESS_MAXPROD];
 	struct consumer cons[STRESS_MAXCONS];
-	unsigned long failures = 0, sleeps = 0, wakeups = 0, writes = 0;
-	size_t total = 0, bad = 0, first_bad = 0;
+	struct stress_sums sums;
+	unsigned long failures = 0;
 	bool gave_up = false;
 	double t0;
-	int quiet = 0;
 
 	ck_assert(sc->nprod <= STRESS_MAXPROD && sc->ncons <= STRESS_MAXCONS);
 	st.total = (size_t)sc->nprod * sc->per_prod;
@@ -1480,65 +1562,28 @@ START_TEST(stress_every_item_arrives_once_without_lost_wakeups)
 		failures += prod[i].failures;
 		gave_up |= prod[i].gave_up;
 	}
-	/*
-	 * Wait for the last items, but not longer than the run may last,
-	 * and stop early once every consumer has slept for 50 ms in a row
-	 * with nothing waiting: then nothing more can arrive.
-	 */
-	while (atomic_load(&st.received) < st.total && !stress_stopping(&st)) {
-		if (queue_idle_hint(st.q) == sc->ncons &&
-		    queue_len(st.q) == 0) {
-			if (++quiet == 50)
-				break;
-		} else {
-			quiet = 0;
-		}
-		sleep_ms(1);
-	}
+	wait_for_the_last_items(&st);
 	queue_close(st.q);
 	for (unsigned i = 0; i < sc->ncons; i++)
 		ck_assert_int_eq(pthread_join(cons[i].th, NULL), 0);
-	for (unsigned i = 0; i < sc->ncons; i++) {
-		struct consumer *c = &cons[i];
-
-		ck_assert_msg(c->error == NULL, "%s: consumer %u: %s",
-		    sc->name, i, c->error);
-		ck_assert_msg(c->stalls == 0, "%s: consumer %u slept %d ms "
-		    "with no item taken by anyone, %zu of %zu received, "
-		    "%zu waiting: a lost wake-up", sc->name, i,
-		    STRESS_WAIT_MS, c->stall_received, st.total,
-		    c->stall_len);
-		ck_assert_msg(!c->bad_item, "%s: consumer %u took an item "
-		    "that was never pushed", sc->name, i);
-		ck_assert_msg(c->in_order, "%s: consumer %u saw a producer's "
-		    "items out of order", sc->name, i);
-		total += c->got;
-		sleeps += c->sleeps;
-		wakeups += c->wakeups;
-		writes += c->writes;
-	}
+	sums = check_consumers(&st, cons);
 	ck_assert_msg(!gave_up, "%s: a producer gave up after %.1f s with "
 	    "%zu of %zu received", sc->name, now_s() - t0,
 	    atomic_load(&st.received), st.total);
-	for (size_t i = 0; i < st.total; i++) {
-		if (atomic_load(&st.seen[i]) != 1 && bad++ == 0)
-			first_bad = i;
-	}
-	ck_assert_msg(bad == 0, "%s: %zu items not received exactly once; "
-	    "the first, item %zu, %u times", sc->name, bad, first_bad,
-	    (unsigned)atomic_load(&st.seen[first_bad]));
-	ck_assert_msg(total == st.total, "%s: expected %zu items, got %zu",
-	    sc->name, st.total, total);
+	check_each_item_once(&st);
+	ck_assert_msg(sums.total == st.total, "%s: expected %zu items, got "
+	    "%zu", sc->name, st.total, sums.total);
 	ck_assert_msg(!atomic_load(&st.abort), "%s: ran out of time "
 	    "(%.1f s)", sc->name, now_s() - t0);
 	ck_assert_msg(now_s() - t0 < STRESS_LIMIT_S, "%s: took %.2f s",
 	    sc->name, now_s() - t0);
 	/* Every consumer slept once at the start and was woken. */
-	ck_assert_msg(sleeps >= sc->ncons && wakeups >= sc->ncons,
-	    "%s: %lu sleeps, %lu wake-ups", sc->name, sleeps, wakeups);
+	ck_assert_msg(sums.sleeps >= sc->ncons && sums.wakeups >= sc->ncons,
+	    "%s: %lu sleeps, %lu wake-ups", sc->name, sums.sleeps,
+	    sums.wakeups);
 	/* At most one write per item, and one each from the close. */
-	ck_assert_msg(writes <= st.total + sc->ncons,
-	    "%s: %lu eventfd writes for %zu items", sc->name, writes,
+	ck_assert_msg(sums.writes <= st.total + sc->ncons,
+	    "%s: %lu eventfd writes for %zu items", sc->name, sums.writes,
 	    st.total);
 	ck_assert_uint_eq(queue_len(st.q), 0);
 	ck_assert_uint_eq(queue_idle_hint(st.q), 0);
