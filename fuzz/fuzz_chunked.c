@@ -47,6 +47,49 @@ copy(const char *p, size_t len)
 }
 
 /*
+ * One call of the decoder on piece[0..n), into out, checking its
+ * contract and adding what it gave to r.  Returns true when the body
+ * ended or failed.
+ */
+static bool
+decode_piece(struct chunked *ck, char *piece, size_t n, char *out,
+    uint64_t max_body, struct run *r)
+{
+	size_t out_len, again_len;
+	bool done, again_done;
+	ssize_t got = chunked_decode(ck, piece, n, out, &out_len, &done);
+
+	if (got == CHUNKED_ERROR) {
+		assert(ck->status == 400 || ck->status == 413 ||
+		    ck->status == 431);
+		assert(out_len == 0 && !done && !chunked_done(ck));
+		r->status = ck->status;
+		/* An error is final. */
+		assert(chunked_decode(ck, piece, n, out, &again_len,
+		    &again_done) == CHUNKED_ERROR);
+		assert(ck->status == r->status && again_len == 0);
+		return true;
+	}
+	assert(got >= 0 && (size_t)got <= n);
+	assert(out_len <= (size_t)got);
+	assert(done == chunked_done(ck));
+	assert(done || (size_t)got == n);
+	memcpy(r->data + r->data_len, out, out_len);
+	r->data_len += out_len;
+	r->consumed += (size_t)got;
+	r->done = done;
+	assert(chunked_total(ck) == r->data_len);
+	assert(chunked_total(ck) <= max_body);
+	if (done) {
+		/* So is the end: nothing more is consumed. */
+		assert(chunked_decode(ck, piece, n, out, &again_len,
+		    &again_done) == 0);
+		assert(again_done && again_len == 0);
+	}
+	return done;
+}
+
+/*
  * Decodes body[0..len) in a first piece of first bytes, then pieces of
  * step bytes, in place or not, checking each call's contract.
  */
@@ -64,47 +107,18 @@ run(const char *body, size_t len, uint64_t max_body, size_t first,
 	r->data_len = 0;
 	for (;;) {
 		char *piece, *out;
-		size_t out_len, again_len;
-		bool done, again_done;
-		ssize_t got;
+		bool ended;
 
 		if (n > len - off)
 			n = len - off;
 		piece = copy(body + off, n);
 		out = in_place ? piece : malloc(n > 0 ? n : 1);
 		assert(out != NULL);
-		got = chunked_decode(&ck, piece, n, out, &out_len, &done);
-		if (got == CHUNKED_ERROR) {
-			assert(ck.status == 400 || ck.status == 413 ||
-			    ck.status == 431);
-			assert(out_len == 0 && !done && !chunked_done(&ck));
-			r->status = ck.status;
-			/* An error is final. */
-			assert(chunked_decode(&ck, piece, n, out, &again_len,
-			    &again_done) == CHUNKED_ERROR);
-			assert(ck.status == r->status && again_len == 0);
-		} else {
-			assert(got >= 0 && (size_t)got <= n);
-			assert(out_len <= (size_t)got);
-			assert(done == chunked_done(&ck));
-			assert(done || (size_t)got == n);
-			memcpy(r->data + r->data_len, out, out_len);
-			r->data_len += out_len;
-			r->consumed += (size_t)got;
-			r->done = done;
-			assert(chunked_total(&ck) == r->data_len);
-			assert(chunked_total(&ck) <= max_body);
-		}
-		if (done) {
-			/* So is the end: nothing more is consumed. */
-			assert(chunked_decode(&ck, piece, n, out, &again_len,
-			    &again_done) == 0);
-			assert(again_done && again_len == 0);
-		}
+		ended = decode_piece(&ck, piece, n, out, max_body, r);
 		if (!in_place)
 			free(out);
 		free(piece);
-		if (got == CHUNKED_ERROR || done)
+		if (ended)
 			break;
 		off += n;
 		if (off == len)
