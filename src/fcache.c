@@ -325,18 +325,27 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* fstatat() of the folder that holds rel (below the root open as root_fd). */
+static bool
+stat_folder_of(int root_fd, const char *rel, struct stat *st)
+{
+	const char *slash = strrchr(rel, '/');
+	char dir[PATH_MAX];
+	int n = slash == NULL ? snprintf(dir, sizeof(dir), ".") :
+	    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
+
+	return n > 0 && (size_t)n < sizeof(dir) &&
+	    fstatat(root_fd, dir, st, 0) == 0;
+}
+
 /* The folder e's file is in has the times it had when e was filled. */
 static bool
 folder_unchanged(const struct fentry *e, int root_fd)
 {
-	char path[PATH_MAX + 4];
 	struct stat st;
-	const char *slash = strrchr(e->rel, '/');
-	int n = slash == NULL ? snprintf(path, sizeof(path), ".") :
-	    snprintf(path, sizeof(path), "%.*s", (int)(slash - e->rel), e->rel);
 
-	return n >= 0 && (size_t)n < sizeof(path) &&
-	    fstatat(root_fd, path, &st, 0) == 0 && same_file(&st, &e->folder);
+	return stat_folder_of(root_fd, e->rel, &st) &&
+	    same_file(&st, &e->folder);
 }
 
 /*
@@ -587,13 +596,7 @@ fill_walk(struct fcache *fc, const char *rel, bool siblings,
 static void
 fill_folder(struct fcache *fc, const char *rel, struct fcache_fill *fill)
 {
-	const char *slash = strrchr(rel, '/');
-	char dir[PATH_MAX];
-	int n = slash == NULL ? snprintf(dir, sizeof(dir), ".") :
-	    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
-
-	fill->has_folder = n > 0 && (size_t)n < sizeof(dir) &&
-	    fstatat(fc->root.fd, dir, &fill->folder, 0) == 0;
+	fill->has_folder = stat_folder_of(fc->root.fd, rel, &fill->folder);
 }
 
 void
