@@ -91,6 +91,7 @@ MODS_conn       = conn fcache dirwatch log span path testhook
 MODS_log        = log span
 MODS_http_response = http_response path span
 MODS_lab        = lab span
+MODS_tus_hdr    = tus_hdr span
 MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
 MODS_listing    = listing http_response http_parse path span
@@ -270,11 +271,12 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # exercises.  New inputs go to fuzz/corpus-run/ (not committed); the seeds
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
-FUZZERS       = http_parse path config semantics listing chunked
+FUZZERS       = http_parse path config semantics listing chunked tus_hdr
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
 FUZZ_MODS_chunked    = chunked
+FUZZ_MODS_tus_hdr    = tus_hdr span
 FUZZ_MODS_path       = path span
 FUZZ_MODS_config     = config fcache dirwatch log mime path span testhook
 FUZZ_MODS_semantics  = file negotiate listing http_parse http_response path span
