@@ -82,6 +82,7 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(CFLAGS_STAMP) | $(BUILD)/tests
 MODS_span       = span
 MODS_http_parse = http_parse span
 MODS_chunked    = chunked
+MODS_multipart  = multipart
 MODS_nfc        = nfc
 MODS_upname     = upname nfc
 MODS_path       = path span
@@ -273,11 +274,12 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # exercises.  New inputs go to fuzz/corpus-run/ (not committed); the seeds
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
-FUZZERS       = http_parse path config semantics listing chunked tus_hdr upname
+FUZZERS       = http_parse path config semantics listing chunked tus_hdr multipart upname
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
 FUZZ_MODS_chunked    = chunked
+FUZZ_MODS_multipart  = multipart
 FUZZ_MODS_upname     = upname nfc
 FUZZ_MODS_tus_hdr    = tus_hdr span
 FUZZ_MODS_path       = path span
