@@ -40,7 +40,7 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE soak all run check check-plain check-asan check-tsan check-valgrind unit integration \
+.PHONY: FORCE soak all run check deps-js check-plain check-asan check-tsan check-valgrind unit integration \
         deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions \
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
@@ -109,8 +109,15 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \
 deps:
 	@sh .ci/deps $(BUILD_DEPS)
 
-deps-test: deps
+deps-test: deps deps-js
 	@sh .ci/deps $(TEST_DEPS)
+
+# The JavaScript clients of the tests (tus-js-client, puppeteer-core), from
+# the committed lockfile; Node and npm from Debian unless already there.
+deps-js:
+	@command -v npm >/dev/null 2>&1 || sh .ci/deps nodejs npm
+	@[ tests/js/node_modules/.package-lock.json -nt tests/js/package-lock.json ] || \
+	    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
 # systemd-nspawn at the version of the installed systemd, so that apt does
 # not upgrade the host's systemd along with it; debootstrap for the tree.

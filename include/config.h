@@ -98,6 +98,17 @@ struct config {
 	char		*transfer_file;		/* as configured, under root */
 	unsigned	 transfer_max_size;
 
+	/* [upload]: writes (upload.h); off unless enabled */
+	bool		 upload_enable;
+	char		*upload_paths;	/* URL prefixes, as configured */
+	uint64_t	 upload_max_size;	/* bytes; 0: no limit */
+	bool		 upload_overwrite;	/* PUT may replace a file */
+	unsigned	 upload_body_timeout_ms;	/* without body bytes */
+	unsigned	 upload_max_active;	/* bodies being received */
+	uint64_t	 upload_reserve;	/* free space always left */
+	bool		 upload_splice;	/* socket -> pipe -> file */
+	unsigned	 upload_tus_expire_ms;	/* unfinished tus uploads */
+
 	/* [log] */
 	char		*access_log;
 	char		*error_log;
@@ -117,6 +128,9 @@ struct config {
 	char		*transfer_rel;	/* transfer_file normalised, or NULL */
 	char		*error_page_404_rel;	/* normalised, or NULL */
 	char		*error_page_403_rel;
+	/* upload_paths normalised: relative to the root, "" for all of it */
+	char		**upload_rel;
+	size_t		 nupload_rel;
 	struct mime_table *mime;
 	struct fcache	*fcache;	/* NULL when file_cache_entries is 0 */
 	/*

@@ -47,6 +47,7 @@ enum conn_wait {
 	WAIT_IDLE,		/* keep-alive, between requests */
 	WAIT_WRITE,		/* response parked: the socket buffer was full */
 	WAIT_LINGER,		/* final response sent, draining input before close */
+	WAIT_BODY,		/* an upload's body is being received */
 };
 
 /* A piece of a response: memory bytes, or a range of the response file. */
@@ -126,6 +127,8 @@ struct conn {
 	/* A request body to skip (the answer did not need it). */
 	uint64_t	 discard;	/* Content-Length bytes still to skip */
 	struct chunked	*chunked;	/* or the decoder of a chunked one */
+	/* A request body being received into a file (upload.h). */
+	struct upload	*upload;
 
 	struct conn_resp *resp;		/* a response waiting, or NULL */
 	struct conn	*next;		/* the acceptor's or a worker's list */
@@ -153,6 +156,15 @@ void	conn_free(struct conn *c);
  * message that does not fit in the socket buffer is cut short.
  */
 void	conn_answer_close(int fd, const char *msg, size_t len);
+
+struct upload;
+
+/*
+ * What conn_free() calls to release a connection's upload: upload_free(),
+ * set once before the first connection, so this module does not depend
+ * on the upload code.
+ */
+void	conn_set_upload_release(void (*release)(struct upload *));
 
 /* Number of connections currently open. */
 unsigned	conn_open_count(void);

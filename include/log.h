@@ -45,6 +45,9 @@ struct access_entry {
 	struct span	 referer;
 	struct span	 user_agent;
 	time_t		 when;
+	/* Request body bytes received, shown as " in=N" after the line. */
+	uint64_t	 received;
+	bool		 has_received;
 };
 
 /*

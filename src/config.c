@@ -33,6 +33,7 @@ enum key_type {
 	K_UINT,		/* plain number */
 	K_MS,		/* duration: "10", "10s", "500ms", "2m", "1h"; stored in ms */
 	K_SIZE,		/* bytes: "8192", "8k", "1M" */
+	K_SIZE64,	/* the same, up to 2^52, into a uint64_t */
 	K_PORT,
 	K_STR,		/* string, surrounding quotes removed */
 	K_PATH,		/* string; relative to the file's directory */
@@ -142,6 +143,20 @@ static const struct key keys[] = {
 	{ "transfer", "file", K_ROOTFILE, OFF(transfer_file), 0, 0, NULL },
 	{ "transfer", "max_size", K_SIZE, OFF(transfer_max_size), 0,
 	    UINT32_MAX, NULL },
+	{ "upload", "enable", K_BOOL, OFF(upload_enable), 0, 0, NULL },
+	{ "upload", "paths", K_STR, OFF(upload_paths), 0, 0, NULL },
+	{ "upload", "max_size", K_SIZE64, OFF(upload_max_size), 0, 1ull << 52,
+	    NULL },
+	{ "upload", "overwrite", K_BOOL, OFF(upload_overwrite), 0, 0, NULL },
+	{ "upload", "body_timeout", K_MS, OFF(upload_body_timeout_ms), 100,
+	    HOUR_MS, NULL },
+	{ "upload", "max_active", K_UINT, OFF(upload_max_active), 1, 100000,
+	    NULL },
+	{ "upload", "reserve", K_SIZE64, OFF(upload_reserve), 0, 1ull << 52,
+	    NULL },
+	{ "upload", "splice", K_BOOL, OFF(upload_splice), 0, 0, NULL },
+	{ "upload", "tus_expire", K_MS, OFF(upload_tus_expire_ms), 1000,
+	    30 * 24 * HOUR_MS, NULL },
 };
 
 /*
@@ -279,6 +294,11 @@ config_new(void)
 	c->ping_rate_source = 50;
 	c->ping_rate_total = 1000;
 	c->transfer_max_size = 256u << 20;
+	c->upload_body_timeout_ms = 30 * 1000;
+	c->upload_max_active = 64;
+	c->upload_reserve = 64u << 20;
+	c->upload_splice = true;
+	c->upload_tus_expire_ms = 24 * HOUR_MS;
 	atomic_init(&c->refs, 1);
 	c->root = strdup(".");
 	c->index = strdup("index.html");
@@ -287,7 +307,8 @@ config_new(void)
 	c->user = strdup("");
 	c->group = strdup("");
 	c->transfer_file = strdup("");
-	if (c->transfer_file == NULL ||
+	c->upload_paths = strdup("/");
+	if (c->transfer_file == NULL || c->upload_paths == NULL ||
 	    c->root == NULL || c->index == NULL || c->access_log == NULL ||
 	    c->error_log == NULL || c->user == NULL || c->group == NULL) {
 		config_free(c);
@@ -311,6 +332,10 @@ config_free(struct config *c)
 	free(c->types_file);
 	free(c->transfer_file);
 	free(c->transfer_rel);
+	free(c->upload_paths);
+	for (size_t i = 0; i < c->nupload_rel; i++)
+		free(c->upload_rel[i]);
+	free(c->upload_rel);
 	free(c->error_page_404);
 	free(c->error_page_403);
 	free(c->error_page_404_rel);
@@ -395,7 +420,8 @@ static const struct unit size_units[] = {
 	{ "k", 1024 }, { "kb", 1024 }, { "kib", 1024 },
 	{ "m", 1024 * 1024 }, { "mb", 1024 * 1024 }, { "mib", 1024 * 1024 },
 	{ "g", 1024 * 1024 * 1024 }, { "gb", 1024 * 1024 * 1024 },
-	{ "gib", 1024 * 1024 * 1024 }, { NULL, 0 },
+	{ "gib", 1024 * 1024 * 1024 }, { "t", 1ull << 40 }, { "tb", 1ull << 40 },
+	{ "tib", 1ull << 40 }, { NULL, 0 },
 };
 
 /* Removes one pair of surrounding double quotes. */
@@ -753,6 +779,12 @@ set_key(struct config *c, const struct key *k, const char *value,
 		    != NULL)
 			break;
 		*(unsigned *)(void *)field = (unsigned)v;
+		return NULL;
+	case K_SIZE64:
+		if ((why = parse_scaled(value, size_units, k->min, k->max, &v))
+		    != NULL)
+			break;
+		*(uint64_t *)(void *)field = v;
 		return NULL;
 	case K_PORT: {
 		uint16_t port;
@@ -1165,6 +1197,59 @@ finish_transfer(struct config *c, struct config_errors *errs)
 	return 0;
 }
 
+/* One URL prefix of [upload] paths, normalised and kept. */
+static const char *
+add_upload_prefix(struct config *c, const char *p, size_t len)
+{
+	char rel[PATH_MAX], **v;
+	struct path_result res;
+
+	if (p[0] != '/')
+		return "each path must start with '/'";
+	switch (path_normalize(span_make(p, len), c->allow_hidden, rel,
+	    sizeof(rel), &res)) {
+	case 0:
+		break;
+	case 404:
+		return "a hidden name";
+	default:
+		return "not a path under the root";
+	}
+	v = realloc(c->upload_rel, (c->nupload_rel + 1) * sizeof(*v));
+	if (v == NULL)
+		return "out of memory";
+	c->upload_rel = v;
+	if ((v[c->nupload_rel] = strdup(rel)) == NULL)
+		return "out of memory";
+	c->nupload_rel++;
+	return NULL;
+}
+
+/* [upload] paths: space-separated URL prefixes where writes are allowed. */
+static unsigned
+finish_uploads(struct config *c, struct config_errors *errs)
+{
+	const char *p = c->upload_paths;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, " \t");
+		const char *why;
+
+		if (len > 0 && (why = add_upload_prefix(c, p, len)) != NULL) {
+			config_error(errs, "[upload] paths: '%.*s': %s",
+			    (int)len, p, why);
+			return 1;
+		}
+		p += len;
+		p += strspn(p, " \t");
+	}
+	if (c->upload_enable && c->nupload_rel == 0) {
+		config_error(errs, "[upload] paths: no path given");
+		return 1;
+	}
+	return 0;
+}
+
 /* The custom error pages, normalised like the transfer file. */
 static unsigned
 finish_error_pages(struct config *c, struct config_errors *errs)
@@ -1231,6 +1316,7 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_listen(c, errs);
 	n += finish_transfer(c, errs);
 	n += finish_error_pages(c, errs);
+	n += finish_uploads(c, errs);
 	n += finish_user(c, errs);
 	if (n == 0 && c->file_cache_entries > 0 &&
 	    (c->fcache = fcache_new(c->file_cache_entries, c->file_cache_size,

@@ -140,6 +140,14 @@ conn_clear_output(struct conn *c)
 	c->resp = NULL;
 }
 
+static void	(*upload_release)(struct upload *);
+
+void
+conn_set_upload_release(void (*release)(struct upload *))
+{
+	upload_release = release;
+}
+
 void
 conn_free(struct conn *c)
 {
@@ -147,6 +155,8 @@ conn_free(struct conn *c)
 		return;
 	assert(c->heap_idx == UINT32_MAX);
 	conn_clear_output(c);
+	if (c->upload != NULL && upload_release != NULL)
+		upload_release(c->upload);
 	free(c->chunked);
 	free(c->in);
 	if (c->fd >= 0)

@@ -22,6 +22,7 @@
 #include "mime.h"
 #include "negotiate.h"
 #include "path.h"
+#include "upload.h"
 
 #define ALLOW_METHODS	"GET, HEAD, OPTIONS"
 
@@ -914,16 +915,23 @@ plan_options(const struct serve_ctx *x, const struct http_request *req,
 	struct path_result pr;
 	int fd, code;
 
+	bool writes = false;
+
 	if (req->path.len != 1 || req->path.p[0] != '*') {
 		if ((code = resolve(x, req, &pr, &fd)) != 0) {
 			plan_fail(x, res, code);
 			return;
 		}
 		close(fd);
+		writes = upload_writable(x->cfg, x->path);
 	}
 	/* §15.3.5: a 204 has no Content-Length. */
 	begin(res, 204);
-	hb_str(&res->hb, "Allow: " ALLOW_METHODS "\r\n");
+	if (writes)
+		hb_str(&res->hb, "Allow: " ALLOW_METHODS ", PUT, POST, DELETE, "
+		    "PATCH\r\n" UPLOAD_TUS_OPTIONS);
+	else
+		hb_str(&res->hb, "Allow: " ALLOW_METHODS "\r\n");
 	finish_headers(res);
 }
 

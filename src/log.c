@@ -429,7 +429,15 @@ log_format_access(char *out, size_t cap, const struct access_entry *e,
 	    !put_field(out, cap, &o, e->referer) ||
 	    !put_raw(out, cap, &o, "\" \"", 3) ||
 	    !put_field(out, cap, &o, e->user_agent) ||
-	    !put_raw(out, cap, &o, "\"\n", 2))
+	    !put_raw(out, cap, &o, "\"", 1))
+		return 0;
+	if (e->has_received) {
+		n = snprintf(num, sizeof(num), " in=%llu",
+		    (unsigned long long)e->received);
+		if (n < 0 || !put_raw(out, cap, &o, num, (size_t)n))
+			return 0;
+	}
+	if (!put_raw(out, cap, &o, "\n", 1))
 		return 0;
 	return o;
 }

@@ -35,6 +35,7 @@
 #include "mime.h"
 #include "queue.h"
 #include "server.h"
+#include "upload.h"
 #include "testhook.h"
 #include "worker.h"
 
@@ -311,9 +312,12 @@ struct runtime {
 	uint64_t	 next_ping_ms;
 	unsigned long	 last_heartbeat;
 	uint64_t	 next_status_ms;
+	uint64_t	 next_sweep_ms;
 };
 
 #define STATUS_INTERVAL_MS	5000
+/* How often expired resumable uploads are looked for. */
+#define SWEEP_INTERVAL_MS	60000
 
 static uint64_t
 monotonic_usec(void)
@@ -499,6 +503,13 @@ signal_loop(struct runtime *rt, const sigset_t *set)
 			break;		/* a timeout: periodic work below */
 		}
 		watchdog_tick(rt, now);
+		if (now >= rt->next_sweep_ms) {
+			struct config *cfg = server_config(rt->srv);
+
+			rt->next_sweep_ms = now + SWEEP_INTERVAL_MS;
+			upload_sweep(cfg, false);
+			config_unref(cfg);
+		}
 		if (now >= rt->next_status_ms) {
 			rt->next_status_ms = now + STATUS_INTERVAL_MS;
 			notify_status(rt, "");
@@ -693,6 +704,8 @@ run(struct server *srv, const struct cli *cli)
 		listen_close_all(ls, nls);
 		goto out;
 	}
+	/* What a crash left in the upload work folders, before anyone writes. */
+	upload_sweep(cfg, true);
 	if (start_threads(srv, cfg, ls, nls, rt.watchdog_ms) < 0)
 		goto out;
 	listen_announce(ls, nls, cfg->root_real, rt.interactive);
@@ -704,6 +717,7 @@ run(struct server *srv, const struct cli *cli)
 	/* Every listener is bound and the event loop runs: ready. */
 	notify_status(&rt, "READY=1\n");
 	rt.next_status_ms = event_now_ms() + STATUS_INTERVAL_MS;
+	rt.next_sweep_ms = event_now_ms() + SWEEP_INTERVAL_MS;
 	rt.next_ping_ms = event_now_ms() + rt.watchdog_ms / 4;
 	config_unref(cfg);
 	cfg = NULL;

@@ -13,17 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = ascii_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Copies the plain run p[0..run) to dst[len..] as far as room allows, and
  * notes the segment's first two bytes.
@@ -56,8 +45,8 @@ escaped_byte(const char *p, size_t max)
 		return 0;
 	if (max < 3)
 		return -1;
-	hi = hexval((unsigned char)p[1]);
-	lo = hexval((unsigned char)p[2]);
+	hi = hex_value((unsigned char)p[1]);
+	lo = hex_value((unsigned char)p[2]);
 	return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
 }
 

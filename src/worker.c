@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -68,6 +69,7 @@
 #include "send.h"
 #include "server.h"
 #include "testhook.h"
+#include "upload.h"
 
 /* Requests served in one round before the connection lets others go. */
 #define JOB_MAX_REQUESTS	64
@@ -82,6 +84,8 @@
 #define OUT_CAP			(SERVE_INLINE_MAX + 24 * 1024)
 /* Pipelined input beyond one maximal request head. */
 #define IN_SLACK		(16 * 1024)
+/* Body bytes moved through the worker's pipe by one splice() call. */
+#define SPLICE_MAX		(1u << 20)
 /* Events taken from epoll at once. */
 #define MAX_EVENTS		256
 /* New connections taken from the queue per round. */
@@ -141,6 +145,7 @@ struct worker {
 	char		*in;
 	size_t		 in_cap;
 	char		*out;
+	int		 pipe[2];	/* for splice(): socket -> file */
 	char		 path[PATH_MAX];
 	char		 scratch[3 * PATH_MAX + 16];
 	char		 logline[8192];
@@ -256,7 +261,7 @@ set_deadline(struct worker *w, struct conn *c, uint64_t deadline)
 static bool
 body_pending(const struct conn *c)
 {
-	return c->discard > 0 || c->chunked != NULL;
+	return c->discard > 0 || c->chunked != NULL || c->upload != NULL;
 }
 
 /* c leaves this worker: out of the heap and the epoll set. */
@@ -321,6 +326,8 @@ deadline_for(const struct config *cfg, const struct conn *c,
 		    cfg->keepalive_timeout_ms);
 	case WAIT_WRITE:
 		return now + cfg->send_timeout_ms;
+	case WAIT_BODY:
+		return now + cfg->upload_body_timeout_ms;
 	case WAIT_LINGER:
 		/* Waiting to linger again keeps the first deadline. */
 		return c->wait == WAIT_LINGER ? c->deadline_ms : now + LINGER_MS;
@@ -742,6 +749,9 @@ sync_caches(struct worker *w, size_t len)
 		w->fresh = len;
 }
 
+static bool	serve_upload(struct worker *, struct conn *, size_t, size_t *,
+		    enum after *);
+
 /*
  * Serves the request parsed from the first head_len bytes of w->in, whose
  * valid length is *len; removes the head (and what is read of a body that
@@ -756,6 +766,12 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	uint64_t body;
 
 	sync_caches(w, *len);
+	if (w->cfg.cfg->upload_enable) {
+		enum after a;
+
+		if (serve_upload(w, c, head_len, len, &a))
+			return a;
+	}
 	plan_request(w, c, head_len, *len, &res, &r, &skip, &body);
 	w->served++;
 	c->nrequests++;
@@ -902,6 +918,229 @@ unstash_input(struct worker *w, struct conn *c)
 	return (ssize_t)len;
 }
 
+/* ---- request bodies received into files (upload.h) ---- */
+
+/*
+ * The upload of c is over (its body is in, or it failed): the file gets
+ * its name or goes, and the answer is sent.  input[0..len) of w->in
+ * follows the body.  Returns AFTER_CONTINUE when c may go on.
+ */
+static enum after
+finish_upload(struct worker *w, struct conn *c, size_t len)
+{
+	struct upload *u = c->upload;
+	struct long_job lj = { w, c };
+	struct serve_ctx x = serve_ctx(w, &lj);
+	struct conn_resp r = { .file_fd = -1 };
+	struct access_entry e = { 0 };
+	struct response res;
+
+	hb_init(&res.hb, w->out, OUT_CAP);
+	res.keep_alive = c->keep_alive;
+	e.status = upload_finish(u, &x, &res);
+	upload_log_entry(u, &e);
+	w->logline_len = conn_access_line(c, &e, w->logline,
+	    sizeof(w->logline), &w->logline_split);
+	c->upload = NULL;
+	upload_free(u);
+	if (!res.keep_alive)
+		c->linger = true;
+	return send_response(w, c, &res, &r, w->in, len);
+}
+
+/* The worker's pipe for splice(), made at first use; false if none. */
+static bool
+splice_pipe(struct worker *w)
+{
+	if (w->pipe[0] >= 0)
+		return true;
+	if (pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		w->pipe[0] = w->pipe[1] = -1;
+		return false;
+	}
+	/* A bigger pipe moves more per call; the default works too. */
+	(void)fcntl(w->pipe[1], F_SETPIPE_SZ, (int)SPLICE_MAX);
+	return true;
+}
+
+/* A failed splice may leave bytes in the pipe: a new one next time. */
+static void
+splice_reset(struct worker *w)
+{
+	close(w->pipe[0]);
+	close(w->pipe[1]);
+	w->pipe[0] = w->pipe[1] = -1;
+}
+
+enum body_rc {
+	BODY_MORE,	/* bytes moved: go on */
+	BODY_DRY,	/* the socket is empty */
+	BODY_END,	/* the upload failed: answer and close */
+};
+
+/*
+ * Reads body bytes into w->in after its *len bytes: > 0 read, -1 the
+ * socket is empty, -2 the client closed or the socket failed.
+ */
+static ssize_t
+recv_body(struct worker *w, struct conn *c, size_t *len)
+{
+	size_t space = w->in_cap - *len;
+	ssize_t n;
+
+	do {
+		n = recv(c->fd, w->in + *len, space, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		*len += (size_t)n;
+		c->readable = (size_t)n == space;
+		return n;
+	}
+	return n < 0 && errno == EAGAIN ? -1 : -2;
+}
+
+/* Moves what the socket has of c's body into the file (or w->in). */
+static enum body_rc
+pull_body(struct worker *w, struct conn *c, size_t *len, uint64_t *budget)
+{
+	ssize_t n = 0;
+
+	if (w->cfg.cfg->upload_splice && splice_pipe(w)) {
+		n = upload_splice(c->upload, c->fd, w->pipe, SPLICE_MAX);
+		if (n == -3) {
+			splice_reset(w);
+			return BODY_END;
+		}
+	}
+	if (n == 0)
+		n = recv_body(w, c, len);
+	if (n == -1) {
+		c->readable = false;
+		return BODY_DRY;
+	}
+	if (n == -2) {
+		upload_fail(c->upload, 400, "the client closed the "
+		    "connection before the end of the body");
+		return BODY_END;
+	}
+	*budget = (uint64_t)n < *budget ? *budget - (uint64_t)n : 0;
+	return BODY_MORE;
+}
+
+/*
+ * Receives c's body: what w->in[0..*len) holds first, then the socket,
+ * until it is complete, the socket is empty (c waits), or this round's
+ * share is used (c goes to the ready list).
+ */
+static enum after
+receive_body(struct worker *w, struct conn *c, size_t *len)
+{
+	uint64_t budget = JOB_MAX_BYTES;
+
+	for (;;) {
+		if (*len > 0) {
+			ssize_t n = upload_take(c->upload, w->in, *len);
+
+			if (n > 0) {
+				memmove(w->in, w->in + n, *len - (size_t)n);
+				*len -= (size_t)n;
+				consumed(w, (size_t)n);
+			}
+		}
+		if (upload_complete(c->upload))
+			return finish_upload(w, c, *len);
+		if (!c->readable) {
+			wait_in_set(w, c, WAIT_BODY);
+			return AFTER_GONE;
+		}
+		if (budget == 0) {
+			make_ready(w, c);
+			return AFTER_GONE;
+		}
+		switch (pull_body(w, c, len, &budget)) {
+		case BODY_END:
+			return finish_upload(w, c, *len);
+		case BODY_DRY:
+		case BODY_MORE:
+			break;
+		}
+	}
+}
+
+/*
+ * A write [upload] takes (upload_plan()): answered at once, or its body
+ * received into a file.  Returns false when it is not one; else *a.
+ */
+static bool
+serve_upload(struct worker *w, struct conn *c, size_t head_len, size_t *len,
+    enum after *a)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	const struct http_request *req = &w->req;
+	struct long_job lj = { w, c };
+	struct serve_ctx x = serve_ctx(w, &lj);
+	struct conn_resp r = { .file_fd = -1 };
+	struct response res;
+
+	hb_init(&res.hb, w->out, OUT_CAP);
+	res.keep_alive = req->keep_alive;
+	switch (upload_plan(&x, req, &res, &c->upload)) {
+	case UP_PASS:
+		return false;
+	case UP_ANSWERED:
+		w->served++;
+		c->nrequests++;
+		access_begin(w, c, req, res.status);
+		/* The body, if any, is not read: the connection ends. */
+		if (!res.keep_alive)
+			c->linger = true;
+		memmove(w->in, w->in + head_len, *len - head_len);
+		*len -= head_len;
+		consumed(w, head_len);
+		*a = send_response(w, c, &res, &r, w->in, *len);
+		return true;
+	case UP_BODY:
+		break;
+	}
+	w->served++;
+	c->nrequests++;
+	c->keep_alive = res.keep_alive;
+	(void)upload_keep_log(c->upload, req);
+	/* The spans in w->req die here. */
+	memmove(w->in, w->in + head_len, *len - head_len);
+	*len -= head_len;
+	consumed(w, head_len);
+	if (upload_wants_continue(c->upload) && *len == 0 &&
+	    send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT)
+	    != (ssize_t)sizeof(cont) - 1) {
+		upload_fail(c->upload, 400, "cannot send 100 Continue");
+		c->keep_alive = false;
+		*a = finish_upload(w, c, *len);
+		return true;
+	}
+	*a = receive_body(w, c, len);
+	return true;
+}
+
+/*
+ * Request body bytes come before the next request: an upload's, or one
+ * being skipped.  False when c is no longer this loop's (waiting, on the
+ * ready list, or closed).
+ */
+static bool
+body_first(struct worker *w, struct conn *c, size_t *len)
+{
+	if (c->upload != NULL)
+		return receive_body(w, c, len) == AFTER_CONTINUE;
+	if (*len > 0 && !skip_body(w, c, len)) {
+		/* The answer is out; the body after it is broken. */
+		c->linger = true;
+		finish_close(w, c);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Serves the requests in w->in[0..*len) and what the socket has, until
  * c would block or is gone.  Returns with c waiting, ready, or closed.
@@ -919,12 +1158,8 @@ serve_input(struct worker *w, struct conn *c, size_t len)
 	for (;;) {
 		int r = HTTP_PARSE_PARTIAL;
 
-		if (body_pending(c) && len > 0 && !skip_body(w, c, &len)) {
-			/* The answer is out; the body after it is broken. */
-			c->linger = true;
-			finish_close(w, c);
+		if (body_pending(c) && !body_first(w, c, &len))
 			return;
-		}
 		if (len > 0 && !body_pending(c))
 			r = http_parse_request(w->in, len, &lim, &w->req);
 		if (r == HTTP_PARSE_ERROR) {
@@ -1119,6 +1354,12 @@ expire(struct worker *w, struct conn *c, uint64_t now)
 		if (c->resp != NULL)
 			access_end_parked(w, c->resp);
 		break;
+	case WAIT_BODY:
+		/* The body stopped coming: 408, and the file goes. */
+		upload_fail(c->upload, 408, "no body bytes came for "
+		    "body_timeout");
+		finish_upload(w, c, 0);
+		return;
 	case WAIT_LINGER:
 		break;
 	}
@@ -1310,8 +1551,13 @@ dispatch(struct worker *w, struct conn *c, uint32_t ev)
 		if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 			run(w, c, (ev & EPOLLIN) != 0);
 		break;
-	case WAIT_LINGER:
+	case WAIT_BODY:
 		if (c->readable)
+			run(w, c, false);
+		break;
+	case WAIT_LINGER:
+		/* One with more to drop is on the ready list already. */
+		if (c->readable && !c->ready)
 			linger_read(w, c);
 		break;
 	case WAIT_NONE:
@@ -1492,6 +1738,10 @@ worker_free(struct worker *w)
 		close(w->epfd);
 	if (w->waiter.efd >= 0)
 		close(w->waiter.efd);
+	if (w->pipe[0] >= 0) {
+		close(w->pipe[0]);
+		close(w->pipe[1]);
+	}
 	free(w->heap);
 	free(w->in);
 	free(w->out);
@@ -1511,6 +1761,7 @@ worker_new(struct server *srv)
 	}
 	w->srv = srv;
 	w->wake_kind = EV_WAKE;
+	w->pipe[0] = w->pipe[1] = -1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->waiter.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->in_cap = cfg->max_header_size + IN_SLACK;
@@ -1578,8 +1829,10 @@ pool_shrink(struct server *srv, size_t n)
 int
 worker_pool_start(struct server *srv, size_t n)
 {
-	int r = pool_grow(srv, n);
+	int r;
 
+	conn_set_upload_release(upload_free);
+	r = pool_grow(srv, n);
 	if (r < 0) {
 		atomic_store(&srv->stopping, true);
 		queue_close(srv->queue);

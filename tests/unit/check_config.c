@@ -1153,6 +1153,64 @@ START_TEST(lab_protocol_names)
 }
 END_TEST
 
+/*
+ * [upload]
+ */
+
+START_TEST(upload_defaults_keep_writes_off)
+{
+	ck_assert(!g_c->upload_enable);
+	ck_assert_str_eq(g_c->upload_paths, "/");
+	ck_assert_uint_eq(g_c->upload_max_size, 0);
+	ck_assert(!g_c->upload_overwrite);
+	ck_assert_uint_eq(g_c->upload_max_active, 64);
+	ck_assert_uint_eq(g_c->upload_body_timeout_ms, 30000);
+	ck_assert(g_c->upload_splice);
+}
+END_TEST
+
+START_TEST(upload_keys_parse)
+{
+	expect_no_errors(load("[upload]\nenable = on\npaths = /up  /drop/x/\n"
+	    "max_size = 10G\noverwrite = on\nreserve = 1M\nmax_active = 5\n"
+	    "body_timeout = 2s\nsplice = off\ntus_expire = 1h\n"));
+	ck_assert(g_c->upload_enable);
+	ck_assert_uint_eq(g_c->upload_max_size, 10ull << 30);
+	ck_assert(g_c->upload_overwrite);
+	ck_assert_uint_eq(g_c->upload_reserve, 1u << 20);
+	ck_assert_uint_eq(g_c->upload_max_active, 5);
+	ck_assert_uint_eq(g_c->upload_body_timeout_ms, 2000);
+	ck_assert(!g_c->upload_splice);
+	ck_assert_uint_eq(g_c->upload_tus_expire_ms, 3600000);
+	set_root(g_dir);
+	expect_no_errors(config_finish(g_c, &g_errs));
+	ck_assert_uint_eq(g_c->nupload_rel, 2);
+	ck_assert_str_eq(g_c->upload_rel[0], "up");
+	ck_assert_str_eq(g_c->upload_rel[1], "drop/x");
+}
+END_TEST
+
+START_TEST(upload_paths_are_url_paths_under_the_root)
+{
+	static const char *const bad[][2] = {
+		{ "up", "each path must start with '/'" },
+		{ "/../etc", "not a path under the root" },
+		{ "/.hidden", "a hidden name" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_free(g_c);
+		config_errors_release(&g_errs);
+		ck_assert_ptr_nonnull(g_c = config_new());
+		ck_assert_uint_eq(config_set(g_c, "upload", "paths", bad[i][0],
+		    "-s", &g_errs), 0);
+		set_root(g_dir);
+		ck_assert_uint_eq(config_finish(g_c, &g_errs), 1);
+		expect_error(bad[i][1]);
+	}
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1230,6 +1288,13 @@ config_suite(void)
 	tcase_add_test(tc, finish_missing_types_file_is_error);
 	tcase_add_test(tc, finish_loads_relative_types_file);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("upload");
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
+	tcase_add_test(tc, upload_defaults_keep_writes_off);
+	tcase_add_test(tc, upload_keys_parse);
+	tcase_add_test(tc, upload_paths_are_url_paths_under_the_root);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("lab");
 	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
 	tcase_add_test(tc, lab_services_are_off_by_default);
