@@ -874,6 +874,24 @@ refuse_path(const struct serve_ctx *x, const struct http_request *req,
 		up_refuse(res, 403, "hidden names cannot be written", NULL);
 }
 
+/*
+ * True when a segment of rel is a work folder: with hidden_files = allow
+ * a client could otherwise write into another upload's state.
+ */
+static bool
+in_work_dir(const char *rel)
+{
+	size_t wlen = strlen(UP_WORK_DIR);
+
+	for (const char *p = rel; p != NULL; p = strchr(p, '/')) {
+		p += *p == '/';
+		if (strncmp(p, UP_WORK_DIR, wlen) == 0 &&
+		    (p[wlen] == '\0' || p[wlen] == '/'))
+			return true;
+	}
+	return false;
+}
+
 /* A request on the folder rel itself: tus, ?mkdir or a form upload. */
 static enum up_plan
 plan_dir(const struct serve_ctx *x, const struct http_request *req,
@@ -931,7 +949,7 @@ plan_write(const struct serve_ctx *x, const struct http_request *req,
 		refuse_path(x, req, code, res);
 		return UP_ANSWERED;
 	}
-	if (!up_writable(cfg, rel)) {
+	if (!up_writable(cfg, rel) || in_work_dir(rel)) {
 		up_refuse(res, 403, "this folder is read-only", NULL);
 		return UP_ANSWERED;
 	}

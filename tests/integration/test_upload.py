@@ -216,6 +216,18 @@ class Overwrite(Base):
         self.assertEqual(self.disk("up/a.txt"), b"two")
 
 
+class WorkFolder(Base):
+    args = ["-s", "hidden_files=allow"]
+
+    def test_the_work_folder_takes_no_writes(self):
+        self.assertEqual(self.put("/up/a.txt", b"a").status, 201)
+        for path in ("/up/.lanhttpd-upload/x", "/up/.lanhttpd-upload"):
+            self.assertEqual(self.put(path, b"x").status, 403, path)
+        self.assertEqual(req(self.srv.port, "/up/.lanhttpd-upload",
+                             method="DELETE").status, 403)
+        self.assertEqual(self.put("/up/.visible-dotfile", b"d").status, 201)
+
+
 class Limits(Base):
     args = ["-s", "upload.max_size=1k", "-s", "upload.body_timeout=1",
             "-s", "upload.max_active=1"]
@@ -298,6 +310,50 @@ class Limits(Base):
         time.sleep(0.3)
         self.assertEqual(names(os.path.join(self.root, "up")), ["sub"])
         self.assertEqual(self.put("/up/after.txt", b"x").status, 201)
+
+
+class SmallDisk(ServerTest):
+    """The share on a 16 MiB file system of its own (a tmpfs mounted by
+    the test, as root): a body that cannot fit is 507 before a byte."""
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a small file system")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m",
+                            "lanhttpd-test", self.root],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: " + r.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", self.root])
+        os.makedirs(os.path.join(self.root, "up"))
+        self.srv = self.serve(UP + ["-s", "upload.reserve=1M"])
+
+    def test_ten_gib_is_507_before_the_first_body_byte(self):
+        s = socket.create_connection(("127.0.0.1", self.srv.port),
+                                     timeout=scaled(5))
+        s.sendall(b"PUT /up/huge.bin HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 10737418240\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        head = s.recv(4096)
+        s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 507 "), head)
+        self.assertNotIn(b"100 Continue", head)
+        self.assertEqual(names(os.path.join(self.root, "up")), [])
+
+    def test_a_disk_that_fills_up_is_507_and_leaves_nothing(self):
+        body = b"".join(b"%x\r\n%s\r\n" % (1 << 20, b"z" * (1 << 20))
+                        for _ in range(24)) + b"0\r\n\r\n"
+        r = req(self.srv.port, "/up/fill.bin", method="PUT", body=body,
+                headers={"Transfer-Encoding": "chunked"})
+        self.assertEqual(r.status, 507)
+        self.assertEqual(names(os.path.join(self.root, "up")), [])
+        self.assertEqual(leftovers(self.root), [])
+        self.assertEqual(self.put_small(), 201)
+
+    def put_small(self):
+        return req(self.srv.port, "/up/small.txt", method="PUT", body=b"ok",
+                   headers={"Content-Length": "2"}).status
 
 
 class Form(Base):
@@ -641,17 +697,17 @@ class CrashSafety(Base):
         """PUTs body in pieces; returns when sent, or when the server
         died (which is the point)."""
         try:
-            s = socket.create_connection(("127.0.0.1", self.srv.port),
-                                         timeout=scaled(10))
-            s.sendall(b"PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
-                      b"\r\n" % (path.encode(), len(body)))
-            for i in range(0, len(body), 65536):
-                s.sendall(body[i:i + 65536])
-                if i == 0:
-                    started.release()
-                time.sleep(0.01)
-            s.recv(4096)
-            s.close()
+            with socket.create_connection(("127.0.0.1", self.srv.port),
+                                          timeout=scaled(10)) as s:
+                s.sendall(b"PUT %s HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Length: %d\r\n\r\n"
+                          % (path.encode(), len(body)))
+                for i in range(0, len(body), 65536):
+                    s.sendall(body[i:i + 65536])
+                    if i == 0:
+                        started.release()
+                    time.sleep(0.01)
+                s.recv(4096)
         except OSError:
             pass
 
