@@ -97,8 +97,9 @@ MODS_lab        = lab span
 MODS_tus_hdr    = tus_hdr span
 MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
-MODS_listing    = listing http_response http_parse path span
-MODS_listing_cache = listing_cache listing dirwatch log testhook \
+MODS_listing    = listing upload_ui http_response http_parse path span
+MODS_upload_ui  = upload_ui http_response path span
+MODS_listing_cache = listing_cache listing upload_ui dirwatch log testhook \
                   http_response http_parse path span
 
 .SECONDEXPANSION:
@@ -291,8 +292,9 @@ FUZZ_MODS_upname     = upname nfc
 FUZZ_MODS_tus_hdr    = tus_hdr span
 FUZZ_MODS_path       = path span
 FUZZ_MODS_config     = config fcache dirwatch log mime path span testhook
-FUZZ_MODS_semantics  = file negotiate listing http_parse http_response path span
-FUZZ_MODS_listing    = listing http_response http_parse path span
+FUZZ_MODS_semantics  = file negotiate listing upload_ui http_parse http_response \
+                       path span
+FUZZ_MODS_listing    = listing upload_ui http_response http_parse path span
 
 fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 		$$(addprefix src/,$$(addsuffix .c,$$(FUZZ_MODS_$$*))) \

@@ -76,6 +76,11 @@ struct listing_view {
 	enum listing_format format;
 	enum ui_lang	 lang;
 	uint32_t	 start;		/* first entry shown (?start=N) */
+	/*
+	 * Show the upload controls: the folder takes writes.  Set by the
+	 * caller, like lang; the page then needs UPLOAD_UI_CSP.
+	 */
+	bool		 writable;
 };
 
 /* What listing_read() needs to know about the tree it reads. */
@@ -124,7 +129,7 @@ int	listing_read(struct listing *l, int dfd, const struct listing_src *src);
  * ?start=N from a raw query into v (unknown values keep the defaults: by
  * name, ascending, format decided by Accept, from the first entry; a
  * start past LISTING_MAX_ENTRIES is LISTING_MAX_ENTRIES).  Leaves v->lang
- * alone.
+ * and v->writable alone.
  */
 void	listing_view_from_query(struct span query, struct listing_view *v);
 
@@ -137,10 +142,11 @@ void	listing_sort(struct listing *l, enum listing_sort key, bool desc);
 /*
  * Appends the HTML5 page for the directory dir[0..dir_len) (relative to
  * the root, no leading or trailing '/', "" for the root) to out.  The page
- * needs no script and no other resource.  It shows one page of entries
- * from v->start (see LISTING_PAGE_ENTRIES); when that is not all of them
- * it says which it shows and links the previous and next pages.  Returns
- * 0, or -ENOMEM when out overflowed.
+ * needs no other resource, and no script unless v->writable adds the
+ * upload controls (upload_ui.h) above the table.  It shows one page of
+ * entries from v->start (see LISTING_PAGE_ENTRIES); when that is not all
+ * of them it says which it shows and links the previous and next pages.
+ * Returns 0, or -ENOMEM when out overflowed.
  */
 int	listing_html(const struct listing *l, const char *dir, size_t dir_len,
 	    const struct listing_view *v, struct hbuf *out);

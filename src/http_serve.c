@@ -23,6 +23,7 @@
 #include "negotiate.h"
 #include "path.h"
 #include "upload.h"
+#include "upload_ui.h"
 
 #define ALLOW_METHODS	"GET, HEAD, OPTIONS"
 
@@ -520,6 +521,8 @@ listing_request(const struct serve_ctx *x, const struct http_request *req,
 
 	listing_view_from_query(req->query, &lr->v);
 	lr->v.lang = negotiate_language(req);
+	/* It depends on the configuration only, which the key holds. */
+	lr->v.writable = upload_writable(cfg, x->path);
 	lr->json = lr->v.format == LISTING_JSON ||
 	    (lr->v.format == LISTING_AUTO && negotiate_wants_json(req));
 	if (lr->json)
@@ -580,8 +583,14 @@ listing_headers(const struct http_request *req, const struct listing_req *lr,
 	hb_str(&res->hb, gz ? "\r\nContent-Encoding: gzip\r\n" : "\r\n");
 	listing_validators(&res->hb, etag, etag_len);
 	hb_str(&res->hb, "X-Content-Type-Options: nosniff\r\n");
-	/* Names are escaped; this makes sure nothing in them could run. */
-	if (!lr->json)
+	/*
+	 * Names are escaped; this makes sure nothing in them could run.  A
+	 * writable folder's page runs its one upload script, by its hash.
+	 */
+	if (!lr->json && lr->v.writable)
+		hb_str(&res->hb, "Content-Security-Policy: " UPLOAD_UI_CSP
+		    "\r\n");
+	else if (!lr->json)
 		hb_str(&res->hb, "Content-Security-Policy: default-src 'none'; "
 		    "style-src 'unsafe-inline'; img-src data:\r\n");
 	finish_headers(res);

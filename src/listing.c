@@ -7,9 +7,12 @@
  * http_serve.c sends with it.  Every name from disk goes through
  * listing_html_escape() for display and path_encode_set(PCT_STRICT) for
  * links; the strict set also encodes ':' so that a file called
- * "javascript:x" can never turn into a scheme.
+ * "javascript:x" can never turn into a scheme.  A writable folder's page
+ * adds the upload block of upload_ui.c (whose forms work without its
+ * script) and is sent with UPLOAD_UI_CSP instead.
  */
 #include "listing.h"
+#include "upload_ui.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -646,8 +649,13 @@ html_head(struct hbuf *out, const char *dir, size_t dir_len,
 	html_dir_path(out, dir, dir_len);
 	hb_str(out, "</title>\n<style>\n");
 	hb_str(out, page_css);
+	if (v->writable)
+		upload_ui_style(out);
 	hb_str(out, "</style>\n</head>\n<body>\n<main>\n");
 	html_breadcrumb(out, dir, dir_len, t);
+	/* Above the table, where a long folder does not push it away. */
+	if (v->writable)
+		upload_ui_html(out, v->lang);
 	hb_str(out, "<table>\n<thead><tr>");
 	html_sort_th(out, v, LISTING_SORT_NAME, "n", "name", t->name);
 	html_sort_th(out, v, LISTING_SORT_SIZE, "s", "size", t->size);

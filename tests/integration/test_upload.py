@@ -751,3 +751,37 @@ class CrashSafety(Base):
         self.srv = self.serve(UP + self.args)
         self.assertEqual(leftovers(self.root), [])
         self.assertEqual(req(self.srv.port, "/up/o1").status, 200)
+
+
+@unittest.skipUnless(have_js() and os.path.exists("/usr/bin/chromium"),
+                     "needs chromium and tests/js/node_modules (make deps-js)")
+class Browser(Base):
+    def test_form_tus_and_drop_from_a_phone_sized_page(self):
+        src = os.path.join(self.srv.tmp, "src")
+        os.makedirs(os.path.join(src, "dropped", "inner"))
+        files = {"one.txt": b"one\n", "two.bin": os.urandom(70000),
+                 "three.jpg": os.urandom(300000),
+                 "big.bin": os.urandom(12 << 20),
+                 "loose.txt": b"loose\n",
+                 "dropped/a.txt": b"a\n",
+                 "dropped/inner/b.txt": b"b\n"}
+        for name, data in files.items():
+            with open(os.path.join(src, name), "wb") as f:
+                f.write(data)
+        shot = os.path.join(self.srv.tmp, "phone.png")
+        out = subprocess.run(
+            ["node", os.path.join(JS, "page_upload.mjs"),
+             "http://127.0.0.1:%d/up/" % self.srv.port, src, shot],
+            capture_output=True, text=True, timeout=scaled(120))
+        import json
+        seen = json.loads(out.stdout.strip().splitlines()[-1])
+        self.assertEqual(seen["errors"], [], out.stderr)
+        self.assertTrue(seen["hasForm"])
+        self.assertTrue(seen.get("form") and seen.get("drop"), seen)
+        for name, data in files.items():
+            self.assertEqual(self.disk("up/" + name), data, name)
+        # The bar moved: some value strictly between empty and full.
+        self.assertTrue(any(0 < v < 1 for v in seen["progress"]),
+                        seen["progress"][:20])
+        self.assertGreater(os.path.getsize(shot), 5000)
+        self.assertEqual(leftovers(self.root), [])

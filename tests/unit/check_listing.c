@@ -334,6 +334,90 @@ START_TEST(html_page_in_chinese_and_root_has_no_parent)
 }
 END_TEST
 
+/* ---- upload controls ---- */
+
+static char *
+html_page(const struct listing *l, const char *dir,
+    const struct listing_view *v)
+{
+	struct hbuf out;
+
+	hb_init_heap(&out);
+	ck_assert_int_eq(listing_html(l, dir, strlen(dir), v, &out), 0);
+	hb_add(&out, "", 1);
+	ck_assert(!out.overflow);
+	return out.p;
+}
+
+/* A folder that takes no writes gets the page with no script at all. */
+START_TEST(read_only_page_has_no_upload_block)
+{
+	struct listing_view v = { .lang = _i == 0 ? LANG_EN : LANG_ZH };
+	struct listing l;
+	char *p;
+
+	listing_init(&l);
+	add(&l, "a b.txt", false, 1, 0);
+	p = html_page(&l, "x", &v);
+	ck_assert_ptr_null(strstr(p, "<form"));
+	ck_assert_ptr_null(strstr(p, "<textarea"));
+	ck_assert_ptr_null(strstr(p, "<script"));
+	ck_assert_ptr_null(strstr(p, "upl"));
+	free(p);
+	listing_release(&l);
+}
+END_TEST
+
+struct upload_page_case {
+	enum ui_lang	 lang;
+	const char	*words[3];
+};
+
+static const struct upload_page_case upload_page_cases[] = {
+	{ LANG_EN, { ">Upload</button>", ">Paste text</summary>",
+	    "\"delAsk\":\"Delete " } },
+	{ LANG_ZH, { ">上传</button>", ">粘贴文本</summary>",
+	    "\"delAsk\":\"删除" } },
+};
+
+START_TEST(writable_page_has_the_upload_block)
+{
+	const struct upload_page_case *c = &upload_page_cases[_i];
+	struct listing_view v = { .lang = c->lang, .writable = true };
+	struct listing l;
+	const char *form, *table, *style_end;
+	char *p;
+
+	listing_init(&l);
+	add(&l, "a b.txt", false, 1, 0);
+	add(&l, "sub", true, 0, 0);
+	p = html_page(&l, "x", &v);
+	form = strstr(p, "<form");
+	table = strstr(p, "<table>");
+	style_end = strstr(p, "</style>");
+	ck_assert(form != NULL && table != NULL && style_end != NULL);
+	ck_assert(form < table);
+	ck_assert(strstr(p, ".upl{") != NULL && strstr(p, ".upl{") < style_end);
+	ck_assert_ptr_nonnull(strstr(form, "method=\"post\" action=\"./\" "
+	    "enctype=\"multipart/form-data\""));
+	ck_assert_ptr_nonnull(strstr(form, "<input type=\"file\" "
+	    "name=\"file\" multiple"));
+	ck_assert_ptr_nonnull(strstr(form, "<textarea name=\"text\""));
+	ck_assert(strstr(p, "<script>") != NULL &&
+	    strstr(p, "<script>") < table);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_msg(strstr(p, c->words[i]) != NULL, "no %s",
+		    c->words[i]);
+	/* The rows, whose links the script reads, are as before. */
+	ck_assert_ptr_nonnull(strstr(table, "<tr><td class=\"n\"><a href=\""
+	    "a%20b.txt\">a b.txt</a></td>"));
+	ck_assert_ptr_nonnull(strstr(table, "<tr class=\"d\"><td class=\"n\">"
+	    "<a href=\"sub/\">sub/</a></td>"));
+	free(p);
+	listing_release(&l);
+}
+END_TEST
+
 START_TEST(json_page)
 {
 	struct listing l;
@@ -795,6 +879,9 @@ listing_suite(void)
 	tcase_add_test(tc, view_from_query);
 	tcase_add_test(tc, html_page_escapes_and_links);
 	tcase_add_test(tc, html_page_in_chinese_and_root_has_no_parent);
+	tcase_add_loop_test(tc, read_only_page_has_no_upload_block, 0, 2);
+	tcase_add_loop_test(tc, writable_page_has_the_upload_block, 0,
+	    sizeof(upload_page_cases) / sizeof(upload_page_cases[0]));
 	tcase_add_test(tc, json_page);
 	tcase_add_test(tc, hash_sees_every_byte);
 	tcase_add_test(tc, gzip_round_trips_and_is_stable);
