@@ -408,6 +408,20 @@ put_field(char *out, size_t cap, size_t *o, struct span v)
 	return put_escaped(out, cap, o, v);
 }
 
+/* " in=N" for a request whose body was received (an upload). */
+static bool
+put_received(char *out, size_t cap, size_t *o, const struct access_entry *e)
+{
+	char num[32];
+	int n;
+
+	if (!e->has_received)
+		return true;
+	n = snprintf(num, sizeof(num), " in=%llu",
+	    (unsigned long long)e->received);
+	return n > 0 && put_raw(out, cap, o, num, (size_t)n);
+}
+
 size_t
 log_format_access(char *out, size_t cap, const struct access_entry *e,
     size_t *split)
@@ -429,15 +443,8 @@ log_format_access(char *out, size_t cap, const struct access_entry *e,
 	    !put_field(out, cap, &o, e->referer) ||
 	    !put_raw(out, cap, &o, "\" \"", 3) ||
 	    !put_field(out, cap, &o, e->user_agent) ||
-	    !put_raw(out, cap, &o, "\"", 1))
-		return 0;
-	if (e->has_received) {
-		n = snprintf(num, sizeof(num), " in=%llu",
-		    (unsigned long long)e->received);
-		if (n < 0 || !put_raw(out, cap, &o, num, (size_t)n))
-			return 0;
-	}
-	if (!put_raw(out, cap, &o, "\n", 1))
+	    !put_raw(out, cap, &o, "\"", 1) || !put_received(out, cap, &o, e) ||
+	    !put_raw(out, cap, &o, "\n", 1))
 		return 0;
 	return o;
 }

@@ -20,11 +20,38 @@
 
 /* ---- form uploads (multipart/form-data) ---- */
 
+/*
+ * The file name of a part, cleaned into u->name.  Browsers write a '"'
+ * in filename="..." as %22 (the HTML standard's form encoding), which is
+ * turned back; 0 or the failure.
+ */
+static int
+part_file_name(struct upload *u, const struct mp_part *part)
+{
+	char raw[MP_MAX_NAME + 1];
+	const char *why;
+	size_t o = 0;
+
+	if (part->filename_too_long)
+		return up_failed(u, 400, "name longer than 255 bytes");
+	for (size_t i = 0; i < part->filename_len; i++) {
+		if (part->filename_len - i >= 3 &&
+		    memcmp(part->filename + i, "%22", 3) == 0) {
+			raw[o++] = '"';
+			i += 2;
+		} else {
+			raw[o++] = part->filename[i];
+		}
+	}
+	if (upname_clean(raw, o, u->name, &why) < 0)
+		return up_failed(u, 400, why);
+	return 0;
+}
+
 static int
 part_begin(void *arg, const struct mp_part *part)
 {
 	struct upload *u = arg;
-	const char *why;
 	char stamp[64];
 	struct tm tm;
 	time_t now;
@@ -33,11 +60,8 @@ part_begin(void *arg, const struct mp_part *part)
 	if (part->has_filename) {
 		if (part->filename_len == 0)
 			return 0;	/* a file input left empty */
-		if (part->filename_too_long)
-			return up_failed(u, 400, "name longer than 255 bytes");
-		if (upname_clean(part->filename, part->filename_len, u->name,
-		    &why) < 0)
-			return up_failed(u, 400, why);
+		if (part_file_name(u, part) != 0)
+			return u->status;
 	} else if (part->name_len == 5 && memcmp(part->name, "mtime", 5) == 0) {
 		u->part = PART_MTIME;
 		u->field_len = 0;

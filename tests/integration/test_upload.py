@@ -375,6 +375,11 @@ class Form(Base):
         self.assertEqual(self.disk("up/b.txt"), b"bee")
         self.assertIn(b"image (1).jpg\n", r.body)
 
+    def test_a_quote_as_browsers_send_it(self):
+        r = self.post("/up/", [("file", b'say %22hi%22.txt', b"q")])
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(self.disk('up/say "hi".txt'), b"q")
+
     def test_browser_gets_303_back_to_the_folder(self):
         r = self.post("/up/sub/", [("file", "x.txt", b"x")],
                       accept="text/html,application/xhtml+xml,*/*;q=0.8")

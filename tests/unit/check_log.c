@@ -253,6 +253,28 @@ START_TEST(a_line_that_does_not_fit_is_refused)
 }
 END_TEST
 
+START_TEST(received_bytes_end_the_line)
+{
+	struct access_entry e = {
+		.peer = "192.0.2.1",
+		.request_line = SPAN_LIT("PUT /up/a HTTP/1.1"),
+		.status = 201,
+		.received = 1234,
+		.has_received = true,
+	};
+	char line[512], with[600];
+	size_t split, n = log_format_access(line, sizeof(line), &e, &split);
+
+	ck_assert_uint_gt(n, 0);
+	line[n] = '\0';
+	ck_assert_msg(strstr(line, "\" in=1234\n") != NULL, "%s", line);
+	e.has_received = false;
+	n = log_format_access(with, sizeof(with), &e, &split);
+	with[n] = '\0';
+	ck_assert_ptr_null(strstr(with, "in="));
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -263,6 +285,7 @@ log_suite(void)
 	    NELEM(esc_cases));
 	tcase_add_test(tc, random_fields_leave_no_control_raw);
 	tcase_add_test(tc, a_line_that_does_not_fit_is_refused);
+	tcase_add_test(tc, received_bytes_end_the_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
