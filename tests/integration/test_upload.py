@@ -684,6 +684,28 @@ class Tus(Base):
         self.assertEqual(self.disk("up/same.txt"), b"old")
         self.assertEqual(self.disk("up/same (1).txt"), b"new")
 
+    def test_expired_uploads_are_gone(self):
+        self.srv.stop()
+        self.srv = self.serve(UP + ["-s", "upload.tus_expire=1s"])
+        url = self.create("late.bin", 10)
+        time.sleep(2.2)
+        self.assertEqual(self.tus("HEAD", url).status, 410)
+        self.assertEqual(self.tus("HEAD", url).status, 404)
+        self.assertEqual(os.listdir(os.path.join(self.root, "up", WORK)), [])
+
+    def test_a_start_sweeps_what_a_crash_left(self):
+        url = self.create("kept.bin", 10)
+        work = os.path.join(self.root, "up", WORK)
+        for name in ("tmp-0123456789abcdef", "tus-" + "a" * 32 + ".part"):
+            with open(os.path.join(work, name), "wb") as f:
+                f.write(b"left by a crash")
+        self.srv.stop()
+        self.srv = self.serve(UP)
+        self.assertEqual(sorted(os.listdir(work)),
+                         sorted(["tus-%s.info" % url[-32:],
+                                 "tus-%s.part" % url[-32:]]))
+        self.assertEqual(self.tus("HEAD", url).status, 200)
+
     def test_creation_with_upload(self):
         import base64
         r = self.tus("POST", "/up/sub/", {
