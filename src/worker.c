@@ -991,9 +991,13 @@ recv_body(struct worker *w, struct conn *c, size_t *len)
 	do {
 		n = recv(c->fd, w->in + *len, space, 0);
 	} while (n < 0 && errno == EINTR);
+	/*
+	 * c stays readable until EAGAIN: a client that sent its last bytes
+	 * and its FIN together makes no further edge, and a short read
+	 * cannot tell the two apart.
+	 */
 	if (n > 0) {
 		*len += (size_t)n;
-		c->readable = (size_t)n == space;
 		return n;
 	}
 	return n < 0 && errno == EAGAIN ? -1 : -2;
