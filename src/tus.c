@@ -35,7 +35,6 @@
 #include "path.h"
 #include "tus_hdr.h"
 #include "upload_impl.h"
-#include "upname.h"
 
 #define TUS_INFO_MAX	8192
 /* Headers every tus answer carries. */
@@ -119,15 +118,16 @@ parse_info(const char *text, struct tus_info *ti)
 	struct span meta = info_field(text, "meta");
 	struct span mt = info_field(text, "mtime");
 	unsigned long long dev, ino;
+	const char *why;
 
-	if (tus_parse_uint(len, &ti->length) != 0 || name.len == 0 ||
-	    name.len > NAME_MAX || meta.len >= sizeof(ti->meta) ||
-	    dir.p == NULL || sscanf(dir.p, "%llu:%llu", &dev, &ino) != 2)
+	/* The name is checked again: it becomes a file in the folder. */
+	if (tus_parse_uint(len, &ti->length) != 0 || name.p == NULL ||
+	    up_clean_name(true, name.p, name.len, ti->name, &why) < 0 ||
+	    meta.len >= sizeof(ti->meta) || dir.p == NULL ||
+	    sscanf(dir.p, "%llu:%llu", &dev, &ino) != 2)
 		return false;
 	ti->dev = (dev_t)dev;
 	ti->ino = (ino_t)ino;
-	memcpy(ti->name, name.p, name.len);
-	ti->name[name.len] = '\0';
 	memcpy(ti->meta, meta.p, meta.len);
 	ti->meta[meta.len] = '\0';
 	ti->has_mtime = info_field(text, "has_mtime").len == 1 &&
@@ -190,6 +190,28 @@ remove_state(int workfd, const char *id)
 	unlinkat(workfd, path, 0);
 }
 
+/*
+ * Removes the state of an expired upload, unless a request is writing it
+ * (it holds the part's lock): false then.
+ */
+static bool
+expire_state(int workfd, const char *id)
+{
+	char path[48];
+	int fd;
+
+	state_name(id, "part", path);
+	fd = openat(workfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return false;
+	}
+	remove_state(workfd, id);
+	if (fd >= 0)
+		close(fd);
+	return true;
+}
+
 /* ---- answers ---- */
 
 static void
@@ -221,8 +243,8 @@ new_id(char id[TUS_ID_LEN + 1])
  * status, with *why.
  */
 static int
-creation_info(const struct http_request *req, struct tus_info *ti,
-    const char **why)
+creation_info(const struct http_request *req, bool allow_hidden,
+    struct tus_info *ti, const char **why)
 {
 	struct span meta = up_header(req, "Upload-Metadata");
 	struct tus_meta *m;
@@ -254,7 +276,7 @@ creation_info(const struct http_request *req, struct tus_info *ti,
 	    (v = tus_meta_get(m, "name", &vlen)) == NULL) {
 		*why = "Upload-Metadata has no filename";
 		rc = 400;
-	} else if (upname_clean(v, vlen, ti->name, why) < 0) {
+	} else if (up_clean_name(allow_hidden, v, vlen, ti->name, why) < 0) {
 		rc = 400;
 	} else if ((v = tus_meta_get(m, "lastModified", &vlen)) != NULL) {
 		ti->has_mtime = up_parse_time(span_make(v, vlen), true,
@@ -335,8 +357,13 @@ tus_create(const struct serve_ctx *x, const struct http_request *req,
 	struct stat st;
 	int code, fd;
 
-	if ((code = creation_info(req, &ti, &why)) == 0)
+	if ((code = creation_info(req, x->cfg->allow_hidden, &ti, &why)) == 0)
 		code = up_room(x->cfg, dfd, ti.length, true, &why);
+	if (code == 0 && req->has_content_length &&
+	    req->content_length > ti.length) {
+		code = 413;
+		why = "more bytes than Upload-Length";
+	}
 	if (code == 0 && has_body(req) && !offset_stream(req)) {
 		code = 415;
 		why = "the data must be application/offset+octet-stream";
@@ -356,6 +383,7 @@ tus_create(const struct serve_ctx *x, const struct http_request *req,
 	*up = tus_upload(x, req, dfd, workfd, fd, id, &ti, 0);
 	if (*up == NULL) {
 		close(fd);
+		remove_state(workfd, id);
 		tus_refuse(res, 503, "out of memory");
 		return UP_ANSWERED;
 	}
@@ -431,6 +459,7 @@ tus_patch(const struct serve_ctx *x, const struct http_request *req,
     int dfd, int workfd, const char *id, const struct tus_info *ti,
     struct response *res, struct upload **up)
 {
+	const char *why = NULL;
 	uint64_t offset;
 	struct stat st;
 	int code, fd;
@@ -456,10 +485,16 @@ tus_patch(const struct serve_ctx *x, const struct http_request *req,
 		tus_refuse(res, 409, "Upload-Offset does not match the upload");
 		return UP_ANSWERED;
 	}
-	if (req->has_content_length && offset + req->content_length >
-	    ti->length) {
+	if (offset > ti->length || (req->has_content_length &&
+	    req->content_length > ti->length - offset)) {
 		close(fd);
 		tus_refuse(res, 413, "more bytes than Upload-Length");
+		return UP_ANSWERED;
+	}
+	if ((code = up_room(x->cfg, dfd, ti->length - offset, false, &why))
+	    != 0) {
+		close(fd);
+		tus_refuse(res, code, why);
 		return UP_ANSWERED;
 	}
 	if ((*up = tus_upload(x, req, dfd, workfd, fd, id, ti, offset)) ==
@@ -489,11 +524,11 @@ tus_existing(const struct serve_ctx *x, const struct http_request *req,
 	memcpy(id, idv.p, TUS_ID_LEN);
 	id[TUS_ID_LEN] = '\0';
 	code = read_info(workfd, dfd, id, x->cfg->upload_tus_expire_ms, &ti);
-	if (code == 410)
-		remove_state(workfd, id);
+	if (code == 410 && !expire_state(workfd, id))
+		code = 423;	/* a request still writes it */
 	if (code != 0) {
 		tus_refuse(res, code, code == 410 ? "the upload expired" :
-		    "no such upload");
+		    code == 423 ? "the upload is busy" : "no such upload");
 		return UP_ANSWERED;
 	}
 	switch (req->method) {
@@ -534,6 +569,14 @@ up_plan_tus(const struct serve_ctx *x, const struct http_request *req,
 	if ((workfd = up_work_dir(x->cfg, x->path)) < 0) {
 		close(dfd);
 		tus_refuse(res, 500, "cannot open the upload work folder");
+		return UP_ANSWERED;
+	}
+	/* The part becomes the file by a rename, which cannot cross disks. */
+	if (!up_same_disk(workfd, dfd)) {
+		close(workfd);
+		close(dfd);
+		tus_refuse(res, 409, "resumable uploads cannot go to a folder on "
+		    "another disk than its upload path");
 		return UP_ANSWERED;
 	}
 	if (http_query_param(req->query, "tus", &idv))
@@ -628,8 +671,8 @@ sweep_entry(int workfd, const char *name, bool at_start, time_t oldest)
 
 		memcpy(id, name + 4, TUS_ID_LEN);
 		id[TUS_ID_LEN] = '\0';
-		log_info("tus: upload %s expired", id);
-		remove_state(workfd, id);
+		if (expire_state(workfd, id))
+			log_info("tus: upload %s expired", id);
 		return;
 	}
 	if (at_start && strcmp(name + len - 5, ".part") == 0) {

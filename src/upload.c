@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/random.h>
@@ -143,23 +144,34 @@ up_fail_errno(struct upload *u, int e, const char *what)
 
 /* ---- where writes are allowed ---- */
 
-/* True when rel (normalised) lies in one of the [upload] paths. */
-bool
-up_writable(const struct config *cfg, const char *rel)
+/*
+ * The [upload] path that holds rel (normalised): the longest one, as its
+ * index, or SIZE_MAX when none does.
+ */
+static size_t
+upload_prefix(const struct config *cfg, const char *rel)
 {
-	size_t rlen = strlen(rel);
+	size_t best = SIZE_MAX, blen = 0, rlen = strlen(rel);
 
 	for (size_t i = 0; i < cfg->nupload_rel; i++) {
 		const char *p = cfg->upload_rel[i];
 		size_t plen = strlen(p);
 
-		if (plen == 0)
-			return true;
-		if (rlen >= plen && memcmp(rel, p, plen) == 0 &&
-		    (rel[plen] == '\0' || rel[plen] == '/'))
-			return true;
+		if ((plen == 0 || (rlen >= plen && memcmp(rel, p, plen) == 0 &&
+		    (rel[plen] == '\0' || rel[plen] == '/'))) &&
+		    (best == SIZE_MAX || plen > blen)) {
+			best = i;
+			blen = plen;
+		}
 	}
-	return false;
+	return best;
+}
+
+/* True when rel (normalised) lies in one of the [upload] paths. */
+bool
+up_writable(const struct config *cfg, const char *rel)
+{
+	return upload_prefix(cfg, rel) != SIZE_MAX;
 }
 
 bool
@@ -168,14 +180,46 @@ upload_writable(const struct config *cfg, const char *rel)
 	return cfg->upload_enable && up_writable(cfg, rel);
 }
 
-/* True when rel is one of the [upload] paths themselves. */
+/*
+ * True when rel is one of the [upload] paths, or a folder that holds one:
+ * renaming or deleting it would move or remove where writes go.
+ */
 static bool
-is_prefix(const struct config *cfg, const char *rel)
+holds_prefix(const struct config *cfg, const char *rel)
 {
-	for (size_t i = 0; i < cfg->nupload_rel; i++)
-		if (strcmp(cfg->upload_rel[i], rel) == 0)
+	size_t rlen = strlen(rel);
+
+	for (size_t i = 0; i < cfg->nupload_rel; i++) {
+		const char *p = cfg->upload_rel[i];
+
+		if (strncmp(p, rel, rlen) == 0 && (p[rlen] == '\0' ||
+		    (rlen > 0 && p[rlen] == '/')))
 			return true;
+	}
 	return false;
+}
+
+/*
+ * Cleans a client's name in[0..len) into out (NFC) as upname_clean()
+ * does, and refuses what must not be written: a hidden name unless
+ * allow_hidden, and the work folder's name in any case (a case-blind file
+ * system takes ".LANHTTPD-UPLOAD" for it).  0, or -1 with *why.
+ */
+int
+up_clean_name(bool allow_hidden, const char *in, size_t len,
+    char out[NAME_MAX + 1], const char **why)
+{
+	if (upname_clean(in, len, out, why) < 0)
+		return -1;
+	if (strcasecmp(out, UP_WORK_DIR) == 0) {
+		*why = "that name is reserved";
+		return -1;
+	}
+	if (!allow_hidden && out[0] == '.') {
+		*why = "hidden names cannot be written";
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -184,13 +228,13 @@ is_prefix(const struct config *cfg, const char *rel)
  * be used.
  */
 static const char *
-split_name(char *rel, char name[NAME_MAX + 1])
+split_name(char *rel, bool allow_hidden, char name[NAME_MAX + 1])
 {
 	char *slash = strrchr(rel, '/');
 	const char *last = slash != NULL ? slash + 1 : rel;
 	const char *why;
 
-	if (upname_clean(last, strlen(last), name, &why) < 0)
+	if (up_clean_name(allow_hidden, last, strlen(last), name, &why) < 0)
 		return why;
 	if (slash != NULL)
 		*slash = '\0';
@@ -199,17 +243,39 @@ split_name(char *rel, char name[NAME_MAX + 1])
 	return NULL;
 }
 
-/* Opens the folder rel beneath the root.  Returns 0 or a status. */
+/*
+ * Opens the folder rel beneath the root for a write.  Its [upload] path is
+ * opened as reads open it, under the configured link policy; below it no
+ * symbolic link is followed, so a link inside an upload folder cannot
+ * lead writes to a folder that takes none.  Returns 0 or a status.
+ */
 int
 up_open_dir(const struct config *cfg, const char *rel, int *dfd)
 {
+	size_t i = upload_prefix(cfg, rel), plen;
+	struct path_root below = cfg->tree;
 	struct stat st;
-	int code = path_open(&cfg->tree, rel, dfd);
+	int code, pfd;
 
-	if (code == 404)
-		return 409;	/* RFC 9110 §9.3.4: a missing parent */
-	if (code != 0)
-		return code;
+	*dfd = -1;
+	if (i == SIZE_MAX)
+		return 403;
+	plen = strlen(cfg->upload_rel[i]);
+	if ((code = path_open(&cfg->tree, cfg->upload_rel[i], &pfd)) != 0)
+		return code == 404 ? 409 : code;
+	rel += plen + (plen > 0 && rel[plen] == '/');
+	if (*rel == '\0') {
+		*dfd = pfd;
+	} else {
+		below.fd = pfd;
+		below.symlinks = SYMLINKS_NONE;
+		code = path_open(&below, rel, dfd);
+		close(pfd);
+		if (code == 404)
+			return 409;	/* RFC 9110 §9.3.4: a missing parent */
+		if (code != 0)
+			return code;
+	}
 	if (fstat(*dfd, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		close(*dfd);
 		*dfd = -1;
@@ -230,30 +296,29 @@ up_open_dir(const struct config *cfg, const char *rel, int *dfd)
 int
 up_work_dir(const struct config *cfg, const char *rel)
 {
-	size_t best = SIZE_MAX, blen = 0, rlen = strlen(rel);
+	size_t i = upload_prefix(cfg, rel);
+	struct stat st;
 	int pfd, fd;
 
-	for (size_t i = 0; i < cfg->nupload_rel; i++) {
-		const char *p = cfg->upload_rel[i];
-		size_t plen = strlen(p);
-
-		if ((plen == 0 || (rlen >= plen && memcmp(rel, p, plen) == 0 &&
-		    (rel[plen] == '\0' || rel[plen] == '/'))) &&
-		    (best == SIZE_MAX || plen > blen)) {
-			best = i;
-			blen = plen;
-		}
-	}
-	if (best == SIZE_MAX ||
-	    path_open(&cfg->tree, cfg->upload_rel[best], &pfd) != 0)
+	if (i == SIZE_MAX || path_open(&cfg->tree, cfg->upload_rel[i], &pfd)
+	    != 0)
 		return -1;
-	if (mkdirat(pfd, UP_WORK_DIR, 0700) != 0 && errno != EEXIST) {
-		close(pfd);
-		return -1;
-	}
 	fd = openat(pfd, UP_WORK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mkdirat(pfd, UP_WORK_DIR, 0700) == 0)
+		fd = openat(pfd, UP_WORK_DIR, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
 	close(pfd);
+	if (fd < 0)
+		return -1;
+	/* Only a folder of our own that nobody else can enter is trusted. */
+	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		log_warn("upload: the work folder in '%s' is not this user's "
+		    "alone (mode 0700): not used", cfg->upload_rel[i]);
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -262,14 +327,20 @@ up_work_dir(const struct config *cfg, const char *rel)
  * it is on the same file system as the target folder (a rename cannot
  * cross file systems), else the target folder itself.
  */
+bool
+up_same_disk(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev;
+}
+
 void
 up_attach_work(struct upload *u, const struct config *cfg, const char *rel)
 {
-	struct stat a, b;
-
 	u->workfd = up_work_dir(cfg, rel);
-	if (u->workfd >= 0 && (fstat(u->workfd, &a) != 0 ||
-	    fstat(u->dirfd, &b) != 0 || a.st_dev != b.st_dev)) {
+	if (u->workfd >= 0 && !up_same_disk(u->workfd, u->dirfd)) {
 		close(u->workfd);
 		u->workfd = -1;
 	}
@@ -419,7 +490,7 @@ up_sync_dir(struct upload *u)
 int
 up_write(struct upload *u, const char *p, size_t n)
 {
-	if (u->max_size != 0 && u->file_len + n > u->max_size)
+	if (n > u->max_size - u->file_len)
 		return up_failed(u, 413, "the file is larger than max_size");
 	while (n > 0) {
 		ssize_t w = write(u->fd, p, n);
@@ -513,8 +584,10 @@ up_new(enum up_kind kind, int dfd, const struct config *cfg,
 	u->kind = kind;
 	u->dirfd = u->hidefd = dfd;
 	u->fd = u->workfd = -1;
-	u->max_size = cfg->upload_max_size;
+	u->max_size = cfg->upload_max_size != 0 ? cfg->upload_max_size :
+	    UINT64_MAX;
 	u->etag_inode = cfg->etag_inode;
+	u->allow_hidden = cfg->allow_hidden;
 	u->length = req->chunked ? UINT64_MAX : req->content_length;
 	u->http10 = req->version_minor == 0;
 	/* RFC 9110 §10.1.1: never a 100 to an HTTP/1.0 client. */
@@ -542,21 +615,24 @@ put_preconditions(struct upload *u, const struct http_request *req,
 {
 	struct file_info fi;
 
-	if (!u->exists) {
-		if (req->hdr_count[HDR_IF_MATCH] > 0)
-			return 412;
-		return 0;
-	}
+	u->if_none_match = req->hdr_count[HDR_IF_NONE_MATCH] > 0;
+	if (!u->exists)
+		return req->hdr_count[HDR_IF_MATCH] > 0 ? 412 : 0;
 	file_info_from_stat(st, u->etag_inode, NULL, &fi);
 	memcpy(u->etag, fi.etag, fi.etag_len);
 	u->etag_len = fi.etag_len;
 	u->if_match = req->hdr_count[HDR_IF_MATCH] > 0;
 	switch (file_preconditions(req, &fi)) {
-	case 0:
-		return 0;
-	default:
-		/* For a PUT, a matching If-None-Match is 412, not 304. */
+	case 412:
 		return 412;
+	case 304:
+		/*
+		 * A matching If-None-Match is 412 for a PUT; If-Modified-Since
+		 * applies to GET and HEAD only (RFC 9110 §13.1.3).
+		 */
+		return u->if_none_match ? 412 : 0;
+	default:
+		return 0;
 	}
 }
 
@@ -696,7 +772,7 @@ decode_value(struct span v, char *out, size_t cap)
 /* The name given as query parameter key, cleaned.  NULL or why not. */
 static const char *
 query_name(const struct http_request *req, const char *key,
-    char name[NAME_MAX + 1])
+    bool allow_hidden, char name[NAME_MAX + 1])
 {
 	char raw[3 * NAME_MAX + 1];
 	struct span v;
@@ -707,17 +783,18 @@ query_name(const struct http_request *req, const char *key,
 		return "missing name";
 	if ((n = decode_value(v, raw, sizeof(raw))) < 0)
 		return "malformed name";
-	if (upname_clean(raw, (size_t)n, name, &why) < 0)
+	if (up_clean_name(allow_hidden, raw, (size_t)n, name, &why) < 0)
 		return why;
 	return NULL;
 }
 
 /* POST /folder/?mkdir=NAME: a new folder. */
 static void
-do_mkdir(int dfd, const struct http_request *req, struct response *res)
+do_mkdir(int dfd, const struct http_request *req, bool allow_hidden,
+    struct response *res)
 {
 	char name[NAME_MAX + 1];
-	const char *why = query_name(req, "mkdir", name);
+	const char *why = query_name(req, "mkdir", allow_hidden, name);
 
 	if (why != NULL)
 		up_refuse(res, 400, why, NULL);
@@ -736,10 +813,10 @@ do_mkdir(int dfd, const struct http_request *req, struct response *res)
 /* POST /folder/name?rename=NEW: a new name in the same folder. */
 static void
 do_rename(int dfd, const char *name, const struct http_request *req,
-    struct response *res)
+    bool allow_hidden, struct response *res)
 {
 	char to[NAME_MAX + 1];
-	const char *why = query_name(req, "rename", to);
+	const char *why = query_name(req, "rename", allow_hidden, to);
 
 	if (why != NULL)
 		up_refuse(res, 400, why, NULL);
@@ -811,7 +888,7 @@ plan_folder(const struct serve_ctx *x, const struct http_request *req,
 		return UP_ANSWERED;
 	}
 	if (http_query_param(req->query, "mkdir", &v)) {
-		do_mkdir(dfd, req, res);
+		do_mkdir(dfd, req, x->cfg->allow_hidden, res);
 		close(dfd);
 		return UP_ANSWERED;
 	}
@@ -833,11 +910,11 @@ plan_name(const struct serve_ctx *x, const struct http_request *req,
 		break;
 	default:
 		if (http_query_param(req->query, "rename", &v))
-			do_rename(dfd, name, req, res);
+			do_rename(dfd, name, req, x->cfg->allow_hidden, res);
 		else
 			up_refuse(res, 405, "POST goes to a folder, or renames "
 			    "with ?rename=NAME", "Allow: GET, HEAD, OPTIONS, "
-			    "PUT, DELETE\r\n");
+			    "PUT, POST, DELETE\r\n");
 		break;
 	}
 	close(dfd);
@@ -885,7 +962,7 @@ in_work_dir(const char *rel)
 
 	for (const char *p = rel; p != NULL; p = strchr(p, '/')) {
 		p += *p == '/';
-		if (strncmp(p, UP_WORK_DIR, wlen) == 0 &&
+		if (strncasecmp(p, UP_WORK_DIR, wlen) == 0 &&
 		    (p[wlen] == '\0' || p[wlen] == '/'))
 			return true;
 	}
@@ -929,6 +1006,10 @@ plan_in_folder(const struct serve_ctx *x, const struct http_request *req,
 		up_refuse(res, 409, "cannot open the folder", NULL);
 		return UP_ANSWERED;
 	}
+	/* x->path names the folder again (split_name() cut it): it fits. */
+	if (x->path[0] != '\0')
+		strcat(x->path, "/");
+	strcat(x->path, name);
 	return plan_folder(x, req, sub, res, up);
 }
 
@@ -941,6 +1022,7 @@ plan_write(const struct serve_ctx *x, const struct http_request *req,
 	char *rel = x->path, name[NAME_MAX + 1];
 	struct path_result pr;
 	const char *why;
+	struct span v;
 	int code, dfd;
 
 	code = path_normalize(req->path, cfg->allow_hidden, rel, x->path_cap,
@@ -956,12 +1038,13 @@ plan_write(const struct serve_ctx *x, const struct http_request *req,
 	if (up_is_tus(req) || pr.is_root ||
 	    (pr.trailing_slash && req->method == HTTP_M_POST))
 		return plan_dir(x, req, rel, res, up);
-	if (is_prefix(cfg, rel) && req->method != HTTP_M_POST) {
+	if (holds_prefix(cfg, rel) && (req->method != HTTP_M_POST ||
+	    http_query_param(req->query, "rename", &v))) {
 		up_refuse(res, 403, "the upload folder itself cannot change",
 		    NULL);
 		return UP_ANSWERED;
 	}
-	if ((why = split_name(rel, name)) != NULL) {
+	if ((why = split_name(rel, cfg->allow_hidden, name)) != NULL) {
 		up_refuse(res, 400, why, NULL);
 		return UP_ANSWERED;
 	}
@@ -983,7 +1066,7 @@ upload_plan(const struct serve_ctx *x, const struct http_request *req,
 	*up = NULL;
 	if (!x->cfg->upload_enable || !is_write(req))
 		return UP_PASS;
-	res->head = false;
+	res->head = req->method == HTTP_M_HEAD;
 	res->http10 = req->version_minor == 0;
 	res->file_fd = -1;
 	res->fentry = NULL;
@@ -1040,8 +1123,9 @@ upload_take(struct upload *u, char *in, size_t len)
 		u->complete = u->received + n == u->length;
 	}
 	u->received += n;
-	if (out > 0 && take_data(u, in, out) != 0)
-		return -1;
+	/* A failure still consumed the n bytes: they are never a request. */
+	if (out > 0)
+		(void)take_data(u, in, out);
 	return (ssize_t)n;
 }
 
@@ -1056,7 +1140,7 @@ upload_complete(const struct upload *u)
 static int
 pipe_to_file(struct upload *u, int pipe_out, size_t n)
 {
-	if (u->max_size != 0 && u->file_len + n > u->max_size)
+	if (n > u->max_size - u->file_len)
 		return up_failed(u, 413, "the file is larger than max_size");
 	while (n > 0) {
 		ssize_t m = splice(pipe_out, NULL, u->fd, NULL, n,
@@ -1128,13 +1212,14 @@ finish_put(struct upload *u)
 		return u->status;
 	if (!still_matches(u))
 		return up_failed(u, 412, "the file changed meanwhile");
-	if (u->overwrite) {
+	/* If-None-Match on a free name holds only while it is free. */
+	if (u->overwrite && (u->exists || !u->if_none_match)) {
 		rc = link_replace(u, u->name);
 	} else {
 		rc = up_link_new(u, u->name);
 		if (rc != 0 && errno == EEXIST)
-			return up_failed(u, u->exists ? 409 : 412, "a file with "
-			    "that name appeared meanwhile");
+			return up_failed(u, u->if_none_match ? 412 : 409, "a "
+			    "file with that name appeared meanwhile");
 	}
 	if (rc != 0)
 		return up_fail_errno(u, errno, "link");

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "multipart.h"
+#include "path.h"
 #include "upload_impl.h"
 #include "upname.h"
 
@@ -43,7 +44,7 @@ part_file_name(struct upload *u, const struct mp_part *part)
 			raw[o++] = part->filename[i];
 		}
 	}
-	if (upname_clean(raw, o, u->name, &why) < 0)
+	if (up_clean_name(u->allow_hidden, raw, o, u->name, &why) < 0)
 		return up_failed(u, 400, why);
 	return 0;
 }
@@ -165,6 +166,28 @@ up_wants_html(const struct http_request *req)
 	return false;
 }
 
+/*
+ * The URL of the folder rel (normalised) for Location: built from what
+ * the daemon decoded, not from the request's text, so it is always one
+ * path on this host ("//host/" would send a browser elsewhere).
+ */
+static char *
+folder_url(const char *rel)
+{
+	size_t len = strlen(rel), cap = 3 * len + 3;
+	char *url = malloc(cap);
+
+	if (url == NULL)
+		return NULL;
+	url[0] = '/';
+	len = path_encode(rel, len, url + 1, cap - 1);
+	if (len > 0 && len + 2 < cap) {
+		url[len + 1] = '/';
+		url[len + 2] = '\0';
+	}
+	return url;
+}
+
 /* POST multipart/form-data to the folder dfd. */
 enum up_plan
 up_plan_form(const struct serve_ctx *x, const struct http_request *req, int dfd,
@@ -185,7 +208,7 @@ up_plan_form(const struct serve_ctx *x, const struct http_request *req, int dfd,
 	}
 	if ((u = up_new(UP_KIND_FORM, dfd, x->cfg, req)) == NULL ||
 	    (u->mp = malloc(sizeof(*u->mp))) == NULL ||
-	    (u->location = strndup(req->path.p, req->path.len)) == NULL) {
+	    (u->location = folder_url(x->path)) == NULL) {
 		if (u == NULL)
 			close(dfd);
 		upload_free(u);

@@ -56,6 +56,7 @@ struct upload {
 	char		 name[NAME_MAX + 1];	/* its final name (NFC) */
 	bool		 exists;	/* PUT: the name was taken at the start */
 	bool		 overwrite;	/* PUT may replace it */
+	bool		 if_none_match;	/* PUT: only if the name is free */
 	bool		 if_match;	/* and only this version of it: */
 	char		 etag[FILE_ETAG_MAX];
 	size_t		 etag_len;
@@ -65,7 +66,7 @@ struct upload {
 	bool		 has_mtime;
 	struct timespec	 mtime;
 	uint64_t	 length;	/* Content-Length, or UINT64_MAX */
-	uint64_t	 max_size;	/* of one file; 0: none */
+	uint64_t	 max_size;	/* of one file; UINT64_MAX: none */
 	uint64_t	 received;	/* body bytes from the socket */
 	uint64_t	 file_len;	/* bytes in the current file */
 	bool		 complete;	/* the body was read to its end */
@@ -79,6 +80,7 @@ struct upload {
 	struct hbuf	 stored;	/* the names stored, one per line */
 	unsigned	 nstored;
 	bool		 html;		/* answer a browser with 303 */
+	bool		 allow_hidden;	/* hidden names may be written */
 	char		*location;	/* the folder's URL, for 303 */
 	bool		 http10;	/* the request was HTTP/1.0 */
 	/* A tus upload (tus.c). */
@@ -132,11 +134,19 @@ int	up_link_free_name(struct upload *u);
 int	up_open_hidden(struct upload *u);
 /* The work folder of the [upload] path holding rel (made); -1 if none. */
 int	up_work_dir(const struct config *cfg, const char *rel);
+/* True when the open folders a and b lie on one file system. */
+bool	up_same_disk(int a, int b);
 /* Sets u->workfd and u->hidefd for the folder rel (see upload.c). */
 void	up_attach_work(struct upload *u, const struct config *cfg,
 	    const char *rel);
 /* True when the path rel lies in one of the [upload] paths. */
 bool	up_writable(const struct config *cfg, const char *rel);
+/*
+ * A client's name, cleaned (upname_clean()) and allowed to be written:
+ * not hidden unless allow_hidden, never the work folder's.  0 or -1, *why.
+ */
+int	up_clean_name(bool allow_hidden, const char *in, size_t len,
+	    char out[NAME_MAX + 1], const char **why);
 /* Opens the folder rel beneath the root: 0, or 409 / another status. */
 int	up_open_dir(const struct config *cfg, const char *rel, int *dfd);
 /* The request comes from a browser page: Accept names text/html. */
