@@ -15,7 +15,7 @@ import time
 import unicodedata
 import unittest
 
-from harness import Conn, ServerTest, scaled
+from harness import Conn, ServerTest, raw, scaled
 
 UP = ["-s", "upload.enable=on", "-s", "upload.paths=/up /drop"]
 
@@ -715,6 +715,265 @@ class Tus(Base):
         self.assertEqual(r.status, 201)
         self.assertEqual(r.header("Upload-Offset"), "4")
         self.assertEqual(self.disk("up/sub/cw.txt"), b"data")
+
+
+def tus_headers(length, name, extra=None):
+    """The headers of a tus creation of name with length bytes."""
+    import base64
+    h = {"Tus-Resumable": "1.0.0", "Upload-Length": str(length),
+         "Upload-Metadata": "filename " +
+         base64.b64encode(name.encode()).decode()}
+    h.update(extra or {})
+    return h
+
+
+class Hostile(Base):
+    """What a code review found a hostile client could do, each kept
+    from coming back."""
+
+    OCTET = {"Content-Type": "application/offset+octet-stream"}
+
+    def tus_create(self, path, length, name, body=b"", extra=None):
+        h = tus_headers(length, name, extra)
+        h["Content-Length"] = str(len(body))
+        if body:
+            h.update(self.OCTET)
+        return req(self.srv.port, path, method="POST", headers=h, body=body)
+
+    def restart(self, *args):
+        self.srv.stop()
+        self.srv = self.serve(UP + list(args))
+
+    def test_a_damaged_tus_name_cannot_leave_the_folder(self):
+        r = self.tus_create("/up/", 3, "t.bin")
+        self.assertEqual(r.status, 201)
+        tid = r.header("Location")[len("?tus="):]
+        info = os.path.join(self.root, "up", WORK, "tus-%s.info" % tid)
+        escaped = "escaped-%d-%d.txt" % (os.getpid(), time.monotonic_ns())
+        outside = os.path.join(os.path.dirname(self.root), escaped)
+        self.addCleanup(lambda: os.path.exists(outside) and
+                        os.unlink(outside))
+        with open(info) as f:
+            text = f.read().replace("name=t.bin", "name=../../" + escaped)
+        with open(info, "w") as f:
+            f.write(text)
+        h = {"Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+             "Content-Length": "3"}
+        h.update(self.OCTET)
+        r = req(self.srv.port, "/up/?tus=" + tid, method="PATCH", headers=h,
+                body=b"abc")
+        self.assertEqual(r.status, 404)
+        self.assertFalse(os.path.exists(outside))
+
+    def test_the_work_folder_name_is_reserved(self):
+        self.restart("-s", "hidden_files=allow")
+        for name in (WORK, ".LANHTTPD-Upload"):
+            r = req(self.srv.port, "/up/sub/?mkdir=" + name, method="POST")
+            self.assertEqual(r.status, 400, name)
+            self.assertIn(b"reserved", r.body)
+        self.write("up/a.txt", b"a")
+        r = req(self.srv.port, "/up/a.txt?rename=" + WORK, method="POST")
+        self.assertEqual(r.status, 400)
+        r = self.tus_create("/up/sub/", 1, WORK)
+        self.assertEqual(r.status, 400)
+        self.assertEqual(names(os.path.join(self.root, "up", "sub")), [])
+
+    def test_hidden_names_are_refused_where_dotfiles_are(self):
+        self.write("up/a.txt", b"a")
+        r = req(self.srv.port, "/up/a.txt?rename=.hidden", method="POST")
+        self.assertEqual(r.status, 400)
+        self.assertIn(b"hidden", r.body)
+        self.assertEqual(req(self.srv.port, "/up/?mkdir=.x",
+                             method="POST").status, 400)
+        self.assertEqual(self.tus_create("/up/", 1, ".profile").status, 400)
+        self.assertEqual(self.disk("up/a.txt"), b"a")
+
+    def test_a_work_folder_others_can_enter_is_not_used(self):
+        work = os.path.join(self.root, "up", WORK)
+        os.makedirs(work)
+        os.chmod(work, 0o777)
+        r = self.tus_create("/up/", 1, "x.bin")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(os.listdir(work), [])
+        self.assertEqual(self.put("/up/p.txt", b"p").status, 201)
+        self.assertEqual(os.listdir(work), [])
+
+    def test_upload_folders_and_their_parents_do_not_move(self):
+        os.makedirs(os.path.join(self.root, "up", "sub", "deep"))
+        self.restart("-s", "upload.paths=/up /up/sub/deep")
+        for path in ("/up", "/up/sub", "/up/sub/deep"):
+            r = req(self.srv.port, path + "?rename=moved", method="POST")
+            self.assertEqual(r.status, 403, path)
+        for path in ("/up/sub", "/up/sub/deep"):
+            r = req(self.srv.port, path, method="DELETE")
+            self.assertEqual(r.status, 403, path)
+        self.assertTrue(os.path.isdir(os.path.join(self.root, "up", "sub",
+                                                   "deep")))
+
+    def test_a_failed_body_is_never_read_as_a_request(self):
+        self.restart("-s", "upload.max_size=8")
+        inner = b"GET /ro/old.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+        c = Conn(self.srv.port)
+        try:
+            c.send(b"PUT /up/s.txt HTTP/1.1\r\nHost: x\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n" +
+                   b"%x\r\n" % len(inner) + inner + b"\r\n0\r\n\r\n")
+            self.assertEqual(c.read_response().status, 413)
+            c.is_closed(wait=1.0)
+            self.assertNotIn(b"HTTP/1.1", bytes(c.buf))
+        finally:
+            c.close()
+        self.assertFalse(os.path.exists(os.path.join(self.root, "up",
+                                                     "s.txt")))
+
+    def test_upload_length_zero_takes_no_bytes(self):
+        r = self.tus_create("/up/", 0, "big.bin", body=b"x" * 1000)
+        self.assertEqual(r.status, 413)
+        self.assertEqual(names(os.path.join(self.root, "up")), ["sub"])
+        r = self.tus_create("/up/", 0, "empty.bin")
+        self.assertEqual(r.status, 201)
+        self.assertEqual(self.disk("up/empty.bin"), b"")
+
+    def test_an_upload_being_written_does_not_expire(self):
+        self.restart("-s", "upload.tus_expire=1s")
+        r = self.tus_create("/up/", 10, "slow.bin")
+        tid = r.header("Location")[len("?tus="):]
+        c = Conn(self.srv.port)
+        try:
+            c.send(b"PATCH /up/?tus=%s HTTP/1.1\r\nHost: x\r\n"
+                   b"Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                   b"Content-Type: application/offset+octet-stream\r\n"
+                   b"Content-Length: 10\r\n\r\n01234" % tid.encode())
+            time.sleep(2.2)
+            r = req(self.srv.port, "/up/?tus=" + tid, method="HEAD",
+                    headers={"Tus-Resumable": "1.0.0"})
+            self.assertEqual(r.status, 423)
+            c.send(b"56789")
+            self.assertEqual(c.read_response().status, 204)
+        finally:
+            c.close()
+        self.assertEqual(self.disk("up/slow.bin"), b"0123456789")
+
+    def test_if_none_match_holds_until_the_name_is_taken(self):
+        self.restart("-s", "upload.overwrite=on")
+        c = Conn(self.srv.port)
+        try:
+            c.send(b"PUT /up/race.txt HTTP/1.1\r\nHost: x\r\n"
+                   b"If-None-Match: *\r\nContent-Length: 6\r\n\r\nnew")
+            time.sleep(0.3)
+            self.write("up/race.txt", b"theirs")
+            c.send(b"new")
+            self.assertEqual(c.read_response().status, 412)
+        finally:
+            c.close()
+        self.assertEqual(self.disk("up/race.txt"), b"theirs")
+
+    def test_if_modified_since_does_not_stop_a_put(self):
+        self.restart("-s", "upload.overwrite=on")
+        self.write("up/m.txt", b"old")
+        r = self.put("/up/m.txt", b"new", {
+            "If-Modified-Since": "Thu, 01 Jan 2099 00:00:00 GMT"})
+        self.assertEqual(r.status, 204)
+        self.assertEqual(self.disk("up/m.txt"), b"new")
+
+    def test_a_tus_head_has_no_body(self):
+        out = raw(self.srv.port, b"HEAD /up/?tus=" + b"0" * 32 +
+                  b" HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
+                  b"Connection: close\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 404 "), out)
+        self.assertTrue(out.endswith(b"\r\n\r\n"), out)
+
+    def test_links_below_an_upload_folder_are_not_followed(self):
+        os.symlink("../ro", os.path.join(self.root, "up", "link"))
+        self.assertEqual(self.put("/up/link/x.txt", b"x").status, 403)
+        body, ctype = multipart([("f", "y.txt", b"y")])
+        r = req(self.srv.port, "/up/link/", method="POST", body=body,
+                headers={"Content-Type": ctype,
+                         "Content-Length": str(len(body))})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(self.tus_create("/up/link/", 1, "z.txt").status,
+                         403)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.root, "ro"))),
+                         ["old.txt"])
+
+    def test_a_client_that_closes_mid_body_is_answered_at_once(self):
+        self.restart("-s", "upload.body_timeout=30s")
+        s = socket.create_connection(("127.0.0.1", self.srv.port),
+                                     timeout=scaled(5))
+        try:
+            s.sendall(b"PUT /up/half.txt HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 10\r\n\r\n")
+            time.sleep(0.3)
+            # Corked, the last bytes and the FIN leave in one segment:
+            # one edge for both.
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            s.sendall(b"01234")
+            s.shutdown(socket.SHUT_WR)
+            t0 = time.monotonic()
+            head = s.recv(4096)
+            self.assertLess(time.monotonic() - t0, scaled(3))
+            self.assertTrue(head.startswith(b"HTTP/1.1 400 "), head)
+        finally:
+            s.close()
+        self.assertEqual(names(os.path.join(self.root, "up")), ["sub"])
+
+    def test_a_tus_patch_counts_as_an_upload_at_once(self):
+        self.restart("-s", "upload.max_active=1")
+        r = self.tus_create("/up/", 4, "t.bin")
+        tid = r.header("Location")[len("?tus="):]
+        c = Conn(self.srv.port)
+        try:
+            c.send(b"PUT /up/busy.txt HTTP/1.1\r\nHost: x\r\n"
+                   b"Content-Length: 4\r\n\r\nab")
+            time.sleep(0.3)
+            h = {"Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+                 "Content-Length": "4"}
+            h.update(self.OCTET)
+            r = req(self.srv.port, "/up/?tus=" + tid, method="PATCH",
+                    headers=h, body=b"abcd")
+            self.assertEqual(r.status, 503)
+            self.assertIsNotNone(r.header("Retry-After"))
+            c.send(b"cd")
+            self.assertEqual(c.read_response().status, 201)
+        finally:
+            c.close()
+
+    def test_the_303_goes_to_a_path_on_this_host(self):
+        body, ctype = multipart([("f", "r.txt", b"r")])
+        r = req(self.srv.port, "//up/", method="POST", body=body,
+                headers={"Content-Type": ctype, "Accept": "text/html",
+                         "Content-Length": str(len(body))})
+        self.assertEqual(r.status, 303)
+        self.assertEqual(r.header("Location"), "/up/")
+        r = req(self.srv.port, "/up/sub", method="POST", body=body,
+                headers={"Content-Type": ctype, "Accept": "text/html",
+                         "Content-Length": str(len(body))})
+        self.assertEqual((r.status, r.header("Location")), (303, "/up/sub/"))
+
+
+class TusOtherDisk(ServerTest):
+    """A tus upload into a folder on another file system than its upload
+    path is refused at creation: its part could never be renamed there."""
+
+    def test_refused_at_creation(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a file system")
+        mnt = os.path.join(self.root, "up", "mnt")
+        os.makedirs(mnt)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m",
+                            "lanhttpd-test", mnt],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: " + r.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", mnt])
+        srv = self.serve(UP + ["-s", "upload.reserve=0"])
+        h = tus_headers(1, "x.bin", {"Content-Length": "0"})
+        r = req(srv.port, "/up/mnt/", method="POST", headers=h)
+        self.assertEqual(r.status, 409)
+        self.assertEqual(os.listdir(mnt), [])
+        r = req(srv.port, "/up/mnt/p.txt", method="PUT", body=b"p",
+                headers={"Content-Length": "1"})
+        self.assertEqual(r.status, 201)
 
 
 class CrashSafety(Base):
