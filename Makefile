@@ -89,6 +89,7 @@ MODS_path       = path span
 MODS_mime       = mime span
 MODS_config     = config fcache dirwatch log mime path span testhook
 MODS_queue      = queue
+MODS_syncer     = syncer log span
 MODS_dirwatch   = dirwatch log span testhook
 MODS_conn       = conn fcache dirwatch log span path testhook
 MODS_log        = log span
@@ -249,13 +250,14 @@ check-asan: deps-test
 	$(SAN_ENV) $(SAN_TEST_ENV) CK_FORK=no $(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" \
 	    HARDEN=-fPIE EXTRA_CFLAGS="$(TEST_CFLAGS)" LANHTTPD_SLOW=3 unit integration
 
-# The queue unit test and the integration suite (pool, hand-overs,
+# The queue and syncer unit tests and the integration suite (pool, hand-overs,
 # reloads, shutdown) under ThreadSanitizer; the tests whose point is a
 # memory or latency figure under load run plain and under ASan only.
 check-tsan: deps-test
 	$(SAN_ENV) $(SAN_TEST_ENV) LANHTTPD_SKIP_LOAD=1 $(MAKE) BUILD=build-tsan CFLAGS="$(TSAN_CFLAGS)" \
 	    HARDEN=-fPIE EXTRA_CFLAGS="$(TEST_CFLAGS)" LANHTTPD_SLOW=4 \
-	    UNIT_BINS=build-tsan/tests/check_queue unit integration
+	    UNIT_BINS="build-tsan/tests/check_queue build-tsan/tests/check_syncer" \
+	    unit integration
 
 # The core integration tests, and the listing cache's (its memfds,
 # inotify and reference counts), with the server under valgrind memcheck:
