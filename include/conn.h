@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "syncer.h"
 
 /* What an epoll registration's data.ptr points at; first member of each. */
 enum ev_kind {
@@ -38,6 +39,7 @@ enum conn_owner {
 	OWNER_ACCEPTOR = 1,	/* the acceptor thread holds it */
 	OWNER_QUEUE,
 	OWNER_WORKER,
+	OWNER_SYNC,		/* its upload's file is being synced */
 };
 
 /* Why a connection waits in its worker's epoll set; decides its deadline. */
@@ -132,6 +134,7 @@ struct conn {
 
 	struct conn_resp *resp;		/* a response waiting, or NULL */
 	struct conn	*next;		/* the acceptor's or a worker's list */
+	struct sync_node sync;		/* its place in the syncer's jobs */
 	union conn_addr	 peer;
 };
 

@@ -26,6 +26,7 @@ struct dirwatch;
 struct event;
 struct listing_cache;
 struct queue;
+struct syncer;
 struct worker;
 
 struct server {
@@ -39,6 +40,7 @@ struct server {
 	size_t		 nworkers;
 	struct listing_cache *listings;	/* rendered listings (thread-safe) */
 	struct dirwatch	*dirwatch;	/* what the caches learn changes from */
+	struct syncer	*syncer;	/* uploads' fsyncs, off the workers */
 
 	/* Set once a drain begins: finish responses, keep nothing alive. */
 	atomic_bool	 draining;

@@ -74,6 +74,19 @@ ssize_t	upload_splice(struct upload *u, int sock, const int pipefd[2],
 	    size_t max);
 
 /*
+ * The body of u is in, and finishing it is slow disk work (the file's
+ * fsync, its name, the folder's fsync) that upload_commit() may do on
+ * another thread while the connection's worker serves others.
+ */
+bool	upload_wants_commit(const struct upload *u);
+
+/*
+ * Does that work, on any thread (one at a time for u): afterwards
+ * upload_finish() only answers.
+ */
+void	upload_commit(struct upload *u);
+
+/*
  * The body is in (or the upload failed, or its client went away: gone):
  * makes the file visible under its name, or drops it, and plans the
  * answer into res (res->hb set up as for http_serve()).  Returns the

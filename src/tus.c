@@ -299,7 +299,7 @@ tus_upload(const struct serve_ctx *x, const struct http_request *req,
 	u->fd = fd;
 	u->workfd = u->hidefd = workfd;
 	u->keep_part = true;	/* a cut PATCH keeps what came */
-	u->file_len = offset;
+	u->file_len = u->flushed = offset;
 	u->max_size = ti->length;	/* more than Upload-Length is 413 */
 	u->tus_length = ti->length;
 	memcpy(u->tus_id, id, TUS_ID_LEN + 1);

@@ -486,6 +486,24 @@ up_sync_dir(struct upload *u)
 
 /* ---- writing ---- */
 
+/* A file's bytes go to the disk in steps of this while it is written. */
+#define FLUSH_STEP	(8u << 20)
+
+/*
+ * Starts writing what u's file received since the last step to the disk
+ * (without waiting for it), so that the fsync at the end has little left
+ * to do and a big upload does not pile up dirty pages.
+ */
+static void
+flush_early(struct upload *u)
+{
+	if (u->file_len - u->flushed < FLUSH_STEP)
+		return;
+	(void)sync_file_range(u->fd, (off_t)u->flushed,
+	    (off_t)(u->file_len - u->flushed), SYNC_FILE_RANGE_WRITE);
+	u->flushed = u->file_len;
+}
+
 /* Writes p[0..n) to the file at its end. */
 int
 up_write(struct upload *u, const char *p, size_t n)
@@ -503,6 +521,7 @@ up_write(struct upload *u, const char *p, size_t n)
 		n -= (size_t)w;
 		u->file_len += (uint64_t)w;
 	}
+	flush_early(u);
 	return 0;
 }
 
@@ -1104,6 +1123,8 @@ upload_take(struct upload *u, char *in, size_t len)
 
 	if (u->status != 0)
 		return -1;
+	if (u->complete)
+		return 0;	/* what follows is the next request */
 	if (u->ck != NULL) {
 		bool done = false;
 		ssize_t r = chunked_decode(u->ck, in, len, in, &out, &done);
@@ -1153,6 +1174,7 @@ pipe_to_file(struct upload *u, int pipe_out, size_t n)
 		n -= (size_t)m;
 		u->file_len += (uint64_t)m;
 	}
+	flush_early(u);
 	return 0;
 }
 
@@ -1230,6 +1252,20 @@ finish_put(struct upload *u)
 	return replaced ? 204 : 201;
 }
 
+bool
+upload_wants_commit(const struct upload *u)
+{
+	return u->kind == UP_KIND_PUT && u->status == 0 &&
+	    upload_complete(u) && !u->committed;
+}
+
+void
+upload_commit(struct upload *u)
+{
+	u->done_status = finish_put(u);
+	u->committed = true;
+}
+
 int
 upload_finish(struct upload *u, const struct serve_ctx *x,
     struct response *res)
@@ -1247,7 +1283,7 @@ upload_finish(struct upload *u, const struct serve_ctx *x,
 		if (u->status == 0)
 			return status;
 	} else if (u->status == 0 && u->kind == UP_KIND_PUT) {
-		status = finish_put(u);
+		status = u->committed ? u->done_status : finish_put(u);
 		if (u->status == 0) {
 			up_answer(res, status, u->oc_mtime ?
 			    "X-OC-MTime: accepted\r\n" : NULL,

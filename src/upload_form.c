@@ -77,7 +77,7 @@ part_begin(void *arg, const struct mp_part *part)
 		return 0;
 	}
 	u->part = PART_FILE;
-	u->file_len = 0;
+	u->file_len = u->flushed = 0;
 	if ((u->fd = up_open_hidden(u)) < 0)
 		return up_fail_errno(u, errno, "cannot create a file");
 	return 0;

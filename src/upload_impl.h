@@ -69,7 +69,10 @@ struct upload {
 	uint64_t	 max_size;	/* of one file; UINT64_MAX: none */
 	uint64_t	 received;	/* body bytes from the socket */
 	uint64_t	 file_len;	/* bytes in the current file */
+	uint64_t	 flushed;	/* of them, sent to the disk early */
 	bool		 complete;	/* the body was read to its end */
+	bool		 committed;	/* upload_commit() ran: done_status */
+	int		 done_status;	/* its answer when it succeeded */
 	bool		 counted;	/* in upload_active() */
 	struct chunked	*ck;		/* a chunked body's decoder */
 	/* A form upload. */

@@ -44,6 +44,7 @@
 #include <linux/sockios.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@
 #include "queue.h"
 #include "send.h"
 #include "server.h"
+#include "syncer.h"
 #include "testhook.h"
 #include "upload.h"
 
@@ -86,6 +88,11 @@
 #define IN_SLACK		(16 * 1024)
 /* Body bytes moved through the worker's pipe by one splice() call. */
 #define SPLICE_MAX		(1u << 20)
+/*
+ * Threads that sync uploads at most: fsyncs in flight at once, which a
+ * journaling file system commits together.
+ */
+#define SYNC_THREADS		64
 /* Events taken from epoll at once. */
 #define MAX_EVENTS		256
 /* New connections taken from the queue per round. */
@@ -112,6 +119,7 @@ struct worker {
 	enum ev_kind	 wake_kind;	/* epoll data.ptr for the eventfd */
 	atomic_bool	 quit;		/* asked to leave the pool */
 	_Atomic uint64_t busy_since_ms;	/* 0 while it sleeps */
+	uint64_t	 body_budget;	/* body bytes the running conn may take */
 	/*
 	 * The clock as the current job began (event_now_ms()): deadlines and
 	 * request start times are taken from it, which is exact enough for
@@ -948,6 +956,64 @@ finish_upload(struct worker *w, struct conn *c, size_t len)
 	return send_response(w, c, &res, &r, w->in, len);
 }
 
+/* Events for c later in the batch being handled: c is no longer ours. */
+static void
+forget_events(struct worker *w, const struct conn *c)
+{
+	for (int i = w->evi + 1; i < w->nevs; i++)
+		if (w->evs[i].data.ptr == c)
+			w->evs[i].data.ptr = NULL;
+}
+
+/*
+ * The body of c is in, and its file's fsyncs are the slow part of the
+ * answer: the syncer does them while this worker serves the others, then
+ * hands c to the queue, where a worker answers it (commit_done()).  The
+ * input after the body goes with c.  False when c is to be finished here.
+ */
+static bool
+commit_elsewhere(struct worker *w, struct conn *c, size_t len)
+{
+	if (!upload_wants_commit(c->upload) ||
+	    conn_stash_input(c, w->in, len) != 0)
+		return false;
+	forget_events(w, c);
+	disown(w, c);
+	c->wait = WAIT_NONE;
+	conn_take(c, OWNER_WORKER, OWNER_SYNC);
+	syncer_submit(w->srv->syncer, &c->sync);
+	return true;
+}
+
+/* On a sync thread: the slow part of c's upload. */
+static void
+commit_work(struct sync_node *n, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)n - offsetof(struct conn,
+	    sync));
+
+	(void)arg;
+	upload_commit(c->upload);
+}
+
+/* c's upload is committed: a worker takes c from the queue and answers. */
+static void
+commit_done(struct sync_node *n, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)n - offsetof(struct conn,
+	    sync));
+	struct server *srv = arg;
+
+	conn_take(c, OWNER_SYNC, OWNER_QUEUE);
+	if (!queue_hand_over(srv->queue, (void *const *)&c, 1)) {
+		log_err("out of memory handing a connection back; closing it");
+		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
+		c->heap_idx = UINT32_MAX;
+		conn_free(c);
+		event_conn_closed(srv->ev);
+	}
+}
+
 /* The worker's pipe for splice(), made at first use; false if none. */
 static bool
 splice_pipe(struct worker *w)
@@ -1034,12 +1100,14 @@ pull_body(struct worker *w, struct conn *c, size_t *len, uint64_t *budget)
 /*
  * Receives c's body: what w->in[0..*len) holds first, then the socket,
  * until it is complete, the socket is empty (c waits), or this round's
- * share is used (c goes to the ready list).
+ * share is used (c goes to the ready list).  The share counts every body
+ * c sends in the round: a client PUTting one file after another lets the
+ * others go as one sending a big file does.
  */
 static enum after
 receive_body(struct worker *w, struct conn *c, size_t *len)
 {
-	uint64_t budget = JOB_MAX_BYTES;
+	uint64_t *budget = &w->body_budget;
 
 	for (;;) {
 		if (*len > 0) {
@@ -1051,17 +1119,20 @@ receive_body(struct worker *w, struct conn *c, size_t *len)
 				consumed(w, (size_t)n);
 			}
 		}
-		if (upload_complete(c->upload))
+		if (upload_complete(c->upload)) {
+			if (commit_elsewhere(w, c, *len))
+				return AFTER_GONE;
 			return finish_upload(w, c, *len);
+		}
 		if (!c->readable) {
 			wait_in_set(w, c, WAIT_BODY);
 			return AFTER_GONE;
 		}
-		if (budget == 0) {
+		if (*budget == 0) {
 			make_ready(w, c);
 			return AFTER_GONE;
 		}
-		switch (pull_body(w, c, len, &budget)) {
+		switch (pull_body(w, c, len, budget)) {
 		case BODY_END:
 			return finish_upload(w, c, *len);
 		case BODY_DRY:
@@ -1159,6 +1230,7 @@ serve_input(struct worker *w, struct conn *c, size_t len)
 	};
 	unsigned served = 0;
 
+	w->body_budget = JOB_MAX_BYTES;
 	for (;;) {
 		int r = HTTP_PARSE_PARTIAL;
 
@@ -1836,7 +1908,8 @@ worker_pool_start(struct server *srv, size_t n)
 	int r;
 
 	conn_set_upload_release(upload_free);
-	r = pool_grow(srv, n);
+	srv->syncer = syncer_new(SYNC_THREADS, commit_work, commit_done, srv);
+	r = srv->syncer == NULL ? -ENOMEM : pool_grow(srv, n);
 	if (r < 0) {
 		atomic_store(&srv->stopping, true);
 		queue_close(srv->queue);
@@ -1873,6 +1946,9 @@ worker_pool_join(struct server *srv)
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
+	/* Uploads being synced come back to the queue. */
+	syncer_free(srv->syncer);
+	srv->syncer = NULL;
 	/* Handed over or accepted too late for anyone to take. */
 	while ((c = queue_try_pop(srv->queue)) != NULL) {
 		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
