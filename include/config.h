@@ -107,6 +107,7 @@ struct config {
 	unsigned	 upload_max_active;	/* bodies being received */
 	uint64_t	 upload_reserve;	/* free space always left */
 	bool		 upload_splice;	/* socket -> pipe -> file */
+	bool		 upload_fsync;	/* a 201 means on the disk */
 	unsigned	 upload_tus_expire_ms;	/* unfinished tus uploads */
 
 	/* [log] */

@@ -155,6 +155,7 @@ static const struct key keys[] = {
 	{ "upload", "reserve", K_SIZE64, OFF(upload_reserve), 0, 1ull << 52,
 	    NULL },
 	{ "upload", "splice", K_BOOL, OFF(upload_splice), 0, 0, NULL },
+	{ "upload", "fsync", K_BOOL, OFF(upload_fsync), 0, 0, NULL },
 	{ "upload", "tus_expire", K_MS, OFF(upload_tus_expire_ms), 1000,
 	    30 * 24 * HOUR_MS, NULL },
 };
@@ -298,6 +299,7 @@ config_new(void)
 	c->upload_max_active = 64;
 	c->upload_reserve = 64u << 20;
 	c->upload_splice = true;
+	c->upload_fsync = true;
 	c->upload_tus_expire_ms = 24 * HOUR_MS;
 	atomic_init(&c->refs, 1);
 	c->root = strdup(".");

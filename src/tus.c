@@ -625,7 +625,7 @@ up_tus_finish(struct upload *u, const struct config *cfg,
 	int code = 0;
 
 	/* What arrived stays, even from a cut request: it resumes. */
-	if (fsync(u->fd) != 0)
+	if (u->fsync && fsync(u->fd) != 0)
 		return up_fail_errno(u, errno, "fsync");
 	state_name(u->tus_id, "info", path);
 	(void)utimensat(u->workfd, path, NULL, AT_SYMLINK_NOFOLLOW);

@@ -471,7 +471,7 @@ up_seal(struct upload *u)
 			log_errno(LOG_LVL_WARN, errno, "upload: cannot set the "
 			    "modification time of '%s'", u->name);
 	}
-	if (fsync(u->fd) != 0)
+	if (u->fsync && fsync(u->fd) != 0)
 		return up_fail_errno(u, errno, "fsync");
 	return 0;
 }
@@ -480,7 +480,7 @@ up_seal(struct upload *u)
 void
 up_sync_dir(struct upload *u)
 {
-	if (fsync(u->dirfd) != 0 && errno != EINVAL)
+	if (u->fsync && fsync(u->dirfd) != 0 && errno != EINVAL)
 		log_errno(LOG_LVL_WARN, errno, "upload: cannot sync a folder");
 }
 
@@ -497,7 +497,7 @@ up_sync_dir(struct upload *u)
 static void
 flush_early(struct upload *u)
 {
-	if (u->file_len - u->flushed < FLUSH_STEP)
+	if (!u->fsync || u->file_len - u->flushed < FLUSH_STEP)
 		return;
 	(void)sync_file_range(u->fd, (off_t)u->flushed,
 	    (off_t)(u->file_len - u->flushed), SYNC_FILE_RANGE_WRITE);
@@ -607,6 +607,7 @@ up_new(enum up_kind kind, int dfd, const struct config *cfg,
 	    UINT64_MAX;
 	u->etag_inode = cfg->etag_inode;
 	u->allow_hidden = cfg->allow_hidden;
+	u->fsync = cfg->upload_fsync;
 	u->length = req->chunked ? UINT64_MAX : req->content_length;
 	u->http10 = req->version_minor == 0;
 	/* RFC 9110 §10.1.1: never a 100 to an HTTP/1.0 client. */
@@ -1255,7 +1256,7 @@ finish_put(struct upload *u)
 bool
 upload_wants_commit(const struct upload *u)
 {
-	return u->kind == UP_KIND_PUT && u->status == 0 &&
+	return u->kind == UP_KIND_PUT && u->fsync && u->status == 0 &&
 	    upload_complete(u) && !u->committed;
 }
 

@@ -84,6 +84,7 @@ struct upload {
 	unsigned	 nstored;
 	bool		 html;		/* answer a browser with 303 */
 	bool		 allow_hidden;	/* hidden names may be written */
+	bool		 fsync;		/* files and folders are synced */
 	char		*location;	/* the folder's URL, for 303 */
 	bool		 http10;	/* the request was HTTP/1.0 */
 	/* A tus upload (tus.c). */
