@@ -168,6 +168,54 @@ class Put(Base):
         r = c.request("GET", "/up/k.txt")
         self.assertEqual((r.status, r.body), (200, b"abc"))
 
+    def test_pipelined_puts_and_gets_answer_in_order(self):
+        # Each PUT's fsyncs run on a sync thread; the requests after it,
+        # already read, must wait for its answer and keep their order.
+        c = self.connect(self.srv.port)
+        batch = b""
+        for i in range(5):
+            body = b"%d" % i * (1000 * (i + 1))
+            batch += (b"PUT /up/p%d.txt HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: %d\r\n\r\n" % (i, len(body)) + body +
+                      b"GET /up/p%d.txt HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+        c.send(batch)
+        for i in range(5):
+            self.assertEqual(c.read_response().status, 201, i)
+            r = c.read_response()
+            self.assertEqual((r.status, r.body), (200, b"%d" % i *
+                                                  (1000 * (i + 1))), i)
+
+    def test_a_stop_amid_uploads_is_clean(self):
+        data = os.urandom(300000)
+        results = []
+
+        def one(i):
+            try:
+                results.append(self.put("/up/s%d.bin" % i, data).status)
+            except (OSError, EOFError):
+                results.append("cut")
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+        for t in ts:
+            t.start()
+        time.sleep(0.05)
+        self.srv.stop()          # asserts exit 0 and a clean stderr
+        for t in ts:
+            t.join(scaled(10))
+        for i in range(20):
+            p = os.path.join(self.root, "up", "s%d.bin" % i)
+            if os.path.exists(p):
+                self.assertEqual(self.disk("up/s%d.bin" % i), data)
+        self.assertEqual(leftovers(self.root), [])
+        self.srv = self.serve(UP)
+
+    def test_fsync_off_still_names_only_whole_files(self):
+        self.srv.stop()
+        self.srv = self.serve(UP + ["-s", "upload.fsync=off"])
+        data = os.urandom(100000)
+        self.assertEqual(self.put("/up/f.bin", data).status, 201)
+        self.assertEqual(self.disk("up/f.bin"), data)
+        self.assertEqual(leftovers(self.root), [])
+
     def test_oc_mtime_is_kept(self):
         r = self.put("/up/m.txt", b"m", {"X-OC-Mtime": "1500000000"})
         self.assertEqual(r.status, 201)
