@@ -41,7 +41,7 @@ UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: FORCE soak all run check deps-js check-plain check-asan check-tsan check-valgrind unit integration \
-        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions \
+        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions bench-upload \
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
 
@@ -336,6 +336,12 @@ bench-instructions: $(BUILD)/lanhttpd
 	@sh .ci/deps valgrind
 	bench/instructions --kind A
 	bench/instructions --kind G
+
+# PUT uploads beside nginx (dav) and lighttpd (mod_webdav): one 1 GiB body,
+# then 50 concurrent 1 MiB bodies, on /var/tmp.  BENCH_UPLOAD_ARGS=--quick.
+bench-upload: $(BUILD)/lanhttpd
+	@sh .ci/deps curl nginx-light lighttpd lighttpd-mod-webdav
+	LANHTTPD_BIN=$(BUILD)/lanhttpd bench/upload $(BENCH_UPLOAD_ARGS)
 
 clean:
 	rm -rf build build-test build-asan build-tsan lanhttpd lanhttpd-ping fuzz/build
