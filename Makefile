@@ -16,10 +16,11 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now
 INIH_LIBS  = $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 ZLIB_LIBS  = $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
-LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS)
+EXPAT_LIBS = $(shell pkg-config --libs expat 2>/dev/null || echo -lexpat)
+LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS) $(EXPAT_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
-BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev
+BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev
 # wget, aria2, rclone and chromium are the real clients of
 # tests/integration/test_clients.py; bindfs (a FUSE root) and strace (no
 # stat on a cache hit) are test_freshness.py's; wrk drives
@@ -96,6 +97,9 @@ MODS_log        = log span
 MODS_http_response = http_response path span
 MODS_lab        = lab span
 MODS_tus_hdr    = tus_hdr span
+MODS_dav_if     = dav_if span
+MODS_dav_lock   = dav_lock span
+MODS_dav_xml    = dav_xml http_response path span
 MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
 MODS_listing    = listing upload_ui http_response http_parse path span
@@ -256,7 +260,8 @@ check-asan: deps-test
 check-tsan: deps-test
 	$(SAN_ENV) $(SAN_TEST_ENV) LANHTTPD_SKIP_LOAD=1 $(MAKE) BUILD=build-tsan CFLAGS="$(TSAN_CFLAGS)" \
 	    HARDEN=-fPIE EXTRA_CFLAGS="$(TEST_CFLAGS)" LANHTTPD_SLOW=4 \
-	    UNIT_BINS="build-tsan/tests/check_queue build-tsan/tests/check_syncer" \
+	    UNIT_BINS="build-tsan/tests/check_queue build-tsan/tests/check_syncer \
+	        build-tsan/tests/check_dav_lock" \
 	    unit integration
 
 # The core integration tests, and the listing cache's (its memfds,
@@ -284,7 +289,8 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # exercises.  New inputs go to fuzz/corpus-run/ (not committed); the seeds
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
-FUZZERS       = http_parse path config semantics listing chunked tus_hdr multipart upname
+FUZZERS       = http_parse path config semantics listing chunked tus_hdr multipart upname \
+                dav_if dav_xml dav_dest
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
@@ -292,6 +298,9 @@ FUZZ_MODS_chunked    = chunked
 FUZZ_MODS_multipart  = multipart
 FUZZ_MODS_upname     = upname nfc
 FUZZ_MODS_tus_hdr    = tus_hdr span
+FUZZ_MODS_dav_if     = dav_if span
+FUZZ_MODS_dav_xml    = dav_xml http_response path span
+FUZZ_MODS_dav_dest   = dav_dest path span
 FUZZ_MODS_path       = path span
 FUZZ_MODS_config     = config fcache dirwatch log mime path span testhook
 FUZZ_MODS_semantics  = file negotiate listing upload_ui http_parse http_response \
@@ -303,7 +312,7 @@ fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 		$$(wildcard include/*.h)
 	@mkdir -p fuzz/build
 	clang $(FUZZ_CFLAGS) -o $@ $< \
-	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS) \
+	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS) $(EXPAT_LIBS) \
 	    $(ZLIB_LIBS)
 
 fuzz-build: $(FUZZERS:%=fuzz/build/fuzz_%)
