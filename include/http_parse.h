@@ -34,6 +34,14 @@ enum http_method {
 	HTTP_M_OPTIONS,
 	HTTP_M_TRACE,
 	HTTP_M_PATCH,
+	/* WebDAV (RFC 4918), served when [webdav] is on. */
+	HTTP_M_PROPFIND,
+	HTTP_M_PROPPATCH,
+	HTTP_M_MKCOL,
+	HTTP_M_COPY,
+	HTTP_M_MOVE,
+	HTTP_M_LOCK,
+	HTTP_M_UNLOCK,
 };
 
 /* Header fields the server acts on; everything else is HDR_OTHER. */

@@ -81,6 +81,13 @@ static const struct {
 	{ NAME("OPTIONS"), HTTP_M_OPTIONS },
 	{ NAME("TRACE"), HTTP_M_TRACE },
 	{ NAME("PATCH"), HTTP_M_PATCH },
+	{ NAME("PROPFIND"), HTTP_M_PROPFIND },
+	{ NAME("PROPPATCH"), HTTP_M_PROPPATCH },
+	{ NAME("MKCOL"), HTTP_M_MKCOL },
+	{ NAME("COPY"), HTTP_M_COPY },
+	{ NAME("MOVE"), HTTP_M_MOVE },
+	{ NAME("LOCK"), HTTP_M_LOCK },
+	{ NAME("UNLOCK"), HTTP_M_UNLOCK },
 };
 
 const char *
