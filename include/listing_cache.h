@@ -113,6 +113,20 @@ int	listing_cache_put(struct listing_cache *lc,
 	    const char *body, size_t len, const char *etag, size_t etag_len,
 	    const struct listing *l, struct listing_page *page);
 
+/*
+ * As listing_cache_put(), for a body written to fd (len bytes; a memfd
+ * from listing_cache_memfd(), sealed here), so that a big body never has
+ * to be in memory whole.  On success fd belongs to the cache and *page
+ * holds a descriptor of its own; on failure fd is still the caller's.
+ */
+int	listing_cache_put_fd(struct listing_cache *lc,
+	    const struct listing_fill *fill, const struct listing_key *k,
+	    int fd, size_t len, const char *etag, size_t etag_len,
+	    const struct listing *l, struct listing_page *page);
+
+/* A new memfd that listing_cache_put_fd() can seal; -1 and errno. */
+int	listing_cache_memfd(void);
+
 /* Ends what listing_cache_begin() started. */
 void	listing_cache_end(struct listing_cache *lc, struct listing_fill *fill);
 

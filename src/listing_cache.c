@@ -546,12 +546,19 @@ deps_copy(struct lc_entry *e, const struct listing *l)
 	return 0;
 }
 
+/* Seals fd: nothing can change the body from now on.  0 or -1. */
+static int
+seal(int fd)
+{
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL);
+}
+
 /* A sealed memfd holding body[0..len); -1 on failure. */
 static int
 body_memfd(const char *body, size_t len)
 {
-	int fd = memfd_create("lanhttpd-listing", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING);
+	int fd = listing_cache_memfd();
 
 	if (fd < 0)
 		return -1;
@@ -566,18 +573,26 @@ body_memfd(const char *body, size_t len)
 		}
 		o += (size_t)n;
 	}
-	/* Nothing can change the body from now on. */
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+	if (seal(fd) != 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-/* A page for k with body, not in the table yet; NULL and *err. */
+int
+listing_cache_memfd(void)
+{
+	return memfd_create("lanhttpd-listing", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING);
+}
+
+/*
+ * A page for k whose body is the sealed fd of len bytes (taken on
+ * success), not in the table yet; NULL and *err.
+ */
 static struct lc_entry *
-entry_new(const struct listing_key *k, const char *body, size_t len,
+entry_new(const struct listing_key *k, int fd, size_t len,
     const char *etag, size_t etag_len, const struct listing *l, int *err)
 {
 	struct lc_entry *e = calloc(1, sizeof(*e));
@@ -591,13 +606,13 @@ entry_new(const struct listing_key *k, const char *body, size_t len,
 	e->fd = -1;
 	e->cost = PAGE_ROUND(len) + sizeof(*e) + k->rel_len + 1;
 	if ((*err = deps_copy(e, l)) != 0 ||
-	    (e->rel = malloc(k->rel_len + 1)) == NULL ||
-	    (e->fd = body_memfd(body, len)) < 0) {
+	    (e->rel = malloc(k->rel_len + 1)) == NULL) {
 		if (*err == 0)
 			*err = -ENOMEM;
 		entry_free(e);
 		return NULL;
 	}
+	e->fd = fd;
 	memcpy(e->rel, k->rel, k->rel_len);
 	e->rel[k->rel_len] = '\0';
 	e->k = *k;
@@ -615,6 +630,26 @@ listing_cache_put(struct listing_cache *lc, const struct listing_fill *fill,
     const char *etag, size_t etag_len, const struct listing *l,
     struct listing_page *page)
 {
+	int fd, r;
+
+	if (lc == NULL || fill->w == NULL)
+		return -ENOSYS;
+	if (PAGE_ROUND(len) > lc->max_bytes / 4)
+		return -EFBIG;
+	if ((fd = body_memfd(body, len)) < 0)
+		return -ENOMEM;
+	if ((r = listing_cache_put_fd(lc, fill, k, fd, len, etag, etag_len, l,
+	    page)) != 0)
+		close(fd);
+	return r;
+}
+
+int
+listing_cache_put_fd(struct listing_cache *lc,
+    const struct listing_fill *fill, const struct listing_key *k, int fd,
+    size_t len, const char *etag, size_t etag_len, const struct listing *l,
+    struct listing_page *page)
+{
 	struct lc_entry *e, *old;
 	int err;
 
@@ -622,9 +657,12 @@ listing_cache_put(struct listing_cache *lc, const struct listing_fill *fill,
 		return -ENOSYS;
 	if (PAGE_ROUND(len) > lc->max_bytes / 4)
 		return -EFBIG;
-	if ((e = entry_new(k, body, len, etag, etag_len, l, &err)) == NULL)
+	if (seal(fd) != 0 && errno != EPERM)
+		return -errno;
+	if ((e = entry_new(k, fd, len, etag, etag_len, l, &err)) == NULL)
 		return err;
 	if (!page_from(e, page)) {
+		e->fd = -1;	/* still the caller's */
 		entry_free(e);
 		return -EMFILE;
 	}
