@@ -110,6 +110,11 @@ struct config {
 	bool		 upload_fsync;	/* a 201 means on the disk */
 	unsigned	 upload_tus_expire_ms;	/* unfinished tus uploads */
 
+	/* [webdav]: RFC 4918 class 1 and 2 (dav.h); off unless enabled */
+	bool		 webdav_enable;
+	bool		 webdav_depth_infinity;	/* PROPFIND Depth: infinity */
+	bool		 webdav_mac_files;	/* ._* and .DS_Store may be written */
+
 	/* [log] */
 	char		*access_log;
 	char		*error_log;

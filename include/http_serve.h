@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conn.h"
 #include "http_parse.h"
@@ -97,5 +98,13 @@ void	http_serve_error(int status, bool head, struct response *res);
  * memory for clients as it may (max_response_memory).
  */
 void	http_serve_busy(struct response *res);
+
+/*
+ * Adds the body fd[off..off+len) to a response whose headers are
+ * finished (res->segs[0] holds them): nothing for HEAD, the bytes inline
+ * when they are few, else a file segment for sendfile().  Takes fd.
+ */
+void	http_serve_attach(struct response *res, int fd, uint64_t off,
+	    uint64_t len);
 
 #endif /* LANHTTPD_HTTP_SERVE_H */

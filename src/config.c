@@ -61,6 +61,9 @@ struct key {
 static const struct enum_val hidden_vals[] = {
 	{ "deny", 0 }, { "allow", 1 }, { NULL, 0 },
 };
+static const struct enum_val mac_vals[] = {
+	{ "refuse", 0 }, { "allow", 1 }, { NULL, 0 },
+};
 static const struct enum_val symlink_vals[] = {
 	{ "inside", SYMLINKS_INSIDE }, { "all", SYMLINKS_ALL },
 	{ "none", SYMLINKS_NONE }, { NULL, 0 },
@@ -158,6 +161,11 @@ static const struct key keys[] = {
 	{ "upload", "fsync", K_BOOL, OFF(upload_fsync), 0, 0, NULL },
 	{ "upload", "tus_expire", K_MS, OFF(upload_tus_expire_ms), 1000,
 	    30 * 24 * HOUR_MS, NULL },
+	{ "webdav", "enable", K_BOOL, OFF(webdav_enable), 0, 0, NULL },
+	{ "webdav", "depth_infinity", K_BOOL, OFF(webdav_depth_infinity), 0, 0,
+	    NULL },
+	{ "webdav", "mac_files", K_ENUM, OFF(webdav_mac_files), 0, 0,
+	    mac_vals },
 };
 
 /*
@@ -676,7 +684,7 @@ set_enum(const struct key *k, const char *value, char *field, char *why_buf,
 
 	for (const struct enum_val *e = k->enums; e->name != NULL; e++) {
 		if (strcasecmp(value, e->name) == 0) {
-			if (k->enums == hidden_vals)
+			if (k->enums == hidden_vals || k->enums == mac_vals)
 				*(bool *)(void *)field = e->value != 0;
 			else
 				*(int *)(void *)field = e->value;

@@ -21,7 +21,9 @@
 #include "listing_cache.h"
 #include "mime.h"
 #include "negotiate.h"
+#include "nfc.h"
 #include "path.h"
+#include "dav.h"
 #include "upload.h"
 #include "upload_ui.h"
 
@@ -117,8 +119,8 @@ http_serve_error(int status, bool head, struct response *res)
  * finished: nothing for HEAD, the bytes inline when they are few, else a
  * file segment for sendfile().  Takes ownership of fd.
  */
-static void
-attach_body(struct response *res, int fd, uint64_t off, uint64_t len)
+void
+http_serve_attach(struct response *res, int fd, uint64_t off, uint64_t len)
 {
 	size_t body_at = res->hb.len;
 
@@ -198,7 +200,7 @@ plan_error_page(const struct serve_ctx *x, int status, struct response *res)
 		close(fd);
 		return false;
 	}
-	attach_body(res, fd, 0, (uint64_t)st.st_size);
+	http_serve_attach(res, fd, 0, (uint64_t)st.st_size);
 	return true;
 }
 
@@ -610,7 +612,7 @@ listing_send_page(const struct http_request *req,
 			plan_error(res, 500, NULL);
 		return;
 	}
-	attach_body(res, pg->fd, 0, pg->len);
+	http_serve_attach(res, pg->fd, 0, pg->len);
 }
 
 /* A page built for this request alone: sent from the heap. */
@@ -899,6 +901,29 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 }
 
 /*
+ * A path that is not in NFC and names nothing as sent: names are stored
+ * in NFC (uploads clean them so), and macOS sends them decomposed.  Puts
+ * the NFC form in path[0..cap) and returns true, or false when there is
+ * none (the path is NFC already, not UTF-8, or the form does not fit).
+ */
+static bool
+path_to_nfc(char *path, size_t cap)
+{
+	char nfc[PATH_MAX];
+	size_t len = strlen(path);
+	ssize_t n;
+
+	if (nfc_is_nfc(path, len))
+		return false;
+	n = nfc_normalize(path, len, nfc, sizeof(nfc));
+	if (n < 0 || (size_t)n >= cap || (size_t)n >= sizeof(nfc))
+		return false;
+	memcpy(path, nfc, (size_t)n);
+	path[n] = '\0';
+	return true;
+}
+
+/*
  * Decodes the request path into x->path and opens it beneath the root.
  * Returns 0 with *pr and *fdp (the caller owns the fd), or a status.
  */
@@ -913,6 +938,10 @@ resolve(const struct serve_ctx *x, const struct http_request *req,
 	    x->path_cap, pr);
 	if (code == 0)
 		code = path_open(&cfg->tree, x->path, fdp);
+	if (code == 404 && path_to_nfc(x->path, x->path_cap)) {
+		pr->len = strlen(x->path);
+		code = path_open(&cfg->tree, x->path, fdp);
+	}
 	return code;
 }
 
@@ -923,8 +952,7 @@ plan_options(const struct serve_ctx *x, const struct http_request *req,
 {
 	struct path_result pr;
 	int fd, code;
-
-	bool writes = false;
+	bool writes = false, dav = x->cfg->webdav_enable;
 
 	if (req->path.len != 1 || req->path.p[0] != '*') {
 		if ((code = resolve(x, req, &pr, &fd)) != 0) {
@@ -934,13 +962,21 @@ plan_options(const struct serve_ctx *x, const struct http_request *req,
 		close(fd);
 		writes = upload_writable(x->cfg, x->path);
 	}
-	/* §15.3.5: a 204 has no Content-Length. */
-	begin(res, 204);
+	/*
+	 * §15.3.5: a 204 has no Content-Length.  Windows' WebDAV client
+	 * wants a 200 (with a length, then) before it mounts.
+	 */
+	begin(res, dav ? 200 : 204);
+	hb_str(&res->hb, "Allow: " ALLOW_METHODS);
+	if (dav)
+		hb_str(&res->hb, DAV_ALLOW);
 	if (writes)
-		hb_str(&res->hb, "Allow: " ALLOW_METHODS ", PUT, POST, DELETE, "
-		    "PATCH\r\n" UPLOAD_TUS_OPTIONS);
+		hb_str(&res->hb, ", PUT, POST, DELETE, PATCH\r\n"
+		    UPLOAD_TUS_OPTIONS);
 	else
-		hb_str(&res->hb, "Allow: " ALLOW_METHODS "\r\n");
+		hb_str(&res->hb, "\r\n");
+	if (dav)
+		hb_str(&res->hb, DAV_OPTIONS "Content-Length: 0\r\n");
 	finish_headers(res);
 }
 
@@ -983,6 +1019,27 @@ plan_cached(const struct serve_ctx *x, const struct http_request *req,
 }
 
 /*
+ * Opens x->path after fcache_begin() for it into *fill (the caller ends
+ * it): the folders on the way are watched before the name is opened.  A
+ * name that is not there as sent is looked for in NFC.  0 or a status.
+ */
+static int
+open_watched(const struct serve_ctx *x, struct fcache_fill *fill, int *fdp)
+{
+	const struct config *cfg = x->cfg;
+	int code;
+
+	fcache_begin(cfg->fcache, x->path, cfg->precompressed, fill);
+	code = path_open(&cfg->tree, x->path, fdp);
+	if (code == 404 && path_to_nfc(x->path, x->path_cap)) {
+		fcache_end(cfg->fcache, fill);
+		fcache_begin(cfg->fcache, x->path, cfg->precompressed, fill);
+		code = path_open(&cfg->tree, x->path, fdp);
+	}
+	return code;
+}
+
+/*
  * Opens x->path, which the cache does not know, and answers: a file (kept
  * in the cache), a folder, or an error (404s kept in the cache too).
  */
@@ -996,9 +1053,7 @@ plan_opened(const struct serve_ctx *x, const struct http_request *req,
 	struct stat st;
 	int fd, code;
 
-	/* The folders on the way are watched before the name is opened. */
-	fcache_begin(cfg->fcache, x->path, cfg->precompressed, &fill);
-	code = path_open(&cfg->tree, x->path, &fd);
+	code = open_watched(x, &fill, &fd);
 	if (code == 404 && cfg->fcache != NULL &&
 	    (e = fentry_build_missing(x->scratch, klen, x->path,
 	    x->now_ms)) != NULL) {

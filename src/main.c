@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "dav.h"
 #include "daemon.h"
 #include "dirwatch.h"
 #include "event.h"
@@ -706,6 +707,12 @@ run(struct server *srv, const struct cli *cli)
 	}
 	/* What a crash left in the upload work folders, before anyone writes. */
 	upload_sweep(cfg, true);
+	/* The WebDAV lock table: always there, as a reload may turn it on. */
+	if (dav_init() != 0) {
+		log_err("out of memory");
+		listen_close_all(ls, nls);
+		goto out;
+	}
 	if (start_threads(srv, cfg, ls, nls, rt.watchdog_ms) < 0)
 		goto out;
 	listen_announce(ls, nls, cfg->root_real, rt.interactive);
@@ -728,6 +735,7 @@ run(struct server *srv, const struct cli *cli)
 	    atomic_load(&srv->requests) == 1 ? "" : "s");
 	rc = 0;
 out:
+	dav_shutdown();
 	config_unref(cfg);
 	return rc;
 }

@@ -29,11 +29,13 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/random.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "chunked.h"
 #include "config.h"
+#include "dav.h"
 #include "file.h"
 #include "http_response.h"
 #include "log.h"
@@ -184,8 +186,8 @@ upload_writable(const struct config *cfg, const char *rel)
  * True when rel is one of the [upload] paths, or a folder that holds one:
  * renaming or deleting it would move or remove where writes go.
  */
-static bool
-holds_prefix(const struct config *cfg, const char *rel)
+bool
+up_holds_prefix(const struct config *cfg, const char *rel)
 {
 	size_t rlen = strlen(rel);
 
@@ -459,6 +461,93 @@ link_replace(struct upload *u, const char *name)
 	return 0;
 }
 
+int
+up_copy_xattrs(int sfd, int tfd)
+{
+	char names[4096], val[4096];
+	ssize_t n = flistxattr(sfd, names, sizeof(names));
+
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : errno;
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+		ssize_t v;
+
+		if (strncmp(names + i, "user.", 5) != 0)
+			continue;
+		if ((v = fgetxattr(sfd, names + i, val, sizeof(val))) < 0 ||
+		    fsetxattr(tfd, names + i, val, (size_t)v, 0) != 0)
+			return errno;
+	}
+	return 0;
+}
+
+/* Copies the bytes of sfd (size bytes) to the end of u's file. */
+static int
+copy_bytes(struct upload *u, int sfd, uint64_t size)
+{
+	char buf[64 * 1024];
+	off_t off = 0;
+
+	while ((uint64_t)off < size) {
+		ssize_t n = copy_file_range(sfd, &off, u->fd, NULL,
+		    (size_t)(size - (uint64_t)off), 0);
+
+		if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+		    errno == EOPNOTSUPP || errno == ENOSYS)) {
+			if ((n = pread(sfd, buf, sizeof(buf), off)) > 0 &&
+			    up_write(u, buf, (size_t)n) != 0)
+				return u->status;
+			off += n > 0 ? n : 0;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return up_fail_errno(u, errno, "copy");
+		if (n == 0)
+			break;	/* it shrank: what is there is copied */
+	}
+	return 0;
+}
+
+int
+up_copy_file(const struct config *cfg, const char *dir_rel, int sfd, int dfd,
+    const char *name, bool replace)
+{
+	struct upload *u = calloc(1, sizeof(*u));
+	struct stat st;
+	int rc = 0;
+
+	if (u == NULL)
+		return ENOMEM;
+	u->kind = UP_KIND_PUT;
+	u->fd = u->workfd = -1;
+	u->max_size = UINT64_MAX;
+	u->fsync = cfg->upload_fsync;
+	if ((u->dirfd = u->hidefd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) < 0 ||
+	    fstat(sfd, &st) != 0) {
+		free(u);
+		return errno;
+	}
+	up_attach_work(u, cfg, dir_rel);
+	u->has_mtime = true;
+	u->mtime = st.st_mtim;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	if ((u->fd = up_open_hidden(u)) < 0)
+		rc = errno;
+	else if (copy_bytes(u, sfd, (uint64_t)st.st_size) != 0)
+		rc = u->status == 507 ? ENOSPC : EIO;
+	else if ((rc = up_copy_xattrs(sfd, u->fd)) != 0)
+		;	/* rc says why */
+	else if (up_seal(u) != 0)
+		rc = u->status == 507 ? ENOSPC : EIO;
+	else if ((replace ? link_replace(u, name) : up_link_new(u, name)) != 0)
+		rc = errno;
+	if (rc == 0)
+		up_sync_dir(u);
+	upload_free(u);
+	return rc;
+}
+
 /* The file is complete: its time, then its bytes on disk. */
 int
 up_seal(struct upload *u)
@@ -717,11 +806,12 @@ put_target(struct upload *u, const struct config *cfg,
 		*why = "the precondition failed";
 		return 412;
 	}
-	if (u->exists && !cfg->upload_overwrite) {
+	/* A mounted share saves over its files: WebDAV implies overwrite. */
+	u->overwrite = cfg->upload_overwrite || cfg->webdav_enable;
+	if (u->exists && !u->overwrite) {
 		*why = "a file has that name, and overwrite is off";
 		return 409;
 	}
-	u->overwrite = cfg->upload_overwrite;
 	return 0;
 }
 
@@ -975,8 +1065,8 @@ refuse_path(const struct serve_ctx *x, const struct http_request *req,
  * True when a segment of rel is a work folder: with hidden_files = allow
  * a client could otherwise write into another upload's state.
  */
-static bool
-in_work_dir(const char *rel)
+bool
+up_in_work_dir(const char *rel)
 {
 	size_t wlen = strlen(UP_WORK_DIR);
 
@@ -1051,14 +1141,14 @@ plan_write(const struct serve_ctx *x, const struct http_request *req,
 		refuse_path(x, req, code, res);
 		return UP_ANSWERED;
 	}
-	if (!up_writable(cfg, rel) || in_work_dir(rel)) {
+	if (!up_writable(cfg, rel) || up_in_work_dir(rel)) {
 		up_refuse(res, 403, "this folder is read-only", NULL);
 		return UP_ANSWERED;
 	}
 	if (up_is_tus(req) || pr.is_root ||
 	    (pr.trailing_slash && req->method == HTTP_M_POST))
 		return plan_dir(x, req, rel, res, up);
-	if (holds_prefix(cfg, rel) && (req->method != HTTP_M_POST ||
+	if (up_holds_prefix(cfg, rel) && (req->method != HTTP_M_POST ||
 	    http_query_param(req->query, "rename", &v))) {
 		up_refuse(res, 403, "the upload folder itself cannot change",
 		    NULL);
@@ -1081,10 +1171,11 @@ upload_plan(const struct serve_ctx *x, const struct http_request *req,
     struct response *res, struct upload **up)
 {
 	bool keep = res->keep_alive && !x->draining;
-	enum up_plan p;
+	bool dav = x->cfg->webdav_enable && dav_method(req->method);
+	enum up_plan p = UP_PASS;
 
 	*up = NULL;
-	if (!x->cfg->upload_enable || !is_write(req))
+	if (!dav && (!x->cfg->upload_enable || !is_write(req)))
 		return UP_PASS;
 	res->head = req->method == HTTP_M_HEAD;
 	res->http10 = req->version_minor == 0;
@@ -1094,10 +1185,28 @@ upload_plan(const struct serve_ctx *x, const struct http_request *req,
 	/* An answer that leaves a body unread ends the connection. */
 	res->keep_alive = keep && (req->has_content_length ?
 	    req->content_length == 0 : !req->chunked);
-	p = plan_write(x, req, res, up);
+	if (dav)
+		p = (enum up_plan)dav_plan(x, req, res, up);
+	if (p == UP_PASS)
+		p = plan_write(x, req, res, up);
 	if (p == UP_BODY)
 		res->keep_alive = keep;
 	return p;
+}
+
+struct upload *
+up_new_dav(const struct config *cfg, const struct http_request *req,
+    struct dav_op *op)
+{
+	struct upload *u = up_new(UP_KIND_DAV, -1, cfg, req);
+
+	if (u == NULL) {
+		dav_op_free(op);
+		return NULL;
+	}
+	u->dav = op;
+	hb_init_heap(&u->stored);
+	return u;
 }
 
 bool
@@ -1114,6 +1223,13 @@ take_data(struct upload *u, const char *p, size_t n)
 {
 	if (u->kind == UP_KIND_FORM)
 		return up_form_feed(u, p, n);
+	if (u->kind == UP_KIND_DAV) {
+		if (n > DAV_BODY_MAX - u->stored.len)
+			return up_failed(u, 413, "the XML body is too large");
+		hb_add(&u->stored, p, n);
+		return u->stored.overflow ? up_failed(u, 503, "out of memory") :
+		    0;
+	}
 	return up_write(u, p, n);
 }
 
@@ -1185,8 +1301,8 @@ upload_splice(struct upload *u, int sock, const int pipefd[2], size_t max)
 	uint64_t left;
 	ssize_t n;
 
-	if (u->kind == UP_KIND_FORM || u->ck != NULL || u->status != 0 ||
-	    upload_complete(u))
+	if (u->kind == UP_KIND_FORM || u->kind == UP_KIND_DAV ||
+	    u->ck != NULL || u->status != 0 || upload_complete(u))
 		return 0;
 	left = u->length - u->received;
 	if (max > left)
@@ -1267,6 +1383,38 @@ upload_commit(struct upload *u)
 	u->committed = true;
 }
 
+/*
+ * The answer of an upload that has not failed so far: true with res and
+ * *status, or false when it failed at the end (u->status says how).
+ */
+static bool
+finish_kind(struct upload *u, const struct serve_ctx *x, struct response *res,
+    int *status)
+{
+	switch (u->kind) {
+	case UP_KIND_TUS:
+		/* A failed PATCH keeps its bytes too: up_tus_finish() first. */
+		*status = up_tus_finish(u, x->cfg, res);
+		break;
+	case UP_KIND_PUT:
+		*status = u->committed ? u->done_status : finish_put(u);
+		if (u->status == 0)
+			up_answer(res, *status, u->oc_mtime ?
+			    "X-OC-MTime: accepted\r\n" : NULL,
+			    *status == 201 ? "created\n" : "", *status == 201 ?
+			    8 : 0);
+		break;
+	case UP_KIND_DAV:
+		res->keep_alive = res->keep_alive && u->complete;
+		*status = dav_finish(u->dav, u->stored.p, u->stored.len, x, res);
+		break;
+	default:
+		*status = up_form_finish(u, res);
+		break;
+	}
+	return u->status == 0;
+}
+
 int
 upload_finish(struct upload *u, const struct serve_ctx *x,
     struct response *res)
@@ -1278,25 +1426,9 @@ upload_finish(struct upload *u, const struct serve_ctx *x,
 	res->file_fd = -1;
 	res->fentry = NULL;
 	res->body_heap = NULL;
-	if (u->kind == UP_KIND_TUS) {
-		/* A failed PATCH keeps its bytes too: up_tus_finish() first. */
-		status = up_tus_finish(u, x->cfg, res);
-		if (u->status == 0)
-			return status;
-	} else if (u->status == 0 && u->kind == UP_KIND_PUT) {
-		status = u->committed ? u->done_status : finish_put(u);
-		if (u->status == 0) {
-			up_answer(res, status, u->oc_mtime ?
-			    "X-OC-MTime: accepted\r\n" : NULL,
-			    status == 201 ? "created\n" : "", status == 201 ?
-			    8 : 0);
-			return status;
-		}
-	} else if (u->status == 0) {
-		status = up_form_finish(u, res);
-		if (u->status == 0)
-			return status;
-	}
+	if ((u->kind == UP_KIND_TUS || u->status == 0) &&
+	    finish_kind(u, x, res, &status))
+		return status;
 	up_drop_file(u);
 	/* The body was not read to its end: the connection must close. */
 	if (!u->complete)
@@ -1373,5 +1505,6 @@ upload_free(struct upload *u)
 	free(u->location);
 	free(u->log);
 	hb_release(&u->stored);
+	dav_op_free(u->dav);
 	free(u);
 }

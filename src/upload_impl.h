@@ -1,7 +1,8 @@
 /*
  * upload_impl.h - what the parts of the upload code share: the state of
  * one upload and the helpers every kind uses.  Private to upload.c,
- * upload_form.c and tus.c; the rest of the daemon sees upload.h only.
+ * upload_form.c, tus.c and the WebDAV code (dav.c), which writes by the
+ * same rules; the rest of the daemon sees upload.h only.
  */
 #ifndef LANHTTPD_UPLOAD_IMPL_H
 #define LANHTTPD_UPLOAD_IMPL_H
@@ -34,7 +35,10 @@ enum up_kind {
 	UP_KIND_PUT,
 	UP_KIND_FORM,
 	UP_KIND_TUS,	/* a tus PATCH (or creation with data): tus.c */
+	UP_KIND_DAV,	/* a WebDAV request's XML body, into stored: dav.c */
 };
+
+struct dav_op;
 
 /* What the current part of a form is. */
 enum part_kind {
@@ -91,6 +95,8 @@ struct upload {
 	char		 tus_id[33];
 	uint64_t	 tus_length;	/* Upload-Length */
 	bool		 tus_created;	/* this request created it: 201 */
+	/* A WebDAV request (UP_KIND_DAV): its body collects in stored. */
+	struct dav_op	*dav;
 	/* The access log's view of the request: three strings in one. */
 	char		*log;
 	size_t		 log_len[3];
@@ -157,6 +163,24 @@ int	up_open_dir(const struct config *cfg, const char *rel, int *dfd);
 bool	up_wants_html(const struct http_request *req);
 /* Counts u in upload_active(). */
 void	up_count(struct upload *u);
+
+/* True when rel is an [upload] path or a folder holding one. */
+bool	up_holds_prefix(const struct config *cfg, const char *rel);
+/* True when a segment of rel is a work folder. */
+bool	up_in_work_dir(const char *rel);
+/*
+ * Copies the open regular file sfd (its bytes, user.* extended
+ * attributes and modification time) into the folder dfd, the path
+ * dir_rel, as name: written unnamed and synced, then linked whole; an
+ * existing name is replaced when replace, else EEXIST.  0 or an errno.
+ */
+int	up_copy_file(const struct config *cfg, const char *dir_rel, int sfd,
+	    int dfd, const char *name, bool replace);
+/* Copies the user.* extended attributes of sfd to tfd: 0 or an errno. */
+int	up_copy_xattrs(int sfd, int tfd);
+/* A DAV request with a body: collects it for dav_finish() (op taken). */
+struct upload	*up_new_dav(const struct config *cfg,
+		    const struct http_request *req, struct dav_op *op);
 
 /* upload_form.c: POST multipart/form-data to the folder dfd (taken). */
 enum up_plan	up_plan_form(const struct serve_ctx *x,

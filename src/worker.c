@@ -774,7 +774,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	uint64_t body;
 
 	sync_caches(w, *len);
-	if (w->cfg.cfg->upload_enable) {
+	if (w->cfg.cfg->upload_enable || w->cfg.cfg->webdav_enable) {
 		enum after a;
 
 		if (serve_upload(w, c, head_len, len, &a))
