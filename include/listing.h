@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "http_response.h"
@@ -123,6 +124,25 @@ bool	listing_entry_stat(int dfd, const char *name,
  * otherwise.  Returns 0 or a negative errno.
  */
 int	listing_read(struct listing *l, int dfd, const struct listing_src *src);
+
+/* What listing_read_each() asks statx(2) for. */
+#define LISTING_STATX_MASK	(STATX_BASIC_STATS | STATX_BTIME)
+
+/*
+ * Called for each entry listing_read_each() lists, as it is read: the
+ * folder, the entry's name (in l) and the statx of what it shows (a
+ * link's target).
+ */
+typedef void	(*listing_each_fn)(void *arg, int dfd, const char *name,
+		    const struct statx *sx);
+
+/*
+ * listing_read(), calling each (when not NULL) for every entry listed,
+ * so a caller that needs more of each entry than l keeps (a PROPFIND)
+ * stats it only once.
+ */
+int	listing_read_each(struct listing *l, int dfd,
+	    const struct listing_src *src, listing_each_fn each, void *arg);
 
 /*
  * Reads ?sort=name|size|mtime, ?order=asc|desc, ?format=html|json and

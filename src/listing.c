@@ -96,7 +96,7 @@ listing_add(struct listing *l, const char *name, size_t len, bool is_dir,
  */
 static bool
 link_target(const char *name, const struct listing_src *src,
-    struct stat *st)
+    struct statx *sx)
 {
 	char rel[PATH_MAX];
 	int fd, n;
@@ -110,7 +110,7 @@ link_target(const char *name, const struct listing_src *src,
 		return false;
 	if (path_open(&src->tree, rel, &fd) != 0)
 		return false;
-	ok = fstat(fd, st) == 0;
+	ok = statx(fd, "", AT_EMPTY_PATH, LISTING_STATX_MASK, sx) == 0;
 	close(fd);
 	return ok;
 }
@@ -126,48 +126,69 @@ left_out(const char *name, const struct listing_src *src)
 	return !src->tree.allow_hidden;
 }
 
-bool
-listing_entry_stat(int dfd, const char *name, const struct listing_src *src,
-    struct listing_stat *ls)
+/* listing_entry_stat(), with the statx of what the entry shows. */
+static bool
+entry_statx(int dfd, const char *name, const struct listing_src *src,
+    struct listing_stat *ls, struct statx *sx)
 {
-	struct stat st;
 	bool link;
 
 	if (left_out(name, src))
 		return false;
 	/* A name that vanished since readdir() is simply not listed. */
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, LISTING_STATX_MASK, sx) != 0)
 		return false;
-	link = S_ISLNK(st.st_mode);
-	if (link && !link_target(name, src, &st))
+	link = S_ISLNK(sx->stx_mode);
+	if (link && !link_target(name, src, sx))
 		return false;
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+	if (!S_ISREG(sx->stx_mode) && !S_ISDIR(sx->stx_mode))
 		return false;	/* FIFOs, sockets and devices are not served */
-	ls->is_dir = S_ISDIR(st.st_mode);
-	ls->recheck = link || ls->is_dir || st.st_nlink > 1;
-	ls->size = ls->is_dir ? 0 : (uint64_t)st.st_size;
-	ls->mtime = st.st_mtim.tv_sec;
+	ls->is_dir = S_ISDIR(sx->stx_mode);
+	ls->recheck = link || ls->is_dir || sx->stx_nlink > 1;
+	ls->size = ls->is_dir ? 0 : sx->stx_size;
+	ls->mtime = sx->stx_mtime.tv_sec;
 	return true;
+}
+
+bool
+listing_entry_stat(int dfd, const char *name, const struct listing_src *src,
+    struct listing_stat *ls)
+{
+	struct statx sx;
+
+	return entry_statx(dfd, name, src, ls, &sx);
 }
 
 /* One directory entry; 0 when added or skipped, else an error. */
 static int
 read_entry(struct listing *l, int dfd, const char *name,
-    const struct listing_src *src)
+    const struct listing_src *src, listing_each_fn each, void *arg)
 {
 	struct listing_stat ls;
+	struct statx sx;
 	int r;
 
-	if (!listing_entry_stat(dfd, name, src, &ls))
+	if (!entry_statx(dfd, name, src, &ls, &sx))
 		return 0;
 	r = listing_add(l, name, strlen(name), ls.is_dir, ls.size, ls.mtime);
-	if (r == 0)
+	if (r == 0) {
 		l->ents[l->n - 1].recheck = ls.recheck;
+		if (each != NULL)
+			each(arg, dfd, l->names + l->ents[l->n - 1].name_off,
+			    &sx);
+	}
 	return r;
 }
 
 int
 listing_read(struct listing *l, int dfd, const struct listing_src *src)
+{
+	return listing_read_each(l, dfd, src, NULL, NULL);
+}
+
+int
+listing_read_each(struct listing *l, int dfd, const struct listing_src *src,
+    listing_each_fn each, void *arg)
 {
 	struct dirent *de;
 	DIR *d;
@@ -188,7 +209,7 @@ listing_read(struct listing *l, int dfd, const struct listing_src *src)
 			err = -errno;
 			break;
 		}
-		err = read_entry(l, dirfd(d), de->d_name, src);
+		err = read_entry(l, dirfd(d), de->d_name, src, each, arg);
 		if (err == -ENOSPC) {
 			err = 0;	/* truncated: list what we have */
 			break;
