@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -86,8 +88,8 @@ struct res_info {
 	const char	*name;		/* its last segment ("" for the root) */
 	struct stat	 st;
 	struct timespec	 btime;		/* when it was made, or ctime */
-	char		 xpath[PATH_MAX + 32];	/* for its xattrs */
-	bool		 follow;	/* the xpath may be followed */
+	int		 dfd;		/* it, or (with at) its folder */
+	const char	*at;		/* its name in dfd, or NULL */
 };
 
 static bool
@@ -256,18 +258,72 @@ put_live(struct pf *c, enum live l, const struct res_info *r, bool names,
 	hb_add(hb, ">", 1);
 }
 
+/* Linux 6.13's *xattrat(2): one lookup in a folder, no /proc path. */
+#ifndef SYS_getxattrat
+#define SYS_getxattrat	464
+#endif
+#ifndef SYS_listxattrat
+#define SYS_listxattrat	465
+#endif
+
+struct xattr_args_k {
+	uint64_t	 value;
+	uint32_t	 size;
+	uint32_t	 flags;
+};
+
+static atomic_bool no_xattrat;
+
+/*
+ * getxattr (name) or listxattr (name NULL) of the member r->at of the
+ * folder r->dfd, following a link (listings keep only links that may be
+ * followed): by getxattrat(2)/listxattrat(2), or through /proc on older
+ * kernels.
+ */
 static ssize_t
-x_get(const struct res_info *r, const char *name, char *buf, size_t cap)
+xattr_at(const struct res_info *r, const char *name, char *buf, size_t cap)
 {
-	return r->follow ? getxattr(r->xpath, name, buf, cap) :
-	    lgetxattr(r->xpath, name, buf, cap);
+	struct xattr_args_k a = { (uintptr_t)buf, (uint32_t)cap, 0 };
+	char path[PATH_MAX + 32];
+	long n;
+
+	if (!atomic_load_explicit(&no_xattrat, memory_order_relaxed)) {
+		n = name != NULL ? syscall(SYS_getxattrat, r->dfd, r->at, 0, name,
+		    &a, sizeof(a)) : syscall(SYS_listxattrat, r->dfd, r->at, 0,
+		    buf, cap);
+		if (n >= 0 || errno != ENOSYS)
+			return (ssize_t)n;
+		atomic_store_explicit(&no_xattrat, true, memory_order_relaxed);
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", r->dfd, r->at);
+	return name != NULL ? getxattr(path, name, buf, cap) :
+	    listxattr(path, buf, cap);
 }
 
+/* One xattr call for r (see xattr_at()); cap bytes asked for. */
 static ssize_t
-x_list(const struct res_info *r, char *buf, size_t cap)
+xattr_once(const struct res_info *r, const char *name, char *buf, size_t cap)
 {
-	return r->follow ? listxattr(r->xpath, buf, cap) :
-	    llistxattr(r->xpath, buf, cap);
+	if (r->at != NULL)
+		return xattr_at(r, name, buf, cap);
+	return name != NULL ? fgetxattr(r->dfd, name, buf, cap) :
+	    flistxattr(r->dfd, buf, cap);
+}
+
+/*
+ * The value of the xattr name of r (or, name NULL, the list of its
+ * names) into buf[0..cap).  Asked with a small size first: the kernel
+ * allocates as much as it is asked for, and most values are short.
+ */
+static ssize_t
+x_call(const struct res_info *r, const char *name, char *buf, size_t cap)
+{
+	size_t first = cap < 4096 ? cap : 4096;
+	ssize_t n = xattr_once(r, name, buf, first);
+
+	if (n >= 0 || errno != ERANGE || first == cap)
+		return n;
+	return xattr_once(r, name, buf, cap);
 }
 
 /* A dead property asked for by name: its value, or noted missing. */
@@ -278,7 +334,7 @@ put_dead(struct pf *c, struct dav_pname p, const struct res_info *r)
 	ssize_t n = -1;
 
 	if (dead_xattr(p, xname, sizeof(xname)))
-		n = x_get(r, xname, c->val, DEAD_MAX);
+		n = x_call(r, xname, c->val, DEAD_MAX);
 	if (n < 0)
 		dav_xml_prop(&c->missing, p, SPAN_NULL);
 	else
@@ -289,7 +345,7 @@ put_dead(struct pf *c, struct dav_pname p, const struct res_info *r)
 static void
 put_all_dead(struct pf *c, const struct res_info *r, bool names)
 {
-	ssize_t n = x_list(r, c->names, DEAD_MAX);
+	ssize_t n = x_call(r, NULL, c->names, DEAD_MAX);
 	size_t plen = strlen(DAV_XATTR_PREFIX);
 
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->names + i) + 1) {
@@ -302,7 +358,7 @@ put_all_dead(struct pf *c, const struct res_info *r, bool names)
 			continue;
 		p.ns = span_make(x + plen + 1, (size_t)(close - x - plen - 1));
 		p.name = span_make(close + 1, strlen(close + 1));
-		if (!names && (v = x_get(r, x, c->val, DEAD_MAX)) < 0)
+		if (!names && (v = x_call(r, x, c->val, DEAD_MAX)) < 0)
 			continue;
 		dav_xml_prop(&c->ms->hb, p, span_make(c->val, (size_t)v));
 	}
@@ -347,62 +403,83 @@ put_response(struct pf *c, const struct res_info *r)
 	dav_ms_flush(c->ms, false);
 }
 
-/* Fills r from statx of name in dfd (NULL: dfd itself); false if gone. */
+/* Fills r's stat from sx; false unless it is a file or a folder. */
 static bool
-res_stat(int dfd, const char *name, bool follow, struct res_info *r)
+res_from_statx(struct res_info *r, const struct statx *sx)
+{
+	memset(&r->st, 0, sizeof(r->st));
+	r->st.st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+	r->st.st_ino = sx->stx_ino;
+	r->st.st_mode = sx->stx_mode;
+	r->st.st_nlink = sx->stx_nlink;
+	r->st.st_size = (off_t)sx->stx_size;
+	r->st.st_mtim = (struct timespec){ sx->stx_mtime.tv_sec,
+	    sx->stx_mtime.tv_nsec };
+	r->st.st_ctim = (struct timespec){ sx->stx_ctime.tv_sec,
+	    sx->stx_ctime.tv_nsec };
+	r->btime = (sx->stx_mask & STATX_BTIME) ? (struct timespec){
+	    sx->stx_btime.tv_sec, sx->stx_btime.tv_nsec } : r->st.st_ctim;
+	return S_ISDIR(r->st.st_mode) || S_ISREG(r->st.st_mode);
+}
+
+/* Fills r for the resource open as fd; false if it is neither kind. */
+static bool
+res_stat(int fd, struct res_info *r)
 {
 	struct statx sx;
-	int flags = name == NULL ? AT_EMPTY_PATH :
-	    follow ? 0 : AT_SYMLINK_NOFOLLOW;
 
-	if (statx(dfd, name != NULL ? name : "", flags, STATX_BASIC_STATS |
-	    STATX_BTIME, &sx) != 0)
-		return false;
-	memset(&r->st, 0, sizeof(r->st));
-	r->st.st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
-	r->st.st_ino = sx.stx_ino;
-	r->st.st_mode = sx.stx_mode;
-	r->st.st_nlink = sx.stx_nlink;
-	r->st.st_size = (off_t)sx.stx_size;
-	r->st.st_mtim = (struct timespec){ sx.stx_mtime.tv_sec,
-	    sx.stx_mtime.tv_nsec };
-	r->st.st_ctim = (struct timespec){ sx.stx_ctime.tv_sec,
-	    sx.stx_ctime.tv_nsec };
-	r->btime = (sx.stx_mask & STATX_BTIME) ? (struct timespec){
-	    sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec } : r->st.st_ctim;
-	snprintf(r->xpath, sizeof(r->xpath), name != NULL ?
-	    "/proc/self/fd/%d/%s" : "/proc/self/fd/%d", dfd, name ? name : "");
-	r->follow = name == NULL || follow;
-	return S_ISDIR(r->st.st_mode) || S_ISREG(r->st.st_mode);
+	r->dfd = fd;
+	r->at = NULL;
+	return statx(fd, "", AT_EMPTY_PATH, LISTING_STATX_MASK, &sx) == 0 &&
+	    res_from_statx(r, &sx);
 }
 
 /* ---- a folder's members ---- */
 
-/* Answers for the members of the folder dfd (rel), from the listing l. */
+/* The members of one folder being answered, as listing_read_each() goes. */
+struct members {
+	struct pf	*c;
+	char		 path[PATH_MAX];
+	size_t		 rlen;
+};
+
 static void
-put_members(struct pf *c, int dfd, const char *rel, const struct listing *l)
+member(void *arg, int dfd, const char *name, const struct statx *sx)
 {
-	char path[PATH_MAX];
-	size_t rlen = strlen(rel);
+	struct members *m = arg;
+	struct res_info r = { .dfd = dfd, .at = name, .name = name };
+	size_t nlen = strlen(name), o = m->rlen;
 
-	memcpy(path, rel, rlen);
-	for (size_t i = 0; i < l->n && !c->ms->failed; i++) {
-		const char *name = l->names + l->ents[i].name_off;
-		struct res_info r;
-		size_t nlen = l->ents[i].name_len, o = rlen;
+	if (m->c->ms->failed || o + 1 + nlen >= sizeof(m->path))
+		return;
+	if (o > 0)
+		m->path[o++] = '/';
+	memcpy(m->path + o, name, nlen + 1);
+	r.rel = m->path;
+	r.rel_len = o + nlen;
+	if (res_from_statx(&r, sx))
+		put_response(m->c, &r);
+}
 
-		if (o + 1 + nlen >= sizeof(path))
-			continue;
-		if (o > 0)
-			path[o++] = '/';
-		memcpy(path + o, name, nlen + 1);
-		r.rel = path;
-		r.rel_len = o + nlen;
-		r.name = name;
-		/* listing_read() kept only links that may be followed. */
-		if (res_stat(dfd, name, true, &r))
-			put_response(c, &r);
-	}
+/*
+ * Reads the folder dfd (the path rel) into l and answers for each of its
+ * members as it is read: one statx() each.  0 or a negative errno.
+ */
+static int
+read_members(struct pf *c, int dfd, const char *rel, struct listing *l)
+{
+	struct listing_src src = { .tree = c->x->cfg->tree, .rel = rel };
+	struct members *m = malloc(sizeof(*m));
+	int r;
+
+	if (m == NULL)
+		return -ENOMEM;
+	m->c = c;
+	m->rlen = strlen(rel);
+	memcpy(m->path, rel, m->rlen + 1);
+	r = listing_read_each(l, dfd, &src, member, m);
+	free(m);
+	return r;
 }
 
 /* The cache key of a Depth 1 answer for the folder st, asked as pf. */
@@ -497,10 +574,9 @@ pf_folder(struct pf *c, int dfd, const struct res_info *r,
 		c->x->long_job(c->x->long_job_arg);
 	cache = cache && listing_cache_begin(c->x->listings, dfd, &fill) == 0;
 	listing_init(&l);
-	if (listing_read(&l, dfd, &src) != 0)
-		c->ms->failed = true;
 	put_response(c, r);
-	put_members(c, dfd, r->rel, &l);
+	if (read_members(c, dfd, r->rel, &l) != 0)
+		c->ms->failed = true;
 	(void)dav_ms_end(c->ms);
 	store_page(c, &fill, cache, &k, &l, res);
 	if (cache)
@@ -514,17 +590,15 @@ static void
 pf_tree(struct pf *c, int dfd, const char *rel, unsigned level,
     size_t *count)
 {
-	struct listing_src src = { .tree = c->x->cfg->tree, .rel = rel };
 	char path[PATH_MAX];
 	struct listing l;
 	size_t rlen = strlen(rel);
 
 	listing_init(&l);
-	if (listing_read(&l, dfd, &src) != 0) {
+	if (read_members(c, dfd, rel, &l) != 0) {
 		listing_release(&l);
 		return;
 	}
-	put_members(c, dfd, rel, &l);
 	*count += l.n;
 	for (size_t i = 0; i < l.n && level < DAV_TREE_LEVELS &&
 	    *count < DAV_TREE_MAX && !c->ms->failed; i++) {
@@ -561,7 +635,7 @@ pf_answer(struct pf *c, struct dav_op *op, struct response *res)
 		dav_refuse(res, code, NULL, "no such file");
 		return code;
 	}
-	if (!res_stat(fd, NULL, true, &r)) {
+	if (!res_stat(fd, &r)) {
 		close(fd);
 		dav_refuse(res, 404, NULL, "no such file");
 		return 404;
@@ -609,6 +683,7 @@ dav_propfind(const struct serve_ctx *x, struct dav_op *op, const char *body,
 	} else {
 		(void)pf_answer(&c, op, res);
 	}
+	dav_ms_release(&ms);	/* an error answer left it */
 	free(c.val);
 	free(c.names);
 	hb_release(&c.missing);
