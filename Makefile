@@ -24,10 +24,11 @@ BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev
 # wget, aria2, rclone and chromium are the real clients of
 # tests/integration/test_clients.py; bindfs (a FUSE root) and strace (no
 # stat on a cache hit) are test_freshness.py's; wrk drives
-# test_fairness.py's 50 clients.
+# test_fairness.py's 50 clients; litmus, cadaver, davfs2 and lighttpd's
+# mod_webdav (for comparison) are test_webdav.py's.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
              slowhttptest valgrind wget aria2 rclone chromium bindfs strace \
-             wrk
+             wrk litmus cadaver davfs2 lighttpd lighttpd-mod-webdav
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -42,7 +43,7 @@ UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: FORCE soak all run check deps-js check-plain check-asan check-tsan check-valgrind unit integration \
-        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions bench-upload \
+        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions bench-upload bench-propfind \
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
 
@@ -351,6 +352,12 @@ bench-instructions: $(BUILD)/lanhttpd
 bench-upload: $(BUILD)/lanhttpd
 	@sh .ci/deps curl nginx-light lighttpd lighttpd-mod-webdav
 	LANHTTPD_BIN=$(BUILD)/lanhttpd bench/upload $(BENCH_UPLOAD_ARGS)
+
+# PROPFIND Depth 1 of a 10,000-file folder beside lighttpd's mod_webdav,
+# with lanhttpd's cache on (the default) and off.  BENCH_PROPFIND_ARGS.
+bench-propfind: $(BUILD)/lanhttpd
+	@sh .ci/deps wrk lighttpd lighttpd-mod-webdav
+	LANHTTPD_BIN=$(BUILD)/lanhttpd bench/propfind $(BENCH_PROPFIND_ARGS)
 
 clean:
 	rm -rf build build-test build-asan build-tsan lanhttpd lanhttpd-ping fuzz/build
