@@ -255,9 +255,10 @@ check-asan: deps-test
 	$(SAN_ENV) $(SAN_TEST_ENV) CK_FORK=no $(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" \
 	    HARDEN=-fPIE EXTRA_CFLAGS="$(TEST_CFLAGS)" LANHTTPD_SLOW=3 unit integration
 
-# The queue and syncer unit tests and the integration suite (pool, hand-overs,
-# reloads, shutdown) under ThreadSanitizer; the tests whose point is a
-# memory or latency figure under load run plain and under ASan only.
+# The queue, syncer and lock-table unit tests and the integration suite
+# (pool, hand-overs, reloads, shutdown) under ThreadSanitizer; the tests
+# whose point is a memory or latency figure under load, and the WebDAV
+# clients' runs (litmus stays), run plain and under ASan only.
 check-tsan: deps-test
 	$(SAN_ENV) $(SAN_TEST_ENV) LANHTTPD_SKIP_LOAD=1 $(MAKE) BUILD=build-tsan CFLAGS="$(TSAN_CFLAGS)" \
 	    HARDEN=-fPIE EXTRA_CFLAGS="$(TEST_CFLAGS)" LANHTTPD_SLOW=4 \
