@@ -46,6 +46,15 @@ bool	dav_method(enum http_method m);
 int	dav_plan(const struct serve_ctx *x, const struct http_request *req,
 	    struct response *res, struct upload **up);
 
+/*
+ * A write of the upload code's own while WebDAV is on (POST: a form,
+ * ?mkdir, ?rename; a tus PATCH): the If header must hold, and no lock may
+ * forbid the change (a rename moves a tree; every other kind adds names
+ * to a folder).  UP_PASS, or UP_ANSWERED with the refusal in res.
+ */
+int	dav_guard(const struct serve_ctx *x, const struct http_request *req,
+	    struct response *res);
+
 /* The body of a DAV request is in: answers it into res.  The status. */
 int	dav_finish(struct dav_op *op, const char *body, size_t len,
 	    const struct serve_ctx *x, struct response *res);

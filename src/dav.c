@@ -249,6 +249,9 @@ dav_ms_answer(struct dav_ms *ms, struct response *res)
 {
 	uint64_t len;
 
+	/* More than the worker's buffer takes with the headers goes by fd. */
+	if (ms->fd < 0 && ms->hb.len > SERVE_INLINE_MAX)
+		dav_ms_flush(ms, true);
 	if (ms->failed) {
 		dav_ms_release(ms);
 		dav_refuse(res, 503, NULL, "out of memory");
@@ -467,6 +470,42 @@ check_locks(const char *rel, bool tree, const struct guard *g,
 }
 
 /*
+ * A name coming into or leaving the folder holding rel changes that
+ * folder's membership, which a lock on the folder protects even at Depth
+ * 0 (RFC 4918 §7.1): 0 or 423 answered.
+ */
+static int
+check_parent(const char *rel, const struct guard *g, struct response *res)
+{
+	const char *slash = strrchr(rel, '/');
+	char parent[PATH_MAX];
+	size_t n = slash != NULL ? (size_t)(slash - rel) : 0;
+
+	if (rel[0] == '\0')
+		return 0;
+	memcpy(parent, rel, n);
+	parent[n] = '\0';
+	return check_locks(parent, false, g, res);
+}
+
+/*
+ * True when rel names something, or when no lock exists (so that the
+ * membership check it guards costs nothing then).
+ */
+static bool
+dav_exists(const struct config *cfg, const char *rel)
+{
+	int fd;
+
+	if (dav_lock_count(dav_locks, dav_now_ms()) == 0)
+		return true;
+	if (path_open(&cfg->tree, rel, &fd) != 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/*
  * Writes to rel are allowed by the configuration: 0, or 405 (writes are
  * off), 403 (a read-only path, a work folder, an upload path itself when
  * whole is false... see callers) answered in res.
@@ -552,6 +591,27 @@ target_open(const struct config *cfg, const char *rel, bool clean,
 	}
 	t->exists = fstatat(t->dfd, t->name, &t->st, AT_SYMLINK_NOFOLLOW) == 0;
 	return 0;
+}
+
+int
+dav_open_nofollow(const struct config *cfg, const char *rel, int *fdp)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t n = slash != NULL ? (size_t)(slash - rel) : 0;
+	char dir[PATH_MAX];
+	int dfd, code;
+
+	if (up_open_dir(cfg, rel, fdp) == 0)
+		return 0;	/* a folder, the upload path itself included */
+	memcpy(dir, rel, n);
+	dir[n] = '\0';
+	if ((code = up_open_dir(cfg, dir, &dfd)) != 0)
+		return code == 409 ? 404 : code;
+	*fdp = openat(dfd, slash != NULL ? slash + 1 : rel, O_RDONLY |
+	    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	code = *fdp >= 0 ? 0 : errno == ENOENT ? 404 : 403;
+	close(dfd);
+	return code;
 }
 
 static void
@@ -707,6 +767,7 @@ do_mkcol(const struct serve_ctx *x, struct dav_op *op, struct guard *g,
 	}
 	if (check_writable(x->cfg, op->rel, false, res) != 0 ||
 	    check_locks(op->rel, false, g, res) != 0 ||
+	    check_parent(op->rel, g, res) != 0 ||
 	    target_open(x->cfg, op->rel, true, &t, res) != 0)
 		return;
 	if (t.exists)
@@ -741,7 +802,8 @@ do_delete(const struct serve_ctx *x, struct dav_op *op, struct guard *g,
 		return;
 	if (!t.exists)
 		dav_refuse(res, 404, NULL, "no such file");
-	else if (check_locks(op->rel, true, g, res) == 0) {
+	else if (check_locks(op->rel, true, g, res) == 0 &&
+	    check_parent(op->rel, g, res) == 0) {
 		if (x->long_job != NULL && S_ISDIR(t.st.st_mode))
 			x->long_job(x->long_job_arg);
 		if (rm_tree(x->cfg, &t, op->rel, res) == 0)
@@ -767,6 +829,35 @@ static int	copy_tree(struct xfer *c, int sfd, const char *sname,
 		    int dfd, const char *drel, const char *dname,
 		    unsigned level);
 
+/* A stream over the folder fd (which stays the caller's); NULL, errno. */
+static DIR *
+dir_stream(int fd)
+{
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d;
+	int e;
+
+	if (dup_fd < 0)
+		return NULL;
+	if ((d = fdopendir(dup_fd)) == NULL) {
+		e = errno;
+		close(dup_fd);
+		errno = e;
+	}
+	return d;
+}
+
+/*
+ * What a copy leaves out of a folder, as a listing does: "." and "..",
+ * hidden names unless allowed, and the upload work folder always.
+ */
+static bool
+left_out(const struct config *cfg, const char *name)
+{
+	return name[0] == '.' && (!cfg->allow_hidden || strcmp(name, ".") ==
+	    0 || strcmp(name, "..") == 0 || strcasecmp(name, UP_WORK_DIR) == 0);
+}
+
 /* Copies the folder open as sfd into dfd's new folder dname. */
 static int
 copy_dir(struct xfer *c, int sfd, int dfd, const char *drel,
@@ -788,17 +879,15 @@ copy_dir(struct xfer *c, int sfd, int dfd, const char *drel,
 		return 0;
 	}
 	snprintf(sub, sizeof(sub), "%s%s%s", drel, drel[0] ? "/" : "", dname);
-	if ((d = fdopendir(dup(sfd))) == NULL) {
+	if ((d = dir_stream(sfd)) == NULL) {
+		rc = errno;
 		close(nfd);
-		return errno;
+		return rc;
 	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' && (!c->x->cfg->allow_hidden ||
-		    strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") ==
-		    0 || strcasecmp(de->d_name, UP_WORK_DIR) == 0))
-			continue;
-		rc = copy_tree(c, dirfd(d), de->d_name, nfd, sub, de->d_name,
-		    level + 1);
+		if (!left_out(c->x->cfg, de->d_name))
+			rc = copy_tree(c, dirfd(d), de->d_name, nfd, sub,
+			    de->d_name, level + 1);
 	}
 	closedir(d);
 	close(nfd);
@@ -817,9 +906,10 @@ copy_tree(struct xfer *c, int sfd, const char *sname, int dfd,
 	struct stat st;
 	int fd, rc;
 
+	/* Links and special files are left out; asked for by name, 403. */
 	if ((fd = openat(sfd, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) < 0)
-		return errno == ELOOP ? 0 : errno;
+		return errno != ELOOP ? errno : level == 0 ? EPERM : 0;
 	if (fstat(fd, &st) != 0)
 		rc = errno;
 	else if (S_ISDIR(st.st_mode))
@@ -828,7 +918,7 @@ copy_tree(struct xfer *c, int sfd, const char *sname, int dfd,
 		rc = up_copy_file(c->x->cfg, drel, fd, dfd, dname,
 		    level == 0 && c->replace);
 	else
-		rc = 0;
+		rc = level == 0 ? EPERM : 0;
 	close(fd);
 	return rc;
 }
@@ -837,7 +927,7 @@ copy_tree(struct xfer *c, int sfd, const char *sname, int dfd,
 static int
 xfer_paths(const struct xfer *c, struct response *res)
 {
-	size_t slen = strlen(c->op->rel);
+	size_t slen = strlen(c->op->rel), dlen = strlen(c->dst);
 
 	if (strcmp(c->op->rel, c->dst) == 0) {
 		dav_refuse(res, 403, NULL, "source and destination are one");
@@ -848,6 +938,47 @@ xfer_paths(const struct xfer *c, struct response *res)
 		dav_refuse(res, 403, NULL, "a folder cannot go inside itself");
 		return 403;
 	}
+	/* Overwriting a folder that holds the source would remove it. */
+	if (c->dst[0] == '\0' || (strncmp(c->op->rel, c->dst, dlen) == 0 &&
+	    c->op->rel[dlen] == '/')) {
+		dav_refuse(res, 403, NULL, "the destination holds the source");
+		return 403;
+	}
+	return 0;
+}
+
+/*
+ * A folder moves by rename(2) alone: to another file system it would be
+ * a copy, which leaves out what a client cannot read (hidden names,
+ * links), and then a removal of all of it.  0 or 403 answered.
+ */
+static int
+xfer_device(const struct xfer *c, struct response *res)
+{
+	struct stat st;
+
+	if (!c->move || !S_ISDIR(c->s.st.st_mode) || (fstat(c->d.dfd, &st) ==
+	    0 && st.st_dev == c->s.st.st_dev))
+		return 0;
+	dav_refuse(res, 403, NULL, "a folder cannot move to another file "
+	    "system: copy it, then delete it");
+	return 403;
+}
+
+/*
+ * Locks: a MOVE changes its source tree and the folder it leaves; both
+ * change the destination tree, and the folder it enters when the name
+ * is new.  0 or 423 answered.
+ */
+static int
+xfer_locks(const struct xfer *c, struct response *res)
+{
+	if (c->move && (check_locks(c->op->rel, true, c->g, res) != 0 ||
+	    check_parent(c->op->rel, c->g, res) != 0))
+		return 423;
+	if (check_locks(c->dst, true, c->g, res) != 0 ||
+	    (!c->d.exists && check_parent(c->dst, c->g, res) != 0))
+		return 423;
 	return 0;
 }
 
@@ -874,10 +1005,9 @@ xfer_check(struct xfer *c, struct response *res)
 		dav_refuse(res, 412, NULL, "the destination exists");
 		return 412;
 	}
-	if ((c->move && check_locks(c->op->rel, true, c->g, res) != 0) ||
-	    check_locks(c->dst, true, c->g, res) != 0)
+	if (xfer_locks(c, res) != 0)
 		return 423;
-	return 0;
+	return xfer_device(c, res);
 }
 
 /*
@@ -906,6 +1036,35 @@ xfer_move(struct xfer *c, struct response *res)
 	return rc;
 }
 
+/* The answer to a copy that failed with errno e. */
+static void
+xfer_failed(int e, struct response *res)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+		up_refuse(res, 507, "the disk is full", NULL);
+		break;
+	case EEXIST:
+		up_refuse(res, 412, "the destination appeared meanwhile", NULL);
+		break;
+	case EPERM:
+		up_refuse(res, 403, "links and special files are not copied",
+		    NULL);
+		break;
+	case EFBIG:
+		up_refuse(res, 413, "the file is larger than max_size", NULL);
+		break;
+	case EBUSY:
+		up_refuse(res, 503, "too many uploads at once; try again",
+		    "Retry-After: 2\r\n");
+		break;
+	default:
+		up_refuse(res, 500, strerror(e), NULL);
+		break;
+	}
+}
+
 /* Does the COPY or MOVE that xfer_check() allowed: 201, 204 or failure. */
 static int
 xfer_run(struct xfer *c, struct response *res)
@@ -922,8 +1081,7 @@ xfer_run(struct xfer *c, struct response *res)
 	if ((rc = xfer_move(c, res)) < 0)
 		return res->status;
 	if (rc != 0) {
-		up_refuse(res, rc == ENOSPC || rc == EDQUOT ? 507 : rc ==
-		    EEXIST ? 412 : 500, strerror(rc), NULL);
+		xfer_failed(rc, res);
 		return res->status;
 	}
 	sync_dir(c->x->cfg, c->d.dfd);
@@ -961,7 +1119,8 @@ do_xfer(const struct serve_ctx *x, const struct http_request *req,
 	}
 	to_nfc(x->cfg, c.dst, sizeof(c.dst));
 	if (xfer_check(&c, res) == 0) {
-		if (x->long_job != NULL && S_ISDIR(c.s.st.st_mode))
+		/* A copy reads and syncs whole files: others go meanwhile. */
+		if (x->long_job != NULL && (!c.move || S_ISDIR(c.s.st.st_mode)))
 			x->long_job(x->long_job_arg);
 		(void)xfer_run(&c, res);
 	}
@@ -1052,12 +1211,32 @@ lock_drop_file(const struct config *cfg, const char *rel)
 	target_close(&t);
 }
 
+/* Takes the lock li asks for on op's resource (created: made for it). */
+static void
+lock_new(const struct serve_ctx *x, const struct dav_op *op,
+    const struct dav_lockinfo *li, bool created, struct response *res)
+{
+	struct dav_lock_info l;
+	int r;
+
+	r = dav_lock_create(dav_locks, op->rel, op->depth == DAV_DEPTH_INF,
+	    li->shared ? DAV_LOCK_SHARED : DAV_LOCK_EXCLUSIVE, li->owner.p,
+	    li->owner.len, op->timeout_s, dav_now_ms(), &l);
+	if (r != 0 && created)
+		lock_drop_file(x->cfg, op->rel);
+	if (r == 0)
+		lock_answer(res, created ? 201 : 200, &l, true);
+	else if (r == -EBUSY)
+		refuse_locked(res, op->rel);
+	else
+		dav_refuse(res, r == -E2BIG ? 400 : 503, NULL, "cannot lock");
+}
+
 static void
 do_lock(const struct serve_ctx *x, struct dav_op *op, const struct guard *g,
     const char *body, size_t len, struct response *res)
 {
 	struct dav_lockinfo li;
-	struct dav_lock_info l;
 	bool created = false;
 	int r;
 
@@ -1075,22 +1254,10 @@ do_lock(const struct serve_ctx *x, struct dav_op *op, const struct guard *g,
 		return;
 	}
 	if (check_writable(x->cfg, op->rel, false, res) == 0 &&
-	    (op->rel[0] == '\0' || lock_create_file(x->cfg, op->rel, res,
-	    &created) == 0)) {
-		r = dav_lock_create(dav_locks, op->rel, op->depth ==
-		    DAV_DEPTH_INF, li.shared ? DAV_LOCK_SHARED :
-		    DAV_LOCK_EXCLUSIVE, li.owner.p, li.owner.len, op->timeout_s,
-		    dav_now_ms(), &l);
-		if (r != 0 && created)
-			lock_drop_file(x->cfg, op->rel);
-		if (r == 0)
-			lock_answer(res, created ? 201 : 200, &l, true);
-		else if (r == -EBUSY)
-			refuse_locked(res, op->rel);
-		else
-			dav_refuse(res, r == -E2BIG ? 400 : 503, NULL,
-			    "cannot lock");
-	}
+	    (dav_exists(x->cfg, op->rel) || check_parent(op->rel, g, res) ==
+	    0) && (op->rel[0] == '\0' || lock_create_file(x->cfg, op->rel,
+	    res, &created) == 0))
+		lock_new(x, op, &li, created, res);
 	dav_lockinfo_free(&li);
 }
 
@@ -1128,7 +1295,9 @@ plan_put(const struct serve_ctx *x, struct dav_op *op, struct guard *g,
 	const char *slash = strrchr(op->rel, '/');
 
 	if (check_writable(x->cfg, op->rel, false, res) != 0 ||
-	    check_locks(op->rel, false, g, res) != 0)
+	    check_locks(op->rel, false, g, res) != 0 ||
+	    (!dav_exists(x->cfg, op->rel) && check_parent(op->rel, g, res) !=
+	    0))
 		return UP_ANSWERED;
 	if (mac_file(x->cfg, slash != NULL ? slash + 1 : op->rel)) {
 		dav_refuse(res, 403, NULL, "macOS metadata files are refused "
@@ -1199,6 +1368,31 @@ dav_plan(const struct serve_ctx *x, const struct http_request *req,
 	}
 	p = check_if(x, op, &g, res) != 0 ? UP_ANSWERED :
 	    plan_now(x, req, op, &g, res);
+	dav_op_free(op);
+	return p;
+}
+
+int
+dav_guard(const struct serve_ctx *x, const struct http_request *req,
+    struct response *res)
+{
+	struct guard g;
+	struct dav_op *op;
+	struct span v;
+	int code, p = UP_PASS;
+
+	if (dav_lock_count(dav_locks, dav_now_ms()) == 0 &&
+	    up_header(req, "If").p == NULL)
+		return UP_PASS;
+	if ((op = op_new(x, req, &code)) == NULL)
+		return UP_PASS;		/* the upload code refuses the path */
+	if (check_if(x, op, &g, res) != 0)
+		p = UP_ANSWERED;
+	else if (http_query_param(req->query, "rename", &v) ?
+	    check_locks(op->rel, true, &g, res) != 0 ||
+	    check_parent(op->rel, &g, res) != 0 :
+	    check_locks(op->rel, false, &g, res) != 0)
+		p = UP_ANSWERED;
 	dav_op_free(op);
 	return p;
 }

@@ -37,6 +37,14 @@ struct dav_op {
 	char		 rel[PATH_MAX];	/* the resource, normalised (NFC) */
 };
 
+/*
+ * Opens rel, below an [upload] path, to change it in place (its
+ * properties): links below the upload path are never followed, as for
+ * every write.  0 or a status (403, 404, 409).
+ */
+struct config;
+int	dav_open_nofollow(const struct config *cfg, const char *rel, int *fdp);
+
 /* The lock table (dav.c). */
 extern struct dav_locks *dav_locks;
 

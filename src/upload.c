@@ -514,6 +514,7 @@ up_copy_file(const struct config *cfg, const char *dir_rel, int sfd, int dfd,
     const char *name, bool replace)
 {
 	struct upload *u = calloc(1, sizeof(*u));
+	const char *why;
 	struct stat st;
 	int rc = 0;
 
@@ -531,6 +532,24 @@ up_copy_file(const struct config *cfg, const char *dir_rel, int sfd, int dfd,
 	up_attach_work(u, cfg, dir_rel);
 	u->has_mtime = true;
 	u->mtime = st.st_mtim;
+	/* The limits of an upload hold for a copy too. */
+	switch (up_room(cfg, dfd, (uint64_t)st.st_size, true, &why)) {
+	case 0:
+		break;
+	case 413:
+		rc = EFBIG;
+		break;
+	case 507:
+		rc = ENOSPC;
+		break;
+	default:
+		rc = EBUSY;
+		break;
+	}
+	if (rc != 0) {
+		upload_free(u);
+		return rc;
+	}
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	if ((u->fd = up_open_hidden(u)) < 0)
 		rc = errno;
@@ -1187,6 +1206,9 @@ upload_plan(const struct serve_ctx *x, const struct http_request *req,
 	    req->content_length == 0 : !req->chunked);
 	if (dav)
 		p = (enum up_plan)dav_plan(x, req, res, up);
+	else if (x->cfg->webdav_enable && (req->method == HTTP_M_POST ||
+	    req->method == HTTP_M_PATCH))
+		p = (enum up_plan)dav_guard(x, req, res);
 	if (p == UP_PASS)
 		p = plan_write(x, req, res, up);
 	if (p == UP_BODY)
