@@ -158,4 +158,13 @@ void	dav_xml_escape_attr(struct hbuf *out, const char *s, size_t len);
  */
 void	dav_xml_prop(struct hbuf *out, struct dav_pname p, struct span value);
 
+/*
+ * True when doc[0..len) is one well-formed XML element with its
+ * namespaces bound and no DOCTYPE: what dav_xml_prop() made of a name
+ * and value read back from the disk (an extended attribute that anyone
+ * with access to the files may have written) before it goes into an
+ * answer.
+ */
+bool	dav_xml_well_formed(const char *doc, size_t len);
+
 #endif /* LANHTTPD_DAV_XML_H */

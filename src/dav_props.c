@@ -78,6 +78,7 @@ struct pf {
 	char		*val;		/* DEAD_MAX bytes for a dead value */
 	char		*names;		/* DEAD_MAX bytes for listxattr() */
 	struct hbuf	 missing;	/* the 404 propstat being built */
+	struct hbuf	 one;		/* one dead property, being checked */
 	uint64_t	 now;
 };
 
@@ -326,6 +327,22 @@ x_call(const struct res_info *r, const char *name, char *buf, size_t cap)
 	return xattr_once(r, name, buf, cap);
 }
 
+/*
+ * Appends the dead property p with the value read from the disk, if it
+ * makes well-formed XML: an extended attribute may have been written by
+ * anyone with access to the files, not by PROPPATCH.  False if not.
+ */
+static bool
+put_stored(struct pf *c, struct dav_pname p, struct span value)
+{
+	c->one.len = 0;
+	dav_xml_prop(&c->one, p, value);
+	if (c->one.overflow || !dav_xml_well_formed(c->one.p, c->one.len))
+		return false;
+	hb_add(&c->ms->hb, c->one.p, c->one.len);
+	return true;
+}
+
 /* A dead property asked for by name: its value, or noted missing. */
 static void
 put_dead(struct pf *c, struct dav_pname p, const struct res_info *r)
@@ -335,10 +352,8 @@ put_dead(struct pf *c, struct dav_pname p, const struct res_info *r)
 
 	if (dead_xattr(p, xname, sizeof(xname)))
 		n = x_call(r, xname, c->val, DEAD_MAX);
-	if (n < 0)
+	if (n < 0 || !put_stored(c, p, span_make(c->val, (size_t)n)))
 		dav_xml_prop(&c->missing, p, SPAN_NULL);
-	else
-		dav_xml_prop(&c->ms->hb, p, span_make(c->val, (size_t)n));
 }
 
 /* Every dead property of r (allprop, or only their names). */
@@ -360,7 +375,7 @@ put_all_dead(struct pf *c, const struct res_info *r, bool names)
 		p.name = span_make(close + 1, strlen(close + 1));
 		if (!names && (v = x_call(r, x, c->val, DEAD_MAX)) < 0)
 			continue;
-		dav_xml_prop(&c->ms->hb, p, span_make(c->val, (size_t)v));
+		(void)put_stored(c, p, span_make(c->val, (size_t)v));
 	}
 }
 
@@ -611,7 +626,7 @@ pf_tree(struct pf *c, int dfd, const char *rel, unsigned level,
 		snprintf(path, sizeof(path), "%s%s%s", rel, rlen ? "/" : "",
 		    name);
 		if ((sub = openat(dfd, name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) < 0)
+		    O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
 		pf_tree(c, sub, path, level + 1, count);
 		close(sub);
@@ -676,6 +691,7 @@ dav_propfind(const struct serve_ctx *x, struct dav_op *op, const char *body,
 	c.val = malloc(DEAD_MAX);
 	c.names = malloc(DEAD_MAX);
 	hb_init_heap(&c.missing);
+	hb_init_heap(&c.one);
 	dav_ms_begin(&ms);
 	if (c.val == NULL || c.names == NULL) {
 		dav_ms_release(&ms);
@@ -687,6 +703,7 @@ dav_propfind(const struct serve_ctx *x, struct dav_op *op, const char *body,
 	free(c.val);
 	free(c.names);
 	hb_release(&c.missing);
+	hb_release(&c.one);
 	dav_propfind_free(&pf);
 	return res->status;
 }
@@ -749,28 +766,92 @@ patch_answer(const struct dav_op *op, const struct dav_proppatch *pp,
 	dav_ms_answer(&ms, res);
 }
 
-/* Checks every operation, then applies them in order (all or none). */
+/* What a property was before a PROPPATCH changed it: for a rollback. */
+struct saved {
+	char		*val;		/* NULL: it did not exist */
+	size_t		 len;
+};
+
+/* Keeps the current value of o's property on fd into *sv. */
 static void
+save_prop(int fd, const struct dav_patch_op *o, struct saved *sv)
+{
+	char xname[XATTR_NAME_MAX + 1];
+	ssize_t n;
+
+	sv->val = NULL;
+	(void)dead_xattr(o->p, xname, sizeof(xname));
+	if ((n = fgetxattr(fd, xname, NULL, 0)) < 0 ||
+	    (sv->val = malloc((size_t)n + 1)) == NULL)
+		return;
+	if ((n = fgetxattr(fd, xname, sv->val, (size_t)n)) < 0) {
+		free(sv->val);
+		sv->val = NULL;
+		return;
+	}
+	sv->len = (size_t)n;
+}
+
+/* Puts o's property on fd back as sv kept it. */
+static void
+restore_prop(int fd, const struct dav_patch_op *o, const struct saved *sv)
+{
+	char xname[XATTR_NAME_MAX + 1];
+
+	(void)dead_xattr(o->p, xname, sizeof(xname));
+	if (sv->val != NULL)
+		(void)fsetxattr(fd, xname, sv->val, sv->len, 0);
+	else
+		(void)fremovexattr(fd, xname);
+}
+
+/*
+ * Applies the checked operations in order; when one fails, those before
+ * it are undone (§9.2: all or none) and every other one is 424.
+ */
+static void
+patch_apply_all(int fd, const struct dav_proppatch *pp, int *status,
+    struct saved *sv)
+{
+	size_t i;
+
+	for (i = 0; i < pp->n; i++) {
+		save_prop(fd, &pp->ops[i], &sv[i]);
+		if ((status[i] = patch_apply(fd, &pp->ops[i])) != 0)
+			break;
+		status[i] = 200;
+	}
+	if (i == pp->n)
+		return;
+	for (size_t j = i; j-- > 0;)
+		restore_prop(fd, &pp->ops[j], &sv[j]);
+	for (size_t j = 0; j < pp->n; j++)
+		if (j != i)
+			status[j] = 424;
+}
+
+/* Checks every operation, then applies them in order (all or none). */
+static int
 patch_run(int fd, const struct dav_proppatch *pp, int *status)
 {
+	struct saved *sv;
 	bool bad = false;
 
 	for (size_t i = 0; i < pp->n; i++)
 		bad |= (status[i] = patch_check(&pp->ops[i])) != 0;
-	for (size_t i = 0; i < pp->n; i++) {
-		if (bad) {
+	if (bad) {
+		for (size_t i = 0; i < pp->n; i++)
 			if (status[i] == 0)
 				status[i] = 424;	/* Failed Dependency */
-			continue;
-		}
-		if ((status[i] = patch_apply(fd, &pp->ops[i])) != 0) {
-			bad = true;
-			for (size_t j = 0; j < i; j++)
-				status[j] = 424;
-		} else {
-			status[i] = 200;
-		}
+		return 0;
 	}
+	if ((sv = calloc(pp->n + 1, sizeof(*sv))) == NULL)
+		return -1;
+	patch_apply_all(fd, pp, status, sv);
+	for (size_t i = 0; i < pp->n; i++)
+		free(sv[i].val);
+	free(sv);
+	return 0;
 }
 
 int
@@ -785,15 +866,16 @@ dav_proppatch(const struct serve_ctx *x, struct dav_op *op, const char *body,
 		    "a malformed propertyupdate body");
 		return res->status;
 	}
-	if ((r = path_open(&x->cfg->tree, op->rel, &fd)) != 0) {
+	if ((r = dav_open_nofollow(x->cfg, op->rel, &fd)) != 0) {
 		dav_proppatch_free(&pp);
 		dav_refuse(res, r, NULL, "no such file");
 		return r;
 	}
 	if ((status = calloc(pp.n + 1, sizeof(*status))) == NULL) {
 		dav_refuse(res, 503, NULL, "out of memory");
+	} else if (patch_run(fd, &pp, status) != 0) {
+		dav_refuse(res, 503, NULL, "out of memory");
 	} else {
-		patch_run(fd, &pp, status);
 		patch_answer(op, &pp, status, res);
 	}
 	free(status);

@@ -715,6 +715,34 @@ dx_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
 	dx_fail(ud, -EINVAL);
 }
 
+/* A DOCTYPE in a stored value stops dav_xml_well_formed()'s parser. */
+static void XMLCALL
+wf_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+    const XML_Char *pubid, int has_internal_subset)
+{
+	(void)name;
+	(void)sysid;
+	(void)pubid;
+	(void)has_internal_subset;
+	(void)XML_StopParser(ud, XML_FALSE);
+}
+
+bool
+dav_xml_well_formed(const char *doc, size_t len)
+{
+	XML_Parser xp;
+	bool ok;
+
+	if (len > INT_MAX || (xp = XML_ParserCreateNS(NULL, ' ')) == NULL)
+		return false;
+	XML_SetUserData(xp, xp);
+	XML_SetStartDoctypeDeclHandler(xp, wf_doctype);
+	ok = XML_SetParamEntityParsing(xp, XML_PARAM_ENTITY_PARSING_NEVER) !=
+	    0 && XML_Parse(xp, doc, (int)len, XML_TRUE) == XML_STATUS_OK;
+	XML_ParserFree(xp);
+	return ok;
+}
+
 /* Belt and braces: an entity declaration cannot get past dx_doctype(). */
 static void XMLCALL
 dx_entity(void *ud, const XML_Char *name, int is_param,

@@ -158,6 +158,7 @@ http_reason(int status)
 	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
 	case 423: return "Locked";
+	case 424: return "Failed Dependency";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
