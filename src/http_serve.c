@@ -1021,10 +1021,12 @@ plan_cached(const struct serve_ctx *x, const struct http_request *req,
 /*
  * Opens x->path after fcache_begin() for it into *fill (the caller ends
  * it): the folders on the way are watched before the name is opened.  A
- * name that is not there as sent is looked for in NFC.  0 or a status.
+ * name that is not there as sent is looked for in NFC (x->path and
+ * pr->len then hold that form).  0 or a status.
  */
 static int
-open_watched(const struct serve_ctx *x, struct fcache_fill *fill, int *fdp)
+open_watched(const struct serve_ctx *x, struct path_result *pr,
+    struct fcache_fill *fill, int *fdp)
 {
 	const struct config *cfg = x->cfg;
 	int code;
@@ -1032,6 +1034,7 @@ open_watched(const struct serve_ctx *x, struct fcache_fill *fill, int *fdp)
 	fcache_begin(cfg->fcache, x->path, cfg->precompressed, fill);
 	code = path_open(&cfg->tree, x->path, fdp);
 	if (code == 404 && path_to_nfc(x->path, x->path_cap)) {
+		pr->len = strlen(x->path);
 		fcache_end(cfg->fcache, fill);
 		fcache_begin(cfg->fcache, x->path, cfg->precompressed, fill);
 		code = path_open(&cfg->tree, x->path, fdp);
@@ -1045,7 +1048,7 @@ open_watched(const struct serve_ctx *x, struct fcache_fill *fill, int *fdp)
  */
 static void
 plan_opened(const struct serve_ctx *x, const struct http_request *req,
-    const struct path_result *pr, size_t klen, struct response *res)
+    struct path_result *pr, size_t klen, struct response *res)
 {
 	const struct config *cfg = x->cfg;
 	struct fcache_fill fill;
@@ -1053,7 +1056,7 @@ plan_opened(const struct serve_ctx *x, const struct http_request *req,
 	struct stat st;
 	int fd, code;
 
-	code = open_watched(x, &fill, &fd);
+	code = open_watched(x, pr, &fill, &fd);
 	if (code == 404 && cfg->fcache != NULL &&
 	    (e = fentry_build_missing(x->scratch, klen, x->path,
 	    x->now_ms)) != NULL) {
