@@ -7,6 +7,8 @@ on over a temporary root, and talks to it on loopback with time limits.
 """
 
 import os
+import shutil
+import subprocess
 import unittest
 
 from davpeer import lanhttpd_ini
@@ -215,6 +217,142 @@ class DepthInfinity(RulesBase):
         hrefs = {href_path(h) for h in multistatus(r.body)}
         self.assertTrue({"/", "/dir/", "/dir/sub/", "/dir/sub/b.txt",
                          "/file.txt"} <= hrefs, hrefs)
+
+
+class ReviewFindings(RulesBase):
+    """One regression test per defect a review of the WebDAV code found."""
+
+    def test_copy_or_move_onto_an_ancestor_is_refused(self):
+        for method in ("COPY", "MOVE"):
+            r = self.req(method, "/dir/sub/", {"Destination":
+                                               self.url("/dir/")})
+            self.assertEqual(r.status, 403, (method, r.body))
+            self.assertEqual(self.disk("dir/sub/b.txt"), b"beta")
+        r = self.req("COPY", "/dir/a.txt", {"Destination": self.url("/")})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(self.disk("dir/a.txt"), b"alpha")
+
+    def test_proppatch_does_not_follow_links(self):
+        outside = os.path.join(self.root, "..", os.path.basename(self.root) +
+                               "-outside")
+        os.makedirs(outside, exist_ok=True)
+        self.addCleanup(shutil.rmtree, outside, True)
+        target = os.path.join(outside, "f")
+        with open(target, "wb") as f:
+            f.write(b"x")
+        os.symlink(target, os.path.join(self.root, "dir", "link"))
+        os.symlink(os.path.join(self.root, "file.txt"),
+                   os.path.join(self.root, "dir", "inlink"))
+        for path in ("/dir/link", "/dir/inlink"):
+            r = self.req("PROPPATCH", path, None,
+                         (PROPPATCH_TMPL % "owned").encode())
+            self.assertIn(r.status, (403, 404), (path, r.body))
+        for f in (target, os.path.join(self.root, "file.txt")):
+            self.assertNotIn("user.dav:{urn:t}note", os.listxattr(f))
+        r = self.req("COPY", "/dir/inlink", {"Destination":
+                                             self.url("/dir/copied")})
+        self.assertEqual(r.status, 403, r.body)
+        self.assertFalse(os.path.lexists(os.path.join(self.root, "dir",
+                                                      "copied")))
+
+    def test_upload_writes_respect_locks(self):
+        token = self.lock("/file.txt", depth="0")
+        r = dav(self.port, "POST", "/file.txt?rename=other.txt")
+        self.assertEqual(r.status, 423, r.body)
+        self.assertTrue(os.path.exists(os.path.join(self.root, "file.txt")))
+        r = dav(self.port, "POST", "/file.txt?rename=other.txt",
+                {"If": "(%s)" % token})
+        self.assertIn(r.status, (200, 204, 303), r.body)
+
+    def test_a_depth_0_lock_on_a_folder_guards_its_members_list(self):
+        token = self.lock("/dir/", depth="0")
+        for method, path, body in (("MKCOL", "/dir/new", b""),
+                                   ("PUT", "/dir/new.txt", b"n"),
+                                   ("DELETE", "/dir/a.txt", b""),
+                                   ("POST", "/dir/?mkdir=x", b"")):
+            r = self.req(method, path, None, body)
+            self.assertEqual(r.status, 423, (method, path, r.body))
+        self.assertTrue(os.path.exists(os.path.join(self.root, "dir/a.txt")))
+        # A file already there may change: its name stays a member.
+        r = self.req("PUT", "/dir/a.txt", None, b"changed")
+        self.assertIn(r.status, (200, 204), r.body)
+        r = self.req("PUT", "/dir/new.txt", {"If": "</dir/> (%s)" % token},
+                     b"n")
+        self.assertEqual(r.status, 201, r.body)
+
+    def test_mid_sized_multistatus_is_sent(self):
+        for i in range(80):
+            self.write("mid/file-%03d.txt" % i, b"m")
+        self.lock("/file.txt", depth="0")    # no cached page then
+        r = self.req("PROPFIND", "/mid/", {"Depth": "1"}, PROPFIND_ALLPROP)
+        self.assertEqual(r.status, 207, r.body[:200])
+        self.assertGreater(len(r.body), 32 * 1024)
+        self.assertEqual(len(multistatus(r.body)), 81)
+
+    def test_proppatch_is_all_or_nothing(self):
+        big = "v" * 60000           # more than ext4 keeps in one inode
+        body = ('<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" '
+                'xmlns:Z="urn:t"><D:set><D:prop><Z:first>one</Z:first>'
+                '<Z:second>%s</Z:second></D:prop></D:set>'
+                '</D:propertyupdate>' % big).encode()
+        r = self.req("PROPPATCH", "/file.txt", None, body)
+        self.assertEqual(r.status, 207, r.body[:300])
+        if b"507" not in r.body:
+            self.skipTest("this file system keeps a 60 kB value")
+        self.assertIn(b"424 Failed Dependency", r.body)
+        self.assertNotIn("user.dav:{urn:t}first",
+                         os.listxattr(os.path.join(self.root, "file.txt")))
+
+    def test_nfd_folder_url_serves_its_index(self):
+        self.write("caf\u00e9/index.html", b"INDEX")
+        self.write("caf\u00e9/secret.txt", b"s")
+        for url in ("/caf%C3%A9/", "/cafe%CC%81/"):
+            r = dav(self.port, "GET", url)
+            self.assertEqual((r.status, r.body), (200, b"INDEX"), url)
+
+    def test_stored_values_that_are_not_xml_are_left_out(self):
+        path = os.path.join(self.root, "file.txt")
+        os.setxattr(path, "user.dav:{urn:t}v",
+                    b"</P:v></D:prop><D:href>/fake</D:href>")
+        os.setxattr(path, "user.dav:{urn:t}bad name", b"x")
+        os.setxattr(path, "user.dav:{urn:t}good", b"fine")
+        r = self.req("PROPFIND", "/file.txt", {"Depth": "0"},
+                     PROPFIND_ALLPROP)
+        self.assertEqual(r.status, 207)
+        props = multistatus(r.body)["/file.txt"]
+        self.assertNotIn(b"/fake", r.body)
+        self.assertEqual(props["{urn:t}good"].text, "fine")
+
+
+class CrossDevice(RulesBase):
+    """A folder never moves to another file system by copy and delete."""
+    extra = "[upload]\nreserve = 0\n"    # the 4 MiB tmpfs is all free
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root")
+        super().setUp()
+        self.mnt = os.path.join(self.root, "other")
+        os.mkdir(self.mnt)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
+                            self.mnt], capture_output=True, timeout=30)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs: %s" % r.stderr.decode())
+        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt],
+                        timeout=30)
+
+    def test_folder_move_across_file_systems_is_refused(self):
+        self.write("dir/.env", b"secret")
+        r = self.req("MOVE", "/dir/", {"Destination": self.url("/other/d/")})
+        self.assertEqual(r.status, 403, r.body)
+        self.assertEqual(self.disk("dir/.env"), b"secret")
+        self.assertEqual(self.disk("dir/sub/b.txt"), b"beta")
+        # One file moves by copy and delete.
+        r = self.req("MOVE", "/file.txt", {"Destination":
+                                           self.url("/other/file.txt")})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(self.disk("other/file.txt"), b"one")
+        self.assertFalse(os.path.exists(os.path.join(self.root, "file.txt")))
 
 
 if __name__ == "__main__":
