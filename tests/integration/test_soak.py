@@ -1,8 +1,8 @@
 """Issue 6: a long mixed load; afterwards nothing has leaked.
 
 Keep-alive and new-connection requests, ranges, 404s, pipelined bursts and
-aborted downloads run for LANHTTPD_SOAK_SECONDS (default 60, the run make
-check does; make soak runs 300; 0 skips).
+aborted downloads run for LANHTTPD_SOAK_SECONDS (default 60; make check
+runs 30, make soak 300; 0 skips).
 The open descriptor count and RSS are measured at rest after a warm-up
 and again at rest after the load; they must be back within 5%.
 """
