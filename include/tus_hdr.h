@@ -113,7 +113,8 @@ const char	*tus_meta_get(const struct tus_meta *m, const char *key,
 
 /*
  * Base64 encoder (RFC 4648 §4, padded) for writing metadata back (HEAD
- * answers return Upload-Metadata): encodes in[0..len) into out[0..cap),
+ * answers return Upload-Metadata), base64_encode() of base64.h under a
+ * name that takes the decoded value's type: encodes in[0..len) into out[0..cap),
  * NUL-terminated.  Returns the length without the NUL, or -1 when it does
  * not fit in cap (which needs TUS_BASE64_LEN(len) + 1) or in an int; then
  * out holds "" when cap > 0.

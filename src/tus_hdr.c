@@ -3,18 +3,12 @@
  */
 #include "tus_hdr.h"
 
-#include <limits.h>
 #include <string.h>
+
+#include "base64.h"
 
 /* Upload-Length and Upload-Offset: 19 digits hold any value up to INT64_MAX. */
 #define TUS_UINT_MAX_DIGITS	19
-
-/* What b64_decode() found wrong. */
-#define B64_BAD		(-1)
-#define B64_LONG	(-2)
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int
 tus_parse_uint(struct span v, uint64_t *out)
@@ -33,91 +27,24 @@ tus_version_ok(struct span v)
 	return span_eq(v, SPAN_LIT(TUS_VERSION));
 }
 
-/* The 6-bit value of a base64 character (RFC 4648 §4 alphabet), or -1. */
-static int
-b64_value(char ch)
-{
-	unsigned char c = (unsigned char)ch;
-
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
- * Writes the bytes of a final quantum that had pad '=' (1 or 2) to out,
- * from acc holding the 6-bit values of its 4 - pad characters.  Returns
- * the bytes written, or B64_BAD when the bits the padding leaves over
- * are not zero: RFC 4648 §3.5 lets a decoder refuse them, and refusing
- * keeps one text per value.
+ * True when canonical padded base64 text of this length cannot fit in cap
+ * bytes, whatever its characters.  Checked before decoding so that an
+ * over-long value is reported as too long even if it is not base64.
  */
-static int
-b64_tail(uint32_t acc, size_t pad, char *out)
+static bool
+meta_value_too_long(struct span text, size_t cap)
 {
-	if (pad == 2) {
-		if ((acc & 0x0f) != 0)
-			return B64_BAD;
-		out[0] = (char)(acc >> 4 & 0xff);
-		return 1;
-	}
-	if ((acc & 0x03) != 0)
-		return B64_BAD;
-	out[0] = (char)(acc >> 10 & 0xff);
-	out[1] = (char)(acc >> 2 & 0xff);
-	return 2;
-}
+	size_t pad = 0;
 
-/*
- * Decodes canonical padded base64 in into out[0..cap).  Returns 0 with
- * *out_len set, B64_BAD or B64_LONG.  The size is checked before any byte
- * is written, so out needs no room beyond cap.
- */
-static int
-b64_decode(struct span in, char *out, size_t cap, size_t *out_len)
-{
-	size_t pad = 0, n = 0;
-	uint32_t acc = 0;
-
-	if (in.len % 4 != 0)
-		return B64_BAD;
-	if (in.len > 0 && in.p[in.len - 1] == '=') {
+	if (text.len % 4 != 0)
+		return false;
+	if (text.len > 0 && text.p[text.len - 1] == '=') {
 		pad = 1;
-		if (in.p[in.len - 2] == '=')
+		if (text.p[text.len - 2] == '=')
 			pad = 2;
 	}
-	if (in.len / 4 * 3 - pad > cap)
-		return B64_LONG;
-	/* A third '=' or one further in is not in the alphabet: B64_BAD. */
-	for (size_t i = 0; i < in.len - pad; i++) {
-		int v = b64_value(in.p[i]);
-
-		if (v < 0)
-			return B64_BAD;
-		acc = acc << 6 | (uint32_t)v;
-		if (i % 4 == 3) {
-			out[n++] = (char)(acc >> 16 & 0xff);
-			out[n++] = (char)(acc >> 8 & 0xff);
-			out[n++] = (char)(acc & 0xff);
-			acc = 0;
-		}
-	}
-	if (pad > 0) {
-		int got = b64_tail(acc, pad, out + n);
-
-		if (got < 0)
-			return got;
-		n += (size_t)got;
-	}
-	*out_len = n;
-	return 0;
+	return text.len / 4 * 3 - pad > cap;
 }
 
 /* A key byte: ASCII printable without space or comma. */
@@ -139,6 +66,7 @@ meta_parse_pair(struct span elem, struct tus_meta *m)
 	struct tus_meta_pair *pr = &m->pair[m->n];
 	ptrdiff_t sp = span_find(elem, ' ');
 	struct span key = elem, text = SPAN_NULL;
+	ssize_t got;
 
 	if (sp >= 0) {
 		key.len = (size_t)sp;
@@ -155,15 +83,13 @@ meta_parse_pair(struct span elem, struct tus_meta *m)
 	pr->key = key;
 	pr->value_len = 0;
 	pr->has_value = text.len > 0;
-	switch (b64_decode(text, pr->value, sizeof(pr->value),
-	    &pr->value_len)) {
-	case 0:
-		return NULL;
-	case B64_LONG:
+	if (meta_value_too_long(text, sizeof(pr->value)))
 		return "metadata value too long";
-	default:
+	got = base64_decode(text.p, text.len, pr->value, sizeof(pr->value));
+	if (got < 0)
 		return "metadata value is not base64";
-	}
+	pr->value_len = (size_t)got;
+	return NULL;
 }
 
 int
@@ -208,42 +134,7 @@ tus_meta_get(const struct tus_meta *m, const char *key, size_t *len)
 int
 tus_base64_encode(const char *in, size_t len, char *out, size_t cap)
 {
-	const unsigned char *p = (const unsigned char *)in;
-	size_t need, o = 0, i = 0;
-
-	/* TUS_BASE64_LEN(len) would overflow near SIZE_MAX: divide first. */
-	if (len / 3 >= (size_t)INT_MAX / 4) {
-		if (cap > 0)
-			out[0] = '\0';
-		return -1;
-	}
-	need = TUS_BASE64_LEN(len);
-	if (need >= cap) {
-		if (cap > 0)
-			out[0] = '\0';
-		return -1;
-	}
-	for (; len - i >= 3; i += 3) {
-		uint32_t q = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
-		    p[i + 2];
-
-		out[o++] = b64_alphabet[q >> 18 & 0x3f];
-		out[o++] = b64_alphabet[q >> 12 & 0x3f];
-		out[o++] = b64_alphabet[q >> 6 & 0x3f];
-		out[o++] = b64_alphabet[q & 0x3f];
-	}
-	if (len - i > 0) {
-		uint32_t q = (uint32_t)p[i] << 16;
-
-		if (len - i == 2)
-			q |= (uint32_t)p[i + 1] << 8;
-		out[o++] = b64_alphabet[q >> 18 & 0x3f];
-		out[o++] = b64_alphabet[q >> 12 & 0x3f];
-		out[o++] = len - i == 2 ? b64_alphabet[q >> 6 & 0x3f] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return (int)o;
+	return base64_encode(in, len, out, cap);
 }
 
 bool
