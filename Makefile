@@ -17,10 +17,14 @@ INIH_LIBS  = $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 ZLIB_LIBS  = $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 EXPAT_LIBS = $(shell pkg-config --libs expat 2>/dev/null || echo -lexpat)
-LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS) $(EXPAT_LIBS)
+CRYPT_LIBS = $(shell pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt)
+SECCOMP_LIBS = $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS) $(EXPAT_LIBS) $(CRYPT_LIBS) \
+            $(SECCOMP_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
-BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev
+BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev \
+             libcrypt-dev libseccomp-dev
 # wget, aria2, rclone and chromium are the real clients of
 # tests/integration/test_clients.py; bindfs (a FUSE root) and strace (no
 # stat on a cache hit) are test_freshness.py's; wrk drives
@@ -28,7 +32,7 @@ BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev
 # mod_webdav (for comparison) are test_webdav.py's.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
              slowhttptest valgrind wget aria2 rclone chromium bindfs strace \
-             wrk litmus cadaver davfs2 lighttpd lighttpd-mod-webdav
+             wrk litmus cadaver davfs2 lighttpd lighttpd-mod-webdav apache2-utils
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -89,7 +93,7 @@ MODS_nfc        = nfc
 MODS_upname     = upname nfc
 MODS_path       = path span
 MODS_mime       = mime span
-MODS_config     = config fcache dirwatch log mime path span testhook
+MODS_config     = config access htpasswd fcache dirwatch log mime path span testhook
 MODS_queue      = queue
 MODS_syncer     = syncer log span
 MODS_dirwatch   = dirwatch log span testhook
@@ -97,7 +101,13 @@ MODS_conn       = conn fcache dirwatch log span path testhook
 MODS_log        = log span
 MODS_http_response = http_response path span
 MODS_lab        = lab span
-MODS_tus_hdr    = tus_hdr span
+MODS_tus_hdr    = tus_hdr base64 span
+MODS_base64     = base64
+MODS_auth_hdr   = auth_hdr base64 span
+MODS_htpasswd   = htpasswd span
+MODS_access     = access path span
+MODS_sharelink  = sharelink sha256 base64 span
+MODS_sandbox    = sandbox log span
 MODS_dav_if     = dav_if span
 MODS_dav_lock   = dav_lock span
 MODS_dav_xml    = dav_xml http_response path span
@@ -297,19 +307,22 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
 FUZZERS       = http_parse path config semantics listing chunked tus_hdr multipart upname \
-                dav_if dav_xml dav_dest
+                dav_if dav_xml dav_dest auth_hdr htpasswd sharelink
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
 FUZZ_MODS_chunked    = chunked
 FUZZ_MODS_multipart  = multipart
 FUZZ_MODS_upname     = upname nfc
-FUZZ_MODS_tus_hdr    = tus_hdr span
+FUZZ_MODS_tus_hdr    = tus_hdr base64 span
+FUZZ_MODS_auth_hdr   = auth_hdr base64 span
+FUZZ_MODS_htpasswd   = htpasswd span
+FUZZ_MODS_sharelink  = sharelink sha256 base64 span
 FUZZ_MODS_dav_if     = dav_if span
 FUZZ_MODS_dav_xml    = dav_xml http_response path span
 FUZZ_MODS_dav_dest   = dav_dest path span
 FUZZ_MODS_path       = path span
-FUZZ_MODS_config     = config fcache dirwatch log mime path span testhook
+FUZZ_MODS_config     = config access htpasswd fcache dirwatch log mime path span testhook
 FUZZ_MODS_semantics  = file negotiate listing upload_ui http_parse http_response \
                        path span
 FUZZ_MODS_listing    = listing upload_ui http_response http_parse path span
@@ -320,7 +333,7 @@ fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 	@mkdir -p fuzz/build
 	clang $(FUZZ_CFLAGS) -o $@ $< \
 	    $(addprefix src/,$(addsuffix .c,$(FUZZ_MODS_$*))) $(INIH_LIBS) $(EXPAT_LIBS) \
-	    $(ZLIB_LIBS)
+	    $(ZLIB_LIBS) $(CRYPT_LIBS)
 
 fuzz-build: $(FUZZERS:%=fuzz/build/fuzz_%)
 

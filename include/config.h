@@ -47,6 +47,8 @@ struct listen_spec {
 struct dirwatch;
 struct fcache;
 struct mime_table;
+struct htpasswd;
+struct access_rules;
 
 struct config {
 	atomic_uint	 refs;		/* see config_ref() */
@@ -114,6 +116,15 @@ struct config {
 	bool		 webdav_enable;
 	bool		 webdav_depth_infinity;	/* PROPFIND Depth: infinity */
 	bool		 webdav_mac_files;	/* ._* and .DS_Store may be written */
+
+	/* [auth] and [access]: who may do what (auth.h, access.h) */
+	char		*auth_users;	/* the users file (htpasswd), or NULL */
+	char		*auth_realm;
+	bool		 auth_always_ask;	/* no guests at all: 401 */
+	unsigned	 auth_backoff_ms;	/* a held source's first wait */
+	unsigned	 auth_max_backoff_ms;
+	struct htpasswd	*users;		/* loaded by config_finish() */
+	struct access_rules *access;	/* [access]; empty: no rules */
 
 	/* [log] */
 	char		*access_log;

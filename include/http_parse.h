@@ -63,6 +63,8 @@ enum http_hdr {
 	HDR_USER_AGENT,
 	HDR_REFERER,
 	HDR_EXPECT,
+	HDR_AUTHORIZATION,
+	HDR_COOKIE,
 	HDR_COUNT_
 };
 
@@ -137,6 +139,10 @@ bool	http_header_has_token(const struct http_request *req, enum http_hdr id,
  * exactly as given (callers use plain ASCII names).  The first occurrence
  * wins.
  */
+/* The value of the first field called name (any case), or SPAN_NULL. */
+struct span	http_header_value(const struct http_request *req,
+		    const char *name);
+
 bool	http_query_param(struct span query, const char *name,
 	    struct span *value);
 

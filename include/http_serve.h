@@ -100,6 +100,13 @@ void	http_serve_error(int status, bool head, struct response *res);
 void	http_serve_busy(struct response *res);
 
 /*
+ * Plans the plain error answer status (extra: header lines, or NULL) into
+ * res, whose head, http10 and keep_alive are set; errors that leave the
+ * request's end unknown close the connection.
+ */
+void	http_serve_status(struct response *res, int status, const char *extra);
+
+/*
  * Adds the body fd[off..off+len) to a response whose headers are
  * finished (res->segs[0] holds them): nothing for HEAD, the bytes inline
  * when they are few, else a file segment for sendfile().  Takes fd.

@@ -27,6 +27,7 @@ struct event;
 struct listing_cache;
 struct queue;
 struct syncer;
+struct auth_state;
 struct worker;
 
 struct server {
@@ -41,6 +42,8 @@ struct server {
 	struct listing_cache *listings;	/* rendered listings (thread-safe) */
 	struct dirwatch	*dirwatch;	/* what the caches learn changes from */
 	struct syncer	*syncer;	/* uploads' fsyncs, off the workers */
+	struct syncer	*auth_syncer;	/* password checks, off the workers */
+	struct auth_state *auth;	/* checked credentials, held sources */
 
 	/* Set once a drain begins: finish responses, keep nothing alive. */
 	atomic_bool	 draining;

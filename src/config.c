@@ -25,6 +25,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "access.h"
+#include "htpasswd.h"
 #include "lab.h"
 #include "fcache.h"
 #include "mime.h"
@@ -161,6 +163,12 @@ static const struct key keys[] = {
 	{ "upload", "fsync", K_BOOL, OFF(upload_fsync), 0, 0, NULL },
 	{ "upload", "tus_expire", K_MS, OFF(upload_tus_expire_ms), 1000,
 	    30 * 24 * HOUR_MS, NULL },
+	{ "auth", "users", K_PATH, OFF(auth_users), 0, 0, NULL },
+	{ "auth", "realm", K_STR, OFF(auth_realm), 0, 0, NULL },
+	{ "auth", "always_ask", K_BOOL, OFF(auth_always_ask), 0, 0, NULL },
+	{ "auth", "backoff", K_MS, OFF(auth_backoff_ms), 1, HOUR_MS, NULL },
+	{ "auth", "max_backoff", K_MS, OFF(auth_max_backoff_ms), 1,
+	    24 * HOUR_MS, NULL },
 	{ "webdav", "enable", K_BOOL, OFF(webdav_enable), 0, 0, NULL },
 	{ "webdav", "depth_infinity", K_BOOL, OFF(webdav_depth_infinity), 0, 0,
 	    NULL },
@@ -309,6 +317,10 @@ config_new(void)
 	c->upload_splice = true;
 	c->upload_fsync = true;
 	c->upload_tus_expire_ms = 24 * HOUR_MS;
+	c->auth_backoff_ms = 1000;
+	c->auth_max_backoff_ms = 5 * 60 * 1000;
+	c->auth_realm = strdup("lanhttpd");
+	c->access = access_new();
 	atomic_init(&c->refs, 1);
 	c->root = strdup(".");
 	c->index = strdup("index.html");
@@ -355,6 +367,10 @@ config_free(struct config *c)
 		free(c->mime_pairs[i].type);
 	}
 	free(c->mime_pairs);
+	free(c->auth_users);
+	free(c->auth_realm);
+	htpasswd_free(c->users);
+	access_free(c->access);
 	free(c->root_real);
 	if (c->root_fd >= 0)
 		close(c->root_fd);
@@ -871,6 +887,12 @@ config_set_key(struct config *c, const char *section, const char *name,
 
 		return why != NULL ? why : add_mime_pair(c, name, value);
 	}
+	if (k == NULL && strcasecmp(section, "access") == 0) {
+		if (c->access == NULL)
+			return "out of memory";
+		return access_add(c->access, name, value, why_buf, why_cap) ==
+		    0 ? NULL : why_buf;
+	}
 	if (k == NULL)
 		return known_section(section) ? "unknown key" :
 		    "unknown section";
@@ -1057,6 +1079,40 @@ finish_root(struct config *c, struct config_errors *errs)
 	}
 	c->tree = (struct path_root){ .fd = c->root_fd, .real = c->root_real,
 	    .symlinks = c->symlinks, .allow_hidden = c->allow_hidden };
+	return 0;
+}
+
+/*
+ * The users file is read now (and again on every reload); [access] rules
+ * that name users need one, and a users file without rules protects
+ * nothing, which is said.
+ */
+static unsigned
+finish_auth(struct config *c, struct config_errors *errs)
+{
+	char err[256];
+
+	if (c->access == NULL || c->auth_realm == NULL) {
+		config_error(errs, "out of memory");
+		return 1;
+	}
+	if (strpbrk(c->auth_realm, "\"\\\r\n") != NULL) {
+		config_error(errs, "[auth] realm: no quote, backslash or line "
+		    "break");
+		return 1;
+	}
+	if (c->auth_users != NULL && c->auth_users[0] != '\0' &&
+	    (c->users = htpasswd_load(c->auth_users, err, sizeof(err))) ==
+	    NULL) {
+		config_error(errs, "[auth] users '%s': %s", c->auth_users, err);
+		return 1;
+	}
+	if (c->users == NULL && (access_any_users(c->access) ||
+	    c->auth_always_ask)) {
+		config_error(errs, "[access] names users, but [auth] users "
+		    "names no users file");
+		return 1;
+	}
 	return 0;
 }
 
@@ -1327,6 +1383,7 @@ config_finish(struct config *c, struct config_errors *errs)
 	n += finish_transfer(c, errs);
 	n += finish_error_pages(c, errs);
 	n += finish_uploads(c, errs);
+	n += finish_auth(c, errs);
 	n += finish_user(c, errs);
 	if (n == 0 && c->file_cache_entries > 0 &&
 	    (c->fcache = fcache_new(c->file_cache_entries, c->file_cache_size,

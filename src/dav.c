@@ -329,10 +329,10 @@ op_new(const struct serve_ctx *x, const struct http_request *req, int *code)
 	}
 	op->trailing_slash = pr.trailing_slash;
 	to_nfc(x->cfg, op->rel, sizeof(op->rel));
-	v = up_header(req, "Depth");
+	v = http_header_value(req, "Depth");
 	op->has_depth = v.p != NULL;
 	op->depth = dav_parse_depth(v, DAV_DEPTH_INF);
-	op->timeout_s = dav_parse_timeout(up_header(req, "Timeout"),
+	op->timeout_s = dav_parse_timeout(http_header_value(req, "Timeout"),
 	    LOCK_TIMEOUT_DEF, LOCK_TIMEOUT_MAX);
 	v = req->hdr[HDR_HOST];
 	if (v.p != NULL && v.len < sizeof(op->host)) {
@@ -340,7 +340,7 @@ op_new(const struct serve_ctx *x, const struct http_request *req, int *code)
 		op->host_len = v.len;
 		op->has_host = true;
 	}
-	v = up_header(req, "If");
+	v = http_header_value(req, "If");
 	if (v.p != NULL) {
 		if ((op->if_hdr = malloc(v.len + 1)) == NULL) {
 			free(op);
@@ -1098,8 +1098,8 @@ do_xfer(const struct serve_ctx *x, const struct http_request *req,
 	struct xfer c = { .x = x, .op = op, .g = g,
 	    .move = op->method == HTTP_M_MOVE };
 	struct path_result pr;
-	struct span dest = up_header(req, "Destination");
-	int ow = dav_parse_overwrite(up_header(req, "Overwrite")), code;
+	struct span dest = http_header_value(req, "Destination");
+	int ow = dav_parse_overwrite(http_header_value(req, "Overwrite")), code;
 
 	c.s.dfd = c.d.dfd = -1;
 	if (dest.p == NULL || ow < 0 || (op->has_depth && (op->depth == 1 ||
@@ -1267,7 +1267,7 @@ do_unlock(const struct http_request *req, struct dav_op *op,
 {
 	struct span token;
 
-	if (!dav_parse_lock_token(up_header(req, "Lock-Token"), &token)) {
+	if (!dav_parse_lock_token(http_header_value(req, "Lock-Token"), &token)) {
 		dav_refuse(res, 400, NULL, "UNLOCK needs a Lock-Token");
 		return;
 	}
@@ -1382,7 +1382,7 @@ dav_guard(const struct serve_ctx *x, const struct http_request *req,
 	int code, p = UP_PASS;
 
 	if (dav_lock_count(dav_locks, dav_now_ms()) == 0 &&
-	    up_header(req, "If").p == NULL)
+	    http_header_value(req, "If").p == NULL)
 		return UP_PASS;
 	if ((op = op_new(x, req, &code)) == NULL)
 		return UP_PASS;		/* the upload code refuses the path */

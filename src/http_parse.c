@@ -11,6 +11,7 @@
 #include "http_parse.h"
 
 #include <string.h>
+#include <strings.h>
 
 /*
  * What each byte may be, one table for every scanning loop of the head:
@@ -132,6 +133,8 @@ static const struct {
 	{ NAME("user-agent"), HDR_USER_AGENT },
 	{ NAME("referer"), HDR_REFERER },
 	{ NAME("expect"), HDR_EXPECT },
+	{ NAME("authorization"), HDR_AUTHORIZATION },
+	{ NAME("cookie"), HDR_COOKIE },
 };
 
 static enum http_hdr
@@ -770,4 +773,19 @@ http_query_param(struct span query, const char *name, struct span *value)
 		i++;	/* the separator */
 	}
 	return false;
+}
+
+struct span
+http_header_value(const struct http_request *req, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	for (size_t i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (h->name.len == nlen &&
+		    strncasecmp(h->name.p, name, nlen) == 0)
+			return h->value;
+	}
+	return SPAN_NULL;
 }

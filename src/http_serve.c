@@ -73,8 +73,8 @@ begin(struct response *res, int status)
 	http_begin(&res->hb, status);
 }
 
-static void
-plan_error(struct response *res, int status, const char *extra)
+void
+http_serve_status(struct response *res, int status, const char *extra)
 {
 	/* Errors that leave us unsure where the next request starts close. */
 	if (status == 400 || status == 414 || status == 431 || status == 505 ||
@@ -100,7 +100,7 @@ http_serve_busy(struct response *res)
 	res->fentry = NULL;
 	res->body_heap = NULL;
 	res->body_heap_len = 0;
-	plan_error(res, 503, "Retry-After: 2\r\n");
+	http_serve_status(res, 503, "Retry-After: 2\r\n");
 }
 
 void
@@ -111,7 +111,7 @@ http_serve_error(int status, bool head, struct response *res)
 	res->file_fd = -1;
 	res->fentry = NULL;
 	res->body_heap = NULL;
-	plan_error(res, status, NULL);
+	http_serve_status(res, status, NULL);
 }
 
 /*
@@ -211,7 +211,7 @@ plan_fail(const struct serve_ctx *x, struct response *res, int status)
 	if ((status == 403 || status == 404) &&
 	    plan_error_page(x, status, res))
 		return;
-	plan_error(res, status, NULL);
+	http_serve_status(res, status, NULL);
 }
 
 /*
@@ -225,7 +225,7 @@ plan_redirect(const struct serve_ctx *x, const struct http_request *req,
 	size_t n = path_encode(rel, strlen(rel), x->scratch, x->scratch_cap);
 
 	if (n >= x->scratch_cap) {
-		plan_error(res, 414, NULL);
+		http_serve_status(res, 414, NULL);
 		return;
 	}
 	begin(res, 301);
@@ -316,7 +316,7 @@ plan_not_modified(const struct serve_ctx *x, const struct rep *rp,
 	add_validators(x, rp, &res->hb);
 	finish_headers(res);
 	if (res->hb.overflow)
-		plan_error(res, 500, NULL);
+		http_serve_status(res, 500, NULL);
 }
 
 /*
@@ -353,7 +353,7 @@ plan_single(const struct serve_ctx *x, const struct http_request *req,
 	add_download(req, rp, &res->hb);
 	finish_headers(res);
 	if (res->hb.overflow) {
-		plan_error(res, 500, NULL);
+		http_serve_status(res, 500, NULL);
 		return;
 	}
 	attach_rep(res, rp, off, len);
@@ -488,12 +488,12 @@ plan_file(const struct serve_ctx *x, const struct http_request *req,
 		if (code == 304)
 			plan_not_modified(x, &rp, res);
 		else
-			plan_error(res, code, NULL);
+			http_serve_status(res, code, NULL);
 	} else if ((rr = select_ranges(req, &rp, &rs)) == RANGE_UNSATISFIABLE) {
 		snprintf(extra, sizeof(extra),
 		    "Content-Range: bytes */%llu\r\n",
 		    (unsigned long long)rp.fi.size);
-		plan_error(res, 416, extra);
+		http_serve_status(res, 416, extra);
 	} else if (!(rr == RANGE_OK && rs.n > 1 &&
 	    plan_multipart(x, req, &rp, &rs, res))) {
 		plan_single(x, req, &rp, rr == RANGE_OK && rs.n == 1 ?
@@ -569,7 +569,7 @@ listing_headers(const struct http_request *req, const struct listing_req *lr,
 
 	memcpy(fi.etag, etag, etag_len);
 	if ((code = file_preconditions(req, &fi)) == 412) {
-		plan_error(res, 412, NULL);
+		http_serve_status(res, 412, NULL);
 		return false;
 	}
 	begin(res, code == 304 ? 304 : 200);
@@ -609,7 +609,7 @@ listing_send_page(const struct http_request *req,
 	    res) || res->hb.overflow) {
 		close(pg->fd);
 		if (res->hb.overflow)
-			plan_error(res, 500, NULL);
+			http_serve_status(res, 500, NULL);
 		return;
 	}
 	http_serve_attach(res, pg->fd, 0, pg->len);
@@ -625,7 +625,7 @@ listing_send_heap(const struct http_request *req,
 	    res->hb.overflow || res->head || body->len == 0) {
 		hb_release(body);
 		if (res->hb.overflow)
-			plan_error(res, 500, NULL);
+			http_serve_status(res, 500, NULL);
 		return;
 	}
 	res->body_heap = body->p;
@@ -720,7 +720,7 @@ listing_build(const struct serve_ctx *x, const struct http_request *req,
 	 */
 	if (!cache && x->memory_short) {
 		close(dfd);
-		plan_error(res, 503, "Retry-After: 2\r\n");
+		http_serve_status(res, 503, "Retry-After: 2\r\n");
 		return;
 	}
 	listing_init(&l);
@@ -775,7 +775,7 @@ plan_listing(const struct serve_ctx *x, const struct http_request *req,
 	/* The directory opened names the page, whatever its path is now. */
 	if (fstat(dfd, &st) != 0) {
 		close(dfd);
-		plan_error(res, 500, NULL);
+		http_serve_status(res, 500, NULL);
 		return;
 	}
 	listing_request(x, req, &st, rel_len, &lr);
@@ -886,7 +886,7 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 		e = entry_for(x, key, klen, fd, &st, &fill, &code);
 		fcache_end(x->cfg->fcache, &fill);
 		if (e == NULL)
-			plan_error(res, code, NULL);
+			http_serve_status(res, code, NULL);
 		else
 			plan_file(x, req, e, res);
 		return;
@@ -1082,7 +1082,7 @@ plan_opened(const struct serve_ctx *x, const struct http_request *req,
 	else if (S_ISDIR(st.st_mode))
 		plan_directory(x, req, fd, pr, x->scratch, klen, res);
 	else if (e == NULL)
-		plan_error(res, code, NULL);
+		http_serve_status(res, code, NULL);
 	else
 		plan_file(x, req, e, res);
 }
@@ -1106,7 +1106,7 @@ plan_get(const struct serve_ctx *x, const struct http_request *req,
 		return;
 	}
 	if (!cache_key(x, &pr, &klen)) {
-		plan_error(res, 414, NULL);
+		http_serve_status(res, 414, NULL);
 		return;
 	}
 	if (!plan_cached(x, req, klen, res))
@@ -1136,10 +1136,10 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 		plan_options(x, req, res);
 		return;
 	case HTTP_M_UNKNOWN:
-		plan_error(res, 501, NULL);
+		http_serve_status(res, 501, NULL);
 		return;
 	default:
-		plan_error(res, 405, "Allow: " ALLOW_METHODS "\r\n");
+		http_serve_status(res, 405, "Allow: " ALLOW_METHODS "\r\n");
 		return;
 	}
 }

@@ -28,6 +28,7 @@
 #include "dirwatch.h"
 #include "event.h"
 #include "fcache.h"
+#include "htpasswd.h"
 #include "http_response.h"
 #include "lab_serve.h"
 #include "listen.h"
@@ -50,6 +51,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: lanhttpd [options] [DIR]\n"
+	    "       lanhttpd passwd FILE USER\n"
 	    "\n"
 	    "Share DIR (default: the current directory) over HTTP.\n"
 	    "\n"
@@ -65,6 +67,9 @@ usage(FILE *f)
 	    "      --check-config    validate the configuration and exit\n"
 	    "  -h, --help            show this help and exit\n"
 	    "  -V, --version         show the version and exit\n"
+	    "\n"
+	    "passwd adds USER to the users file FILE ([auth] users), or changes\n"
+	    "the password, read from the terminal or from stdin.\n"
 	    "\n"
 	    "Command-line settings override the file.  Signals: TERM/INT stop after\n"
 	    "in-flight responses finish, HUP reloads the configuration, USR1 reopens\n"
@@ -749,6 +754,14 @@ main(int argc, char **argv)
 	struct config *cfg;
 	int rc;
 
+	/* lanhttpd passwd FILE USER: the one command besides serving. */
+	if (argc >= 2 && strcmp(argv[1], "passwd") == 0) {
+		if (argc != 4) {
+			fprintf(stderr, "usage: lanhttpd passwd FILE USER\n");
+			return EXIT_USAGE;
+		}
+		return htpasswd_passwd_main(argv[2], argv[3]);
+	}
 	if (parse_args(argc, argv, &cli) < 0)
 		return EXIT_USAGE;
 	testhook_init();

@@ -246,17 +246,17 @@ static int
 creation_info(const struct http_request *req, bool allow_hidden,
     struct tus_info *ti, const char **why)
 {
-	struct span meta = up_header(req, "Upload-Metadata");
+	struct span meta = http_header_value(req, "Upload-Metadata");
 	struct tus_meta *m;
 	const char *v;
 	size_t vlen;
 	int rc = 0;
 
-	if (up_header(req, "Upload-Defer-Length").p != NULL) {
+	if (http_header_value(req, "Upload-Defer-Length").p != NULL) {
 		*why = "Upload-Defer-Length is not supported";
 		return 400;
 	}
-	if (tus_parse_uint(up_header(req, "Upload-Length"), &ti->length)) {
+	if (tus_parse_uint(http_header_value(req, "Upload-Length"), &ti->length)) {
 		*why = "Upload-Length is missing or malformed";
 		return 400;
 	}
@@ -321,7 +321,7 @@ has_body(const struct http_request *req)
 static bool
 offset_stream(const struct http_request *req)
 {
-	return span_eq_cstr_nocase(span_trim(up_header(req, "Content-Type")),
+	return span_eq_cstr_nocase(span_trim(http_header_value(req, "Content-Type")),
 	    "application/offset+octet-stream");
 }
 
@@ -469,7 +469,7 @@ tus_patch(const struct serve_ctx *x, const struct http_request *req,
 		    "application/offset+octet-stream");
 		return UP_ANSWERED;
 	}
-	if (tus_parse_uint(up_header(req, "Upload-Offset"), &offset) != 0) {
+	if (tus_parse_uint(http_header_value(req, "Upload-Offset"), &offset) != 0) {
 		tus_refuse(res, 400, "Upload-Offset is missing or malformed");
 		return UP_ANSWERED;
 	}
@@ -550,7 +550,7 @@ tus_existing(const struct serve_ctx *x, const struct http_request *req,
 bool
 up_is_tus(const struct http_request *req)
 {
-	return up_header(req, "Tus-Resumable").p != NULL;
+	return http_header_value(req, "Tus-Resumable").p != NULL;
 }
 
 enum up_plan
@@ -561,7 +561,7 @@ up_plan_tus(const struct serve_ctx *x, const struct http_request *req,
 	enum up_plan p;
 	int workfd;
 
-	if (!tus_version_ok(span_trim(up_header(req, "Tus-Resumable")))) {
+	if (!tus_version_ok(span_trim(http_header_value(req, "Tus-Resumable")))) {
 		close(dfd);
 		tus_refuse(res, 412, "this server speaks tus " TUS_VERSION);
 		return UP_ANSWERED;

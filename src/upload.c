@@ -636,20 +636,6 @@ up_write(struct upload *u, const char *p, size_t n)
 /* ---- the request's headers ---- */
 
 /* The value of the header called name (any case), or SPAN_NULL. */
-struct span
-up_header(const struct http_request *req, const char *name)
-{
-	size_t nlen = strlen(name);
-
-	for (size_t i = 0; i < req->nheaders; i++) {
-		const struct http_header *h = &req->headers[i];
-
-		if (h->name.len == nlen &&
-		    strncasecmp(h->name.p, name, nlen) == 0)
-			return h->value;
-	}
-	return SPAN_NULL;
-}
 
 /*
  * A time in seconds since the epoch with an optional fraction ("1700000000"
@@ -863,7 +849,7 @@ plan_put(const struct serve_ctx *x, const struct http_request *req,
 		upload_free(u);
 		return UP_ANSWERED;
 	}
-	u->has_mtime = up_parse_time(up_header(req, "X-OC-Mtime"), false, &u->mtime);
+	u->has_mtime = up_parse_time(http_header_value(req, "X-OC-Mtime"), false, &u->mtime);
 	u->oc_mtime = u->has_mtime;
 	up_count(u);
 	*up = u;

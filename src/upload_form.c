@@ -194,7 +194,7 @@ up_plan_form(const struct serve_ctx *x, const struct http_request *req, int dfd,
     struct response *res, struct upload **up)
 {
 	char boundary[MP_MAX_BOUNDARY + 1];
-	struct span ct = up_header(req, "Content-Type");
+	struct span ct = http_header_value(req, "Content-Type");
 	const char *why = NULL;
 	struct upload *u;
 	int blen = multipart_boundary(ct.p, ct.len, boundary), code;

@@ -114,8 +114,6 @@ int	up_failed(struct upload *u, int status, const char *why);
 int	up_fail_errno(struct upload *u, int e, const char *what);
 /* Writes p[0..n) at the end of u's file, within u->max_size (413). */
 int	up_write(struct upload *u, const char *p, size_t n);
-/* The value of the header called name (any case), or SPAN_NULL. */
-struct span	up_header(const struct http_request *req, const char *name);
 /*
  * Seconds since the epoch with an optional fraction, or milliseconds
  * when ms: false when malformed.

@@ -62,6 +62,7 @@
 #include "dirwatch.h"
 #include "event.h"
 #include "fcache.h"
+#include "gate.h"
 #include "http_parse.h"
 #include "http_serve.h"
 #include "lab_serve.h"
@@ -93,6 +94,8 @@
  * journaling file system commits together.
  */
 #define SYNC_THREADS		64
+/* Password checks at once: each takes a core for tens of ms. */
+#define AUTH_THREADS		2
 /* Events taken from epoll at once. */
 #define MAX_EVENTS		256
 /* New connections taken from the queue per round. */
@@ -759,6 +762,8 @@ sync_caches(struct worker *w, size_t len)
 
 static bool	serve_upload(struct worker *, struct conn *, size_t, size_t *,
 		    enum after *);
+static bool	serve_gate(struct worker *, struct conn *, size_t, size_t *,
+		    enum after *);
 
 /*
  * Serves the request parsed from the first head_len bytes of w->in, whose
@@ -774,6 +779,12 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	uint64_t body;
 
 	sync_caches(w, *len);
+	if (gate_on(w->cfg.cfg)) {
+		enum after a;
+
+		if (serve_gate(w, c, head_len, len, &a))
+			return a;
+	}
 	if (w->cfg.cfg->upload_enable || w->cfg.cfg->webdav_enable) {
 		enum after a;
 
@@ -966,6 +977,24 @@ forget_events(struct worker *w, const struct conn *c)
 }
 
 /*
+ * Gives c, with its input w->in[0..len), to the threads of sy: they
+ * hand it back through the queue.  False when the input could not be
+ * kept (c is still ours).
+ */
+static bool
+hand_to_syncer(struct worker *w, struct conn *c, size_t len, struct syncer *sy)
+{
+	if (conn_stash_input(c, w->in, len) != 0)
+		return false;
+	forget_events(w, c);
+	disown(w, c);
+	c->wait = WAIT_NONE;
+	conn_take(c, OWNER_WORKER, OWNER_SYNC);
+	syncer_submit(sy, &c->sync);
+	return true;
+}
+
+/*
  * The body of c is in, and its file's fsyncs are the slow part of the
  * answer: the syncer does them while this worker serves the others, then
  * hands c to the queue, where a worker answers it (commit_done()).  The
@@ -974,15 +1003,8 @@ forget_events(struct worker *w, const struct conn *c)
 static bool
 commit_elsewhere(struct worker *w, struct conn *c, size_t len)
 {
-	if (!upload_wants_commit(c->upload) ||
-	    conn_stash_input(c, w->in, len) != 0)
-		return false;
-	forget_events(w, c);
-	disown(w, c);
-	c->wait = WAIT_NONE;
-	conn_take(c, OWNER_WORKER, OWNER_SYNC);
-	syncer_submit(w->srv->syncer, &c->sync);
-	return true;
+	return upload_wants_commit(c->upload) &&
+	    hand_to_syncer(w, c, len, w->srv->syncer);
 }
 
 /* On a sync thread: the slow part of c's upload. */
@@ -1012,6 +1034,36 @@ commit_done(struct sync_node *n, void *arg)
 		conn_free(c);
 		event_conn_closed(srv->ev);
 	}
+}
+
+/*
+ * The credentials of c's request must be checked, which is slow: a pool
+ * thread does it (gate_verify()) while this worker serves the others,
+ * then hands c to the queue, where a worker parses the same request
+ * again and finds the answer.  The whole input, head included, goes
+ * with c.  False when c could not be handed on.
+ */
+static bool
+verify_elsewhere(struct worker *w, struct conn *c, size_t len)
+{
+	return hand_to_syncer(w, c, len, w->srv->auth_syncer);
+}
+
+/* On a pool thread: the check of c's credentials. */
+static void
+verify_work(struct sync_node *n, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)n - offsetof(struct conn,
+	    sync));
+	struct server *srv = arg;
+	struct config *cfg = server_config(srv);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	gate_verify(srv->auth, cfg, atomic_load(&srv->cfg_gen), c->in,
+	    c->in_len, &c->peer, (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000);
+	config_unref(cfg);
 }
 
 /* The worker's pipe for splice(), made at first use; false if none. */
@@ -1140,6 +1192,51 @@ receive_body(struct worker *w, struct conn *c, size_t *len)
 			break;
 		}
 	}
+}
+
+/*
+ * [auth] and [access] (gate.h): a request that may go on is not touched;
+ * a refusal is answered here; credentials not yet known send c to the
+ * pool that checks them.  Returns false when the request goes on; else
+ * *a.
+ */
+static bool
+serve_gate(struct worker *w, struct conn *c, size_t head_len, size_t *len,
+    enum after *a)
+{
+	struct long_job lj = { w, c };
+	struct serve_ctx x = serve_ctx(w, &lj);
+	struct conn_resp r = { .file_fd = -1 };
+	char user[AUTH_USER_MAX + 1];
+	struct response res;
+
+	hb_init(&res.hb, w->out, OUT_CAP);
+	res.keep_alive = w->req.keep_alive && !x.draining;
+	switch (gate_request(&x, w->srv->auth, &w->req, &c->peer, &res,
+	    user)) {
+	case GATE_PASS:
+		return false;
+	case GATE_CHECK:
+		if (verify_elsewhere(w, c, *len)) {
+			*a = AFTER_GONE;
+			return true;
+		}
+		res.keep_alive = false;
+		http_serve_busy(&res);
+		break;
+	case GATE_ANSWER:
+		break;
+	}
+	w->served++;
+	c->nrequests++;
+	access_begin(w, c, &w->req, res.status);
+	if (!res.keep_alive)
+		c->linger = true;
+	memmove(w->in, w->in + head_len, *len - head_len);
+	*len -= head_len;
+	consumed(w, head_len);
+	*a = send_response(w, c, &res, &r, w->in, *len);
+	return true;
 }
 
 /*
@@ -1909,7 +2006,11 @@ worker_pool_start(struct server *srv, size_t n)
 
 	conn_set_upload_release(upload_free);
 	srv->syncer = syncer_new(SYNC_THREADS, commit_work, commit_done, srv);
-	r = srv->syncer == NULL ? -ENOMEM : pool_grow(srv, n);
+	srv->auth_syncer = syncer_new(AUTH_THREADS, verify_work, commit_done,
+	    srv);
+	srv->auth = auth_new();
+	r = srv->syncer == NULL || srv->auth_syncer == NULL ||
+	    srv->auth == NULL ? -ENOMEM : pool_grow(srv, n);
 	if (r < 0) {
 		atomic_store(&srv->stopping, true);
 		queue_close(srv->queue);
@@ -1946,9 +2047,13 @@ worker_pool_join(struct server *srv)
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->nworkers = 0;
-	/* Uploads being synced come back to the queue. */
+	/* Uploads being synced, and logins being checked, come back. */
 	syncer_free(srv->syncer);
 	srv->syncer = NULL;
+	syncer_free(srv->auth_syncer);
+	srv->auth_syncer = NULL;
+	auth_free(srv->auth);
+	srv->auth = NULL;
 	/* Handed over or accepted too late for anyone to take. */
 	while ((c = queue_try_pop(srv->queue)) != NULL) {
 		conn_take(c, OWNER_QUEUE, OWNER_WORKER);
