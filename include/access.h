@@ -122,6 +122,12 @@ bool	access_has_below(const struct access_rules *r, const char *rel,
 bool	access_any_users(const struct access_rules *r);
 
 /*
+ * True when some line lies strictly below rel: what a folder's listing
+ * shows then depends on who asks (its members may have other rules).
+ */
+bool	access_splits(const struct access_rules *r, const char *rel);
+
+/*
  * The effective table for --check-config: one line per prefix in byte
  * order of the normalised path, each "/path" (every byte but letters,
  * digits, "-._~" and '/' percent-encoded, so that it can go back into

@@ -44,6 +44,7 @@ struct serve_ctx {
 	char		*scratch;	/* scratch for encoded names */
 	size_t		 scratch_cap;
 	uint64_t	 now_ms;	/* monotonic, for the file cache */
+	const char	*user;		/* who asks ([access]); NULL: a guest */
 	/*
 	 * Called, when not NULL, before a job that may take long (reading a
 	 * big folder for a listing the cache does not hold), so the caller
@@ -52,6 +53,12 @@ struct serve_ctx {
 	void		(*long_job)(void *arg);
 	void		*long_job_arg;
 };
+
+/*
+ * True when the requester of x may do right (access.h: ACCESS_READ,
+ * ACCESS_WRITE) on the normalised path rel; always without [access].
+ */
+bool	serve_may(const struct serve_ctx *x, const char *rel, unsigned right);
 
 /*
  * A folder this big (st_size: about 2000 entries on ext4 or tmpfs) takes

@@ -500,17 +500,21 @@ access_rights(const struct access_rules *r, const char *rel, const char *user)
 	return ACCESS_NONE;
 }
 
-bool
-access_has_below(const struct access_rules *r, const char *rel,
-    const char *user)
+/*
+ * The first line strictly below rel for which want(line, user) holds, or
+ * NULL.  Every path that begins with rel follows rel in the sorted
+ * array, in one run.
+ */
+static const struct access_line *
+line_below(const struct access_rules *r, const char *rel, const char *user,
+    bool any)
 {
 	size_t len, at;
 	bool found;
 
 	if (r == NULL)
-		return false;
+		return NULL;
 	len = rel_len(rel);
-	/* Every path that begins with rel follows here, in one run. */
 	at = lower_bound(r, rel, len, &found);
 	for (size_t i = at; i < r->n; i++) {
 		const struct access_line *ln = &r->line[i];
@@ -520,10 +524,23 @@ access_has_below(const struct access_rules *r, const char *rel,
 		/* Strictly below: "a/b" under "a", anything under the root. */
 		if (ln->len == len || (len > 0 && ln->path[len] != '/'))
 			continue;
-		if (line_rights(ln, user) != ACCESS_NONE)
-			return true;
+		if (any || line_rights(ln, user) != ACCESS_NONE)
+			return ln;
 	}
-	return false;
+	return NULL;
+}
+
+bool
+access_has_below(const struct access_rules *r, const char *rel,
+    const char *user)
+{
+	return line_below(r, rel, user, false) != NULL;
+}
+
+bool
+access_splits(const struct access_rules *r, const char *rel)
+{
+	return line_below(r, rel, NULL, true) != NULL;
 }
 
 bool

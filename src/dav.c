@@ -322,6 +322,8 @@ op_new(const struct serve_ctx *x, const struct http_request *req, int *code)
 	}
 	op->method = req->method;
 	op->http10 = req->version_minor == 0;
+	if (x->user != NULL)
+		snprintf(op->user, sizeof(op->user), "%s", x->user);
 	if ((*code = path_normalize(req->path, x->cfg->allow_hidden, op->rel,
 	    sizeof(op->rel), &pr)) != 0) {
 		free(op);

@@ -34,6 +34,7 @@ struct dav_op {
 	char		 host[256];	/* the Host header, for tagged lists */
 	size_t		 host_len;
 	bool		 has_host;
+	char		 user[65];	/* who asks ([access]); "": a guest */
 	char		 rel[PATH_MAX];	/* the resource, normalised (NFC) */
 };
 

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "config.h"
 #include "dav_if.h"
 #include "dav_impl.h"
@@ -79,6 +80,8 @@ struct pf {
 	char		*names;		/* DEAD_MAX bytes for listxattr() */
 	struct hbuf	 missing;	/* the 404 propstat being built */
 	struct hbuf	 one;		/* one dead property, being checked */
+	const char	*user;		/* who asks ([access]), NULL: a guest */
+	bool		 per_user;	/* rules below: members differ per user */
 	uint64_t	 now;
 };
 
@@ -458,6 +461,16 @@ struct members {
 	size_t		 rlen;
 };
 
+/* A member the requester may use, or walk through to a usable path. */
+static bool
+may_see(const struct pf *c, const char *rel)
+{
+	const struct access_rules *r = c->x->cfg->access;
+
+	return access_rights(r, rel, c->user) != ACCESS_NONE ||
+	    access_has_below(r, rel, c->user);
+}
+
 static void
 member(void *arg, int dfd, const char *name, const struct statx *sx)
 {
@@ -472,6 +485,8 @@ member(void *arg, int dfd, const char *name, const struct statx *sx)
 	memcpy(m->path + o, name, nlen + 1);
 	r.rel = m->path;
 	r.rel_len = o + nlen;
+	if (m->c->per_user && !may_see(m->c, m->path))
+		return;
 	if (res_from_statx(&r, sx))
 		put_response(m->c, &r);
 }
@@ -526,7 +541,7 @@ cacheable(const struct pf *c)
 		if (l == L_QUOTA_AVAIL || l == L_QUOTA_USED)
 			return false;
 	}
-	return dav_lock_count(dav_locks, c->now) == 0;
+	return !c->per_user && dav_lock_count(dav_locks, c->now) == 0;
 }
 
 /* Sends the page pg (a 207) into res. */
@@ -675,7 +690,9 @@ dav_propfind(const struct serve_ctx *x, struct dav_op *op, const char *body,
 {
 	struct dav_propfind pf;
 	struct dav_ms ms;
-	struct pf c = { .x = x, .pf = &pf, .ms = &ms, .now = dav_now_ms() };
+	struct pf c = { .x = x, .pf = &pf, .ms = &ms, .now = dav_now_ms(),
+	    .user = op->user[0] != '\0' ? op->user : NULL,
+	    .per_user = access_splits(x->cfg->access, op->rel) };
 	int r;
 
 	if (op->depth == DAV_DEPTH_INF && !x->cfg->webdav_depth_infinity) {

@@ -23,6 +23,7 @@
 #include "negotiate.h"
 #include "nfc.h"
 #include "path.h"
+#include "access.h"
 #include "dav.h"
 #include "upload.h"
 #include "upload_ui.h"
@@ -507,11 +508,47 @@ struct listing_req {
 	struct listing_view v;
 	bool		 json;
 	bool		 gzip;		/* the client accepts gzip */
+	bool		 per_user;	/* [access] rules below: not cached */
 	struct listing_key key;		/* the plain page; gzip adds a bit */
 	struct listing_src src;
 };
 
 #define VARIANT_GZIP	0x100u
+#define VARIANT_WRITABLE	0x200u
+
+bool
+serve_may(const struct serve_ctx *x, const char *rel, unsigned right)
+{
+	const struct access_rules *r = x->cfg->access;
+
+	return access_empty(r) || (access_rights(r, rel, x->user) & right) ==
+	    right;
+}
+
+/*
+ * Leaves out of l what the requester may neither use nor reach a usable
+ * path through, when rules below dir make members differ.
+ */
+static void
+listing_filter(const struct serve_ctx *x, const char *dir, struct listing *l)
+{
+	const struct access_rules *r = x->cfg->access;
+	char rel[PATH_MAX];
+	size_t kept = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const char *name = l->names + l->ents[i].name_off;
+		int n = snprintf(rel, sizeof(rel), "%s%s%s", dir,
+		    dir[0] != '\0' ? "/" : "", name);
+
+		/* A drop box (write only) shows, for its upload form. */
+		if (n > 0 && (size_t)n < sizeof(rel) &&
+		    (access_rights(r, rel, x->user) != ACCESS_NONE ||
+		    access_has_below(r, rel, x->user)))
+			l->ents[kept++] = l->ents[i];
+	}
+	l->n = kept;
+}
 
 static void
 listing_request(const struct serve_ctx *x, const struct http_request *req,
@@ -523,8 +560,10 @@ listing_request(const struct serve_ctx *x, const struct http_request *req,
 
 	listing_view_from_query(req->query, &lr->v);
 	lr->v.lang = negotiate_language(req);
-	/* It depends on the configuration only, which the key holds. */
-	lr->v.writable = upload_writable(cfg, x->path);
+	/* The configuration and the requester's right: the key holds both. */
+	lr->v.writable = upload_writable(cfg, x->path) &&
+	    serve_may(x, x->path, ACCESS_WRITE);
+	lr->per_user = access_splits(cfg->access, x->path);
 	lr->json = lr->v.format == LISTING_JSON ||
 	    (lr->v.format == LISTING_AUTO && negotiate_wants_json(req));
 	if (lr->json)
@@ -535,7 +574,8 @@ listing_request(const struct serve_ctx *x, const struct http_request *req,
 	lr->key = (struct listing_key){ .rel = x->path, .rel_len = rel_len,
 	    .dev = st->st_dev, .ino = st->st_ino, .cfg_gen = x->cfg_gen,
 	    .variant = (uint32_t)lr->json | (uint32_t)lr->v.sort << 1 |
-	    (uint32_t)lr->v.desc << 3 | (uint32_t)lr->v.lang << 4,
+	    (uint32_t)lr->v.desc << 3 | (uint32_t)lr->v.lang << 4 |
+	    (lr->v.writable ? VARIANT_WRITABLE : 0),
 	    .start = lr->v.start };
 	lr->src = (struct listing_src){ .tree = cfg->tree, .rel = x->path };
 }
@@ -710,7 +750,8 @@ listing_build(const struct serve_ctx *x, const struct http_request *req,
 	struct listing_fill fill;
 	struct listing_page pg;
 	struct listing l;
-	bool cache = listing_cache_begin(x->listings, dfd, &fill) == 0;
+	bool cache = !lr->per_user &&
+	    listing_cache_begin(x->listings, dfd, &fill) == 0;
 	int r;
 
 	/*
@@ -726,6 +767,8 @@ listing_build(const struct serve_ctx *x, const struct http_request *req,
 	listing_init(&l);
 	r = listing_read(&l, dfd, &lr->src);
 	close(dfd);
+	if (r == 0 && lr->per_user)
+		listing_filter(x, lr->src.rel, &l);
 	if (r == 0)
 		r = listing_render(x, lr, &l, &plain, etag, &etag_len);
 	if (r == 0 && lr->gzip) {
@@ -782,7 +825,8 @@ plan_listing(const struct serve_ctx *x, const struct http_request *req,
 	k = lr.key;
 	if (lr.gzip)
 		k.variant |= VARIANT_GZIP;
-	if (listing_cache_get(x->listings, &k, dfd, &lr.src, &pg)) {
+	if (!lr.per_user &&
+	    listing_cache_get(x->listings, &k, dfd, &lr.src, &pg)) {
 		close(dfd);
 		listing_send_page(req, &lr, lr.gzip, &pg, res);
 		return;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "config.h"
 #include "conn.h"
 #include "dav.h"
@@ -725,6 +726,10 @@ run(struct server *srv, const struct cli *cli)
 	    LANHTTPD_VERSION, cfg->threads, cfg->threads == 1 ? "" : "s",
 	    nls, nls == 1 ? "" : "s");
 	log_freshness(cfg, NULL);
+	if (cfg->users != NULL)
+		log_warn("accounts are on over plain HTTP: passwords and "
+		    "session cookies cross the network readable by anyone on "
+		    "it (shared Wi-Fi); see README, \"Accounts\"");
 	check_transfer_file(cfg, false);
 	/* Every listener is bound and the event loop runs: ready. */
 	notify_status(&rt, "READY=1\n");
@@ -743,6 +748,27 @@ out:
 	dav_shutdown();
 	config_unref(cfg);
 	return rc;
+}
+
+/* --check-config: who may do what, as the rules work out ([access]). */
+static void
+print_access(const struct config *cfg)
+{
+	size_t need = access_format(cfg->access, NULL, 0);
+	char *text;
+
+	if (access_empty(cfg->access)) {
+		printf("access: no [access] rules: everyone reads, writes "
+		    "follow [upload]\n");
+		return;
+	}
+	if ((text = malloc(need + 1)) == NULL)
+		return;
+	(void)access_format(cfg->access, text, need + 1);
+	printf("access (%zu users in %s):\n%s", cfg->users != NULL ?
+	    htpasswd_count(cfg->users) : 0, cfg->auth_users != NULL ?
+	    cfg->auth_users : "no users file", text);
+	free(text);
 }
 
 int
@@ -787,6 +813,7 @@ main(int argc, char **argv)
 		    "address%s, %zu MIME types)\n", cfg->root_real,
 		    cfg->nlisten, cfg->nlisten == 1 ? "" : "es",
 		    mime_count(cfg->mime));
+		print_access(cfg);
 		config_unref(cfg);
 		return 0;
 	}

@@ -115,6 +115,8 @@ static_assert(LAB_XFER_CHUNK <= IN_SLACK, "in holds a transfer piece");
 static_assert(LAB_XFER_OUT_MIN <= OUT_CAP, "out holds a transfer piece");
 
 struct worker {
+	/* Who the request being served comes from ([access]); "": a guest. */
+	char		 user[AUTH_USER_MAX + 1];
 	struct server	*srv;
 	pthread_t	 thread;
 	int		 epfd;
@@ -645,6 +647,7 @@ serve_ctx(struct worker *w, struct long_job *lj)
 		.scratch = w->scratch,
 		.scratch_cap = sizeof(w->scratch),
 		.now_ms = w->now_ms,
+		.user = w->user[0] != '\0' ? w->user : NULL,
 		.long_job = before_long_job,
 		.long_job_arg = lj,
 	};
@@ -779,6 +782,7 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	uint64_t body;
 
 	sync_caches(w, *len);
+	w->user[0] = '\0';
 	if (gate_on(w->cfg.cfg)) {
 		enum after a;
 
@@ -1207,13 +1211,12 @@ serve_gate(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 	struct long_job lj = { w, c };
 	struct serve_ctx x = serve_ctx(w, &lj);
 	struct conn_resp r = { .file_fd = -1 };
-	char user[AUTH_USER_MAX + 1];
 	struct response res;
 
 	hb_init(&res.hb, w->out, OUT_CAP);
 	res.keep_alive = w->req.keep_alive && !x.draining;
 	switch (gate_request(&x, w->srv->auth, &w->req, &c->peer, &res,
-	    user)) {
+	    w->user)) {
 	case GATE_PASS:
 		return false;
 	case GATE_CHECK:

@@ -18,7 +18,7 @@ import subprocess
 import time
 import unittest
 
-from harness import ServerTest, scaled
+from harness import ServerTest, load_test, scaled
 
 BIN = os.environ.get("LANHTTPD_BIN", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build",
@@ -168,6 +168,37 @@ class Matrix(AccessBase):
                     out.append((method, path, user or "guest", got, want))
         self.check(out)
 
+    def listing(self, path, user, html=False):
+        h = dict(auth_header(user))
+        h["Accept"] = "text/html" if html else "application/json"
+        c = http.client.HTTPConnection("127.0.0.1", self.port,
+                                       timeout=scaled(20))
+        try:
+            c.request("GET", path, headers=h)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def test_listings_show_only_what_the_user_may_use(self):
+        import json
+        for user, want in ((None, {"ro", "rw", "drop"}),
+                           ("reader", {"ro", "rw", "hidden", "drop"}),
+                           ("writer", {"ro", "rw", "hidden", "drop"})):
+            for _ in range(2):      # the second from any cache
+                status, body = self.listing("/", user)
+                self.assertEqual(status, 200)
+                names = {e["name"] for e in json.loads(body)["entries"]}
+                self.assertEqual(names, want, user)
+        # Upload controls for those who may write only.
+        for user, form in (("reader", False), ("writer", True),
+                           (None, False)):
+            status, body = self.listing("/rw/", user, html=True)
+            self.assertEqual(status, 200)
+            self.assertEqual(b"<form" in body, form, user)
+        r = self.req("PROPFIND", "/", None, {"Depth": "1"})
+        self.assertEqual(r.status, 207)
+
     def test_delete_and_options(self):
         r = self.req("OPTIONS", "/hidden/")
         self.assertIn(r.status, (200, 204))
@@ -209,6 +240,7 @@ class Matrix(AccessBase):
         self.assertEqual(r.status, 200)
 
 
+@load_test
 class BruteForce(AccessBase):
     """Guesses at a bcrypt (cost 4) password, so that 1,000 checks take
     little time of their own: what they take is the hold."""
