@@ -307,7 +307,7 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
 FUZZERS       = http_parse path config semantics listing chunked tus_hdr multipart upname \
-                dav_if dav_xml dav_dest auth_hdr htpasswd sharelink
+                dav_if dav_xml dav_dest auth_hdr htpasswd sharelink access
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
@@ -318,6 +318,7 @@ FUZZ_MODS_tus_hdr    = tus_hdr base64 span
 FUZZ_MODS_auth_hdr   = auth_hdr base64 span
 FUZZ_MODS_htpasswd   = htpasswd span
 FUZZ_MODS_sharelink  = sharelink sha256 base64 span
+FUZZ_MODS_access     = access path span
 FUZZ_MODS_dav_if     = dav_if span
 FUZZ_MODS_dav_xml    = dav_xml http_response path span
 FUZZ_MODS_dav_dest   = dav_dest path span
