@@ -74,6 +74,8 @@ struct config {
 	char		*user;		/* "" = stay who we are */
 	char		*group;		/* "" = the user's primary group */
 	bool		 allow_root;
+	bool		 sandbox;	/* Landlock + seccomp (sandbox.h) */
+	char		*sandbox_allow;	/* extra read-only roots, as written */
 	/* [server], the cache of resolved files (fcache.h) */
 	unsigned	 file_cache_entries;	/* 0: no cache */
 	unsigned	 file_cache_size;	/* bytes */

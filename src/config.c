@@ -107,6 +107,8 @@ static const struct key keys[] = {
 	{ "server", "user", K_STR, OFF(user), 0, 0, NULL },
 	{ "server", "group", K_STR, OFF(group), 0, 0, NULL },
 	{ "server", "allow_root", K_BOOL, OFF(allow_root), 0, 0, NULL },
+	{ "server", "sandbox", K_BOOL, OFF(sandbox), 0, 0, NULL },
+	{ "server", "sandbox_allow", K_STR, OFF(sandbox_allow), 0, 0, NULL },
 	{ "server", "file_cache_entries", K_UINT, OFF(file_cache_entries), 0,
 	    1u << 20, NULL },
 	{ "server", "file_cache_size", K_SIZE, OFF(file_cache_size), 0,
@@ -369,6 +371,7 @@ config_free(struct config *c)
 	free(c->mime_pairs);
 	free(c->auth_users);
 	free(c->auth_realm);
+	free(c->sandbox_allow);
 	htpasswd_free(c->users);
 	access_free(c->access);
 	free(c->root_real);

@@ -23,6 +23,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "confine.h"
 #include "conn.h"
 #include "dav.h"
 #include "daemon.h"
@@ -716,6 +717,11 @@ run(struct server *srv, const struct cli *cli)
 	/* The WebDAV lock table: always there, as a reload may turn it on. */
 	if (dav_init() != 0) {
 		log_err("out of memory");
+		listen_close_all(ls, nls);
+		goto out;
+	}
+	/* Bound and unprivileged, before any thread: the sandbox. */
+	if (cfg->sandbox && confine(cfg, cli->config_path) != 0) {
 		listen_close_all(ls, nls);
 		goto out;
 	}
