@@ -736,6 +736,41 @@ listing_store(const struct serve_ctx *x, const struct listing_fill *fill,
 }
 
 /*
+ * The gzip form of the page plain and its tag (etag with "-gz"); on
+ * failure plain is released too.  0 or -errno.
+ */
+static int
+listing_gzip_page(struct hbuf *plain, struct hbuf *gz, const char *etag,
+    size_t etag_len, char *gz_etag, size_t *gz_etag_len)
+{
+	int r;
+
+	memcpy(gz_etag, etag, etag_len);
+	*gz_etag_len = etag_len;
+	if ((r = listing_compress(plain, gz, gz_etag, gz_etag_len)) != 0)
+		hb_release(plain);
+	return r;
+}
+
+/*
+ * Reads the directory open as dfd (taking it) into l, leaving out what
+ * this requester may not see when that differs per user.  0 or -errno.
+ */
+static int
+listing_read_for(const struct serve_ctx *x, int dfd,
+    const struct listing_req *lr, struct listing *l)
+{
+	int r;
+
+	listing_init(l);
+	r = listing_read(l, dfd, &lr->src);
+	close(dfd);
+	if (r == 0 && lr->per_user)
+		listing_filter(x, lr->src.rel, l);
+	return r;
+}
+
+/*
  * A page not in the cache: reads the directory open as dfd (taking it),
  * formats, compresses when asked, stores the result when the directory
  * can be watched, and answers.
@@ -747,7 +782,7 @@ listing_build(const struct serve_ctx *x, const struct http_request *req,
 	char etag[LISTING_ETAG_MAX], gz_etag[LISTING_ETAG_MAX];
 	size_t etag_len = 0, gz_etag_len = 0;
 	struct hbuf plain, gz = { 0 };
-	struct listing_fill fill;
+	struct listing_fill fill = { .w = NULL };
 	struct listing_page pg;
 	struct listing l;
 	bool cache = !lr->per_user &&
@@ -764,22 +799,15 @@ listing_build(const struct serve_ctx *x, const struct http_request *req,
 		http_serve_status(res, 503, "Retry-After: 2\r\n");
 		return;
 	}
-	listing_init(&l);
-	r = listing_read(&l, dfd, &lr->src);
-	close(dfd);
-	if (r == 0 && lr->per_user)
-		listing_filter(x, lr->src.rel, &l);
+	r = listing_read_for(x, dfd, lr, &l);
 	if (r == 0)
 		r = listing_render(x, lr, &l, &plain, etag, &etag_len);
-	if (r == 0 && lr->gzip) {
-		memcpy(gz_etag, etag, etag_len);
-		gz_etag_len = etag_len;
-		if ((r = listing_compress(&plain, &gz, gz_etag, &gz_etag_len))
-		    != 0)
-			hb_release(&plain);
-	}
+	if (r == 0 && lr->gzip)
+		r = listing_gzip_page(&plain, &gz, etag, etag_len, gz_etag,
+		    &gz_etag_len);
 	if (r != 0) {
-		listing_cache_end(x->listings, &fill);
+		if (cache)
+			listing_cache_end(x->listings, &fill);
 		listing_release(&l);
 		plan_fail(x, res, r == -EACCES ? 403 : r == -ENOMEM ? 503 : 500);
 		return;
