@@ -707,6 +707,8 @@ plan_request(struct worker *w, struct conn *c, size_t head_len, size_t len,
 	/* http_serve() sets every field; only the buffer and the wish are in. */
 	hb_init(&res->hb, w->out, OUT_CAP);
 	res->keep_alive = req->keep_alive;
+	/* The error path below answers before http_serve() could set it. */
+	res->http10 = req->version_minor == 0;
 	/* RFC 9112 §6.3: a body is skipped to find the next request. */
 	if (*body > DISCARD_MAX)
 		status = 413;
@@ -1215,6 +1217,8 @@ serve_gate(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 
 	hb_init(&res.hb, w->out, OUT_CAP);
 	res.keep_alive = w->req.keep_alive && !x.draining;
+	res.head = w->req.method == HTTP_M_HEAD;
+	res.http10 = w->req.version_minor == 0;
 	switch (gate_request(&x, w->srv->auth, &w->req, &c->peer, &res,
 	    w->user)) {
 	case GATE_PASS:
