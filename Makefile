@@ -93,7 +93,8 @@ MODS_nfc        = nfc
 MODS_upname     = upname nfc
 MODS_path       = path span
 MODS_mime       = mime span
-MODS_config     = config access htpasswd fcache dirwatch log mime path span testhook
+MODS_config     = config access htpasswd session sharelink sha256 base64 \
+		  fcache dirwatch log mime path span testhook
 MODS_queue      = queue
 MODS_syncer     = syncer log span
 MODS_dirwatch   = dirwatch log span testhook
@@ -107,6 +108,7 @@ MODS_auth_hdr   = auth_hdr base64 span
 MODS_htpasswd   = htpasswd span
 MODS_access     = access path span
 MODS_sharelink  = sharelink sha256 base64 span
+MODS_session    = session sharelink sha256 base64 span
 MODS_sandbox    = sandbox log span
 MODS_dav_if     = dav_if span
 MODS_dav_lock   = dav_lock span
@@ -318,12 +320,14 @@ FUZZ_MODS_tus_hdr    = tus_hdr base64 span
 FUZZ_MODS_auth_hdr   = auth_hdr base64 span
 FUZZ_MODS_htpasswd   = htpasswd span
 FUZZ_MODS_sharelink  = sharelink sha256 base64 span
+MODS_session    = session sharelink sha256 base64 span
 FUZZ_MODS_access     = access path span
 FUZZ_MODS_dav_if     = dav_if span
 FUZZ_MODS_dav_xml    = dav_xml http_response path span
 FUZZ_MODS_dav_dest   = dav_dest path span
 FUZZ_MODS_path       = path span
-FUZZ_MODS_config     = config access htpasswd fcache dirwatch log mime path span testhook
+FUZZ_MODS_config     = config access htpasswd session sharelink sha256 base64 \
+		  fcache dirwatch log mime path span testhook
 FUZZ_MODS_semantics  = file negotiate listing upload_ui http_parse http_response \
                        path span
 FUZZ_MODS_listing    = listing upload_ui http_response http_parse path span

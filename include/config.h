@@ -125,6 +125,13 @@ struct config {
 	bool		 auth_always_ask;	/* no guests at all: 401 */
 	unsigned	 auth_backoff_ms;	/* a held source's first wait */
 	unsigned	 auth_max_backoff_ms;
+	/*
+	 * Where the token key and the revoked list live (session.h); set
+	 * by config_finish() when there is a users file.
+	 */
+	char		*auth_state_dir;
+	unsigned	 auth_session_ms;	/* a login's life */
+	unsigned	 auth_share_ms;		/* a share link's life */
 	struct htpasswd	*users;		/* loaded by config_finish() */
 	struct access_rules *access;	/* [access]; empty: no rules */
 

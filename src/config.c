@@ -27,6 +27,7 @@
 
 #include "access.h"
 #include "htpasswd.h"
+#include "session.h"
 #include "lab.h"
 #include "fcache.h"
 #include "mime.h"
@@ -171,6 +172,11 @@ static const struct key keys[] = {
 	{ "auth", "backoff", K_MS, OFF(auth_backoff_ms), 1, HOUR_MS, NULL },
 	{ "auth", "max_backoff", K_MS, OFF(auth_max_backoff_ms), 1,
 	    24 * HOUR_MS, NULL },
+	{ "auth", "state_dir", K_PATH, OFF(auth_state_dir), 0, 0, NULL },
+	{ "auth", "session", K_MS, OFF(auth_session_ms), 60 * 1000,
+	    30 * 24 * HOUR_MS, NULL },
+	{ "auth", "share", K_MS, OFF(auth_share_ms), 60 * 1000,
+	    30 * 24 * HOUR_MS, NULL },
 	{ "webdav", "enable", K_BOOL, OFF(webdav_enable), 0, 0, NULL },
 	{ "webdav", "depth_infinity", K_BOOL, OFF(webdav_depth_infinity), 0, 0,
 	    NULL },
@@ -321,6 +327,8 @@ config_new(void)
 	c->upload_tus_expire_ms = 24 * HOUR_MS;
 	c->auth_backoff_ms = 1000;
 	c->auth_max_backoff_ms = 5 * 60 * 1000;
+	c->auth_session_ms = 7 * 24 * HOUR_MS;
+	c->auth_share_ms = 7 * 24 * HOUR_MS;
 	c->auth_realm = strdup("lanhttpd");
 	c->access = access_new();
 	atomic_init(&c->refs, 1);
@@ -371,6 +379,7 @@ config_free(struct config *c)
 	free(c->mime_pairs);
 	free(c->auth_users);
 	free(c->auth_realm);
+	free(c->auth_state_dir);
 	free(c->sandbox_allow);
 	htpasswd_free(c->users);
 	access_free(c->access);
@@ -439,7 +448,7 @@ parse_scaled(const char *v, const struct unit *units, uint64_t min,
 
 static const struct unit ms_units[] = {
 	{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", HOUR_MS },
-	{ NULL, 0 },
+	{ "d", 24 * HOUR_MS }, { NULL, 0 },
 };
 static const struct unit sec_units[] = {
 	{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 24 * 3600 },
@@ -1109,6 +1118,19 @@ finish_auth(struct config *c, struct config_errors *errs)
 	    NULL) {
 		config_error(errs, "[auth] users '%s': %s", c->auth_users, err);
 		return 1;
+	}
+	if (c->users != NULL && c->auth_state_dir == NULL) {
+		char dir[PATH_MAX];
+
+		if (session_default_dir(dir, sizeof(dir)) != 0) {
+			config_error(errs, "[auth] state_dir: not set, and "
+			    "neither $STATE_DIRECTORY nor $HOME says where");
+			return 1;
+		}
+		if ((c->auth_state_dir = strdup(dir)) == NULL) {
+			config_error(errs, "out of memory");
+			return 1;
+		}
 	}
 	if (c->users == NULL && (access_any_users(c->access) ||
 	    c->auth_always_ask)) {

@@ -226,6 +226,10 @@ class Server:
 
     def start(self):
         env = dict(os.environ)
+        # Log-in keys and revocations ([auth] state_dir) stay in the test's
+        # own folder unless the test says where.
+        env.pop("STATE_DIRECTORY", None)
+        env["XDG_STATE_HOME"] = os.path.join(self.tmp, "state")
         env.update(self.env)
         pass_fds = ()
         cmd = WRAPPER + [BIN] + self.args
