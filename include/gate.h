@@ -11,6 +11,13 @@
  * right is asked for credentials (401 with WWW-Authenticate), a known
  * user is refused (403), a held source is told to wait (429).  No rules
  * and no users file: everything passes, as before.
+ *
+ * Besides Basic, a browser that logged in carries a session cookie, and
+ * a URL may carry a token (?t=, see session.h): a share link (read, or
+ * upload only, below one path), or a per-file read link a logged-in
+ * user's listing handed out.  A token grants no more than its maker may
+ * do now.  The pages under GATE_PREFIX (log in, log out, make and revoke
+ * share links) are answered here (login.h).
  */
 #ifndef LANHTTPD_GATE_H
 #define LANHTTPD_GATE_H
@@ -20,6 +27,33 @@
 #include "auth.h"
 #include "http_parse.h"
 #include "http_serve.h"
+#include "sharelink.h"
+
+/* Where the log-in and share pages live. */
+#define GATE_PREFIX	"/.well-known/lanhttpd/"
+/* The cookies of a log-in and of a share link opened in a browser. */
+#define GATE_SESSION_COOKIE	"lanhttpd_session"
+#define GATE_SHARE_COOKIE	"lanhttpd_share"
+
+/* Who asks, as far as the gate found out. */
+struct gate_who {
+	char		 user[AUTH_USER_MAX + 1];	/* "": a guest */
+	/* The user logged in with the session cookie: */
+	bool		 session;
+	uint32_t	 session_id;		/* session_id() of the cookie */
+	uint64_t	 session_expires;
+	/* A token's grant (kind 0: none) and the token itself. */
+	struct sharelink grant;
+	char		 token[SHARELINK_TOKEN_LONGEST];
+	size_t		 token_len;
+};
+
+/*
+ * The rights of who on the normalised path rel: the user's (or a
+ * guest's) under [access], plus what a token grants there.
+ */
+unsigned	gate_rights(const struct config *cfg, const struct gate_who *who,
+		    const char *rel);
 
 enum gate_action {
 	GATE_PASS,	/* serve it; *user says as whom ("" for a guest) */
@@ -31,14 +65,14 @@ enum gate_action {
 bool	gate_on(const struct config *cfg);
 
 /*
- * Decides for req from peer.  res is set up as for http_serve(); user
- * gets the authenticated name on GATE_PASS.
+ * Decides for req from peer.  res is set up as for http_serve(); *who
+ * gets who asks on GATE_PASS.
  */
 enum gate_action	gate_request(const struct serve_ctx *x,
 			    struct auth_state *auth,
 			    const struct http_request *req,
 			    const union conn_addr *peer, struct response *res,
-			    char user[AUTH_USER_MAX + 1]);
+			    struct gate_who *who);
 
 /*
  * On a pool thread: checks the credentials of the request whose head is

@@ -29,6 +29,8 @@
 struct listing_cache;
 struct config;
 struct fentry;
+struct gate_who;
+struct session_state;
 
 /* Bodies up to this size go out with the headers in one send. */
 #define SERVE_INLINE_MAX	(8 * 1024)
@@ -45,6 +47,9 @@ struct serve_ctx {
 	size_t		 scratch_cap;
 	uint64_t	 now_ms;	/* monotonic, for the file cache */
 	const char	*user;		/* who asks ([access]); NULL: a guest */
+	/* All the gate found (tokens, log-in), or NULL without a gate. */
+	const struct gate_who *who;
+	struct session_state *sessions;	/* tokens (session.h), or NULL */
 	/*
 	 * Called, when not NULL, before a job that may take long (reading a
 	 * big folder for a listing the cache does not hold), so the caller
@@ -112,6 +117,14 @@ void	http_serve_busy(struct response *res);
  * request's end unknown close the connection.
  */
 void	http_serve_status(struct response *res, int status, const char *extra);
+
+/*
+ * Plans a whole answer: status, extra header lines (or NULL), a
+ * Content-Type and body[0..len), sent with Cache-Control: no-store.  The
+ * body must fit res's buffer with the headers (else 500).
+ */
+void	http_serve_page(struct response *res, int status, const char *ctype,
+	    const char *extra, const char *body, size_t len);
 
 /*
  * Adds the body fd[off..off+len) to a response whose headers are

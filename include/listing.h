@@ -82,6 +82,20 @@ struct listing_view {
 	 * caller, like lang; the page then needs UPLOAD_UI_CSP.
 	 */
 	bool		 writable;
+	/*
+	 * Accounts (gate.h), set by the caller: a "Log in" link for
+	 * guests; for a logged-in browser its user's name, with log out
+	 * and share buttons (such a page is the user's alone).
+	 */
+	bool		 login_link;
+	const char	*account;
+	/*
+	 * When not NULL, appends to a file's link the query that lets a
+	 * client without the browser's cookies fetch it ("?t=...").
+	 */
+	void		(*file_query)(void *arg, const char *name, size_t len,
+			    struct hbuf *out);
+	void		*file_query_arg;
 };
 
 /* What listing_read() needs to know about the tree it reads. */

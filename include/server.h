@@ -28,6 +28,7 @@ struct listing_cache;
 struct queue;
 struct syncer;
 struct auth_state;
+struct session_state;
 struct worker;
 
 struct server {
@@ -44,6 +45,8 @@ struct server {
 	struct syncer	*syncer;	/* uploads' fsyncs, off the workers */
 	struct syncer	*auth_syncer;	/* password checks, off the workers */
 	struct auth_state *auth;	/* checked credentials, held sources */
+	/* Log-ins and share links (session.h); NULL without accounts. */
+	struct session_state *sessions;
 
 	/* Set once a drain begins: finish responses, keep nothing alive. */
 	atomic_bool	 draining;

@@ -27,7 +27,7 @@
  * recomputes the hash, so a change to the script that forgets it fails.
  */
 #define UPLOAD_UI_SCRIPT_HASH \
-	"'sha256-u9rccFpq7bLHHk0LyctaeJLqCnVYIbQeTfkiYRl4kSI='"
+	"'sha256-i21Yh/aRko8zQaT/ndzdtkiDF/jb/oOgkSdmDzJVE/g='"
 #define UPLOAD_UI_CSP	"default-src 'none'; style-src 'unsafe-inline'; " \
 	"img-src data:; script-src " UPLOAD_UI_SCRIPT_HASH "; " \
 	"connect-src 'self'"

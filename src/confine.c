@@ -73,6 +73,8 @@ roots(const struct config *cfg, struct paths *rw, struct paths *extra)
 		    cfg->upload_rel[i]);
 		add(rw, path);
 	}
+	/* Revoking a link or logging out writes the revoked list. */
+	add(rw, cfg->auth_state_dir);
 	if (cfg->sandbox_allow == NULL ||
 	    (list = strdup(cfg->sandbox_allow)) == NULL)
 		return;

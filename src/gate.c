@@ -4,14 +4,18 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "access.h"
 #include "auth_hdr.h"
 #include "config.h"
 #include "dav_dest.h"
 #include "gate.h"
+#include "htpasswd.h"
 #include "http_response.h"
+#include "login.h"
 #include "path.h"
+#include "session.h"
 
 /* The rights a method needs on its own path. */
 static unsigned
@@ -77,17 +81,61 @@ dest_rights(const struct serve_ctx *x, const struct http_request *req,
 	return access_rights(x->cfg->access, x->scratch, user);
 }
 
-/* Whether user (NULL: a guest) may do req on rel. */
+/* Whether rel is the path subject[0..n) or below it. */
+static bool
+under(const char *rel, const char *subject, size_t n)
+{
+	return n == 0 || (strncmp(rel, subject, n) == 0 &&
+	    (rel[n] == '\0' || rel[n] == '/'));
+}
+
+unsigned
+gate_rights(const struct config *cfg, const struct gate_who *who,
+    const char *rel)
+{
+	const char *u = who != NULL && who->user[0] != '\0' ? who->user : NULL;
+	unsigned have = access_rights(cfg->access, rel, u), grant = 0;
+	const struct sharelink *g = who != NULL ? &who->grant : NULL;
+
+	if (g == NULL)
+		return have;
+	switch (g->kind) {
+	case SL_FILE:
+		grant = strcmp(rel, g->subject) == 0 ? ACCESS_READ : 0;
+		break;
+	case SL_READ:
+		grant = under(rel, g->subject, g->subject_len) ? ACCESS_READ : 0;
+		break;
+	case SL_DROP:
+		grant = under(rel, g->subject, g->subject_len) ? ACCESS_WRITE :
+		    0;
+		break;
+	case SL_SESSION:
+		break;
+	}
+	/* Never more than its maker may do now. */
+	if (grant != 0)
+		grant &= access_rights(cfg->access, rel, g->user);
+	return have | grant;
+}
+
+/* Whether who may do req on rel. */
 static bool
 allowed(const struct serve_ctx *x, const struct http_request *req,
-    const char *rel, const char *user)
+    const char *rel, const struct gate_who *who)
 {
 	const struct config *cfg = x->cfg;
+	const char *user = who->user[0] != '\0' ? who->user : NULL;
 	unsigned need = needed(req), have;
 
 	if (need == ACCESS_NONE || access_empty(cfg->access))
 		return true;
-	have = access_rights(cfg->access, rel, user);
+	have = gate_rights(cfg, who, rel);
+	/* A drop box link opens a page with the upload form only. */
+	if (who->grant.kind == SL_DROP && (have & ACCESS_WRITE) &&
+	    (req->method == HTTP_M_GET || req->method == HTTP_M_HEAD) &&
+	    req->path.len > 0 && req->path.p[req->path.len - 1] == '/')
+		return true;
 	if ((have & need) != need) {
 		/* Windows PROPFINDs each folder on the way down. */
 		struct span d = http_header_value(req, "Depth");
@@ -108,7 +156,7 @@ gate_on(const struct config *cfg)
 
 /* The verdict on req's credentials; *cred filled when there are some. */
 static enum auth_verdict
-who(const struct serve_ctx *x, struct auth_state *auth,
+who_basic(const struct serve_ctx *x, struct auth_state *auth,
     const struct http_request *req, const union conn_addr *peer,
     struct auth_basic *cred, unsigned *retry_s)
 {
@@ -120,24 +168,107 @@ who(const struct serve_ctx *x, struct auth_state *auth,
 	return auth_lookup(auth, cred, peer, x->cfg_gen, x->now_ms, retry_s);
 }
 
+/* The user a valid session cookie names, into *who. */
+static void
+session_cookie(const struct serve_ctx *x, const struct http_request *req,
+    uint64_t now_s, struct gate_who *who)
+{
+	struct span v;
+	struct sharelink sl;
+
+	if (x->sessions == NULL || req->hdr[HDR_COOKIE].p == NULL)
+		return;
+	v = auth_cookie(req->hdr[HDR_COOKIE], GATE_SESSION_COOKIE);
+	if (v.p == NULL || session_check(x->sessions, v, now_s, &sl) != 0 ||
+	    sl.kind != SL_SESSION || sl.subject_len > AUTH_USER_MAX ||
+	    !htpasswd_has(x->cfg->users, sl.subject, sl.subject_len))
+		return;
+	memcpy(who->user, sl.subject, sl.subject_len + 1);
+	who->session = true;
+	who->session_id = session_id(v);
+	who->session_expires = sl.expires;
+}
+
+/*
+ * A token in the query (?t=) or a share link's cookie, into who->grant.
+ * Returns true when it came from the query.
+ */
+static bool
+url_token(const struct serve_ctx *x, const struct http_request *req,
+    uint64_t now_s, struct gate_who *who)
+{
+	struct span t = SPAN_NULL;
+	struct sharelink sl;
+	bool query = false;
+
+	if (x->sessions == NULL)
+		return false;
+	if (req->has_query && http_query_param(req->query, "t", &t))
+		query = true;
+	else if (req->hdr[HDR_COOKIE].p != NULL)
+		t = auth_cookie(req->hdr[HDR_COOKIE], GATE_SHARE_COOKIE);
+	if (t.p == NULL || t.len >= sizeof(who->token) ||
+	    session_check(x->sessions, t, now_s, &sl) != 0 ||
+	    sl.kind == SL_SESSION ||
+	    !htpasswd_has(x->cfg->users, sl.user, sl.user_len))
+		return false;
+	who->grant = sl;
+	memcpy(who->token, t.p, t.len);
+	who->token[t.len] = '\0';
+	who->token_len = t.len;
+	return query;
+}
+
+/*
+ * A folder's share link opened in a browser: its token becomes a cookie
+ * for that folder, so the pages below need no token in their URLs, and
+ * the browser goes to the plain URL.
+ */
+static bool
+share_cookie(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, uint64_t now_s, struct response *res)
+{
+	char path[PATH_MAX * 3], extra[PATH_MAX * 3 + 2 * SHARELINK_TOKEN_LONGEST];
+	size_t n;
+
+	if ((who->grant.kind != SL_READ && who->grant.kind != SL_DROP) ||
+	    req->method != HTTP_M_GET || req->path.len == 0 ||
+	    req->path.p[req->path.len - 1] != '/')
+		return false;
+	path[0] = '/';
+	n = path_encode_set(who->grant.subject, who->grant.subject_len,
+	    PCT_STRICT, path + 1, sizeof(path) - 2);
+	if (n + 2 >= sizeof(path))
+		return false;
+	if (n > 0)
+		path[++n] = '/';
+	path[n + 1] = '\0';
+	snprintf(extra, sizeof(extra), "Location: %.*s\r\nSet-Cookie: "
+	    GATE_SHARE_COOKIE "=%s; Path=%s; Max-Age=%llu; HttpOnly; "
+	    "SameSite=Lax\r\nCache-Control: no-store\r\n",
+	    (int)req->path.len, req->path.p, who->token, path,
+	    (unsigned long long)(who->grant.expires - now_s));
+	refuse(x, req, res, 303, extra);
+	return true;
+}
+
 enum gate_action
 gate_request(const struct serve_ctx *x, struct auth_state *auth,
     const struct http_request *req, const union conn_addr *peer,
-    struct response *res, char user[AUTH_USER_MAX + 1])
+    struct response *res, struct gate_who *who)
 {
 	struct auth_basic cred = { .user_len = 0 };
 	struct path_result pr;
 	char rel[PATH_MAX], extra[64];
 	unsigned retry_s = 0;
+	uint64_t now_s = (uint64_t)time(NULL);
 	enum auth_verdict v;
-	const char *u = NULL;
+	bool from_query;
 
-	user[0] = '\0';
-	v = who(x, auth, req, peer, &cred, &retry_s);
-	if (v == AUTH_GOOD) {
-		memcpy(user, cred.user, cred.user_len + 1);
-		u = user;
-	}
+	memset(who, 0, sizeof(*who));
+	v = who_basic(x, auth, req, peer, &cred, &retry_s);
+	if (v == AUTH_GOOD)
+		memcpy(who->user, cred.user, cred.user_len + 1);
 	auth_basic_wipe(&cred);
 	if (v == AUTH_CHECK)
 		return GATE_CHECK;
@@ -146,18 +277,30 @@ gate_request(const struct serve_ctx *x, struct auth_state *auth,
 		refuse(x, req, res, 429, extra);
 		return GATE_ANSWER;
 	}
-	if (u == NULL && x->cfg->auth_always_ask &&
-	    req->method != HTTP_M_OPTIONS) {
+	if (v != AUTH_GOOD)
+		session_cookie(x, req, now_s, who);
+	if (x->sessions != NULL && req->path.len >= strlen(GATE_PREFIX) &&
+	    memcmp(req->path.p, GATE_PREFIX, strlen(GATE_PREFIX)) == 0) {
+		login_answer(x, req, who, now_s, res);
+		return GATE_ANSWER;
+	}
+	from_query = who->user[0] == '\0' && url_token(x, req, now_s, who);
+	if (who->user[0] == '\0' && who->grant.kind == 0 &&
+	    x->cfg->auth_always_ask && req->method != HTTP_M_OPTIONS) {
 		challenge(x, req, res);
 		return GATE_ANSWER;
 	}
 	/* A path the server refuses anyway is left to it to answer. */
 	if (req->path.len == 1 && req->path.p[0] == '*')
 		return GATE_PASS;
-	if (path_normalize(req->path, true, rel, sizeof(rel), &pr) != 0 ||
-	    allowed(x, req, rel, u))
+	if (path_normalize(req->path, true, rel, sizeof(rel), &pr) != 0)
 		return GATE_PASS;
-	if (u == NULL && x->cfg->users != NULL)
+	if (allowed(x, req, rel, who)) {
+		if (from_query && share_cookie(x, req, who, now_s, res))
+			return GATE_ANSWER;
+		return GATE_PASS;
+	}
+	if (who->user[0] == '\0' && x->cfg->users != NULL)
 		challenge(x, req, res);
 	else
 		refuse(x, req, res, 403, NULL);

@@ -24,6 +24,8 @@
 #include "nfc.h"
 #include "path.h"
 #include "access.h"
+#include "gate.h"
+#include "session.h"
 #include "dav.h"
 #include "upload.h"
 #include "upload_ui.h"
@@ -88,6 +90,29 @@ http_serve_status(struct response *res, int status, const char *extra)
 	    res->keep_alive, res->http10, extra);
 	res->segs[0] = (struct out_seg){ .mem = res->hb.p, .len = res->hb.len };
 	res->nsegs = 1;
+}
+
+void
+http_serve_page(struct response *res, int status, const char *ctype,
+    const char *extra, const char *body, size_t len)
+{
+	begin(res, status);
+	if (extra != NULL)
+		hb_str(&res->hb, extra);
+	hb_str(&res->hb, "Content-Type: ");
+	hb_str(&res->hb, ctype);
+	hb_str(&res->hb, "\r\nContent-Length: ");
+	hb_u64(&res->hb, len);
+	hb_str(&res->hb, "\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	finish_headers(res);
+	if (!res->head)
+		hb_add(&res->hb, body, len);
+	if (res->hb.overflow) {
+		http_serve_status(res, 500, NULL);
+		return;
+	}
+	res->segs[0].len = res->hb.len;
 }
 
 void
@@ -509,8 +534,10 @@ struct listing_req {
 	bool		 json;
 	bool		 gzip;		/* the client accepts gzip */
 	bool		 per_user;	/* [access] rules below: not cached */
+	bool		 drop_only;	/* a drop box link: the form, no names */
 	struct listing_key key;		/* the plain page; gzip adds a bit */
 	struct listing_src src;
+	const struct serve_ctx *x;	/* for file_link_query() */
 };
 
 #define VARIANT_GZIP	0x100u
@@ -521,7 +548,7 @@ serve_may(const struct serve_ctx *x, const char *rel, unsigned right)
 {
 	const struct access_rules *r = x->cfg->access;
 
-	return access_empty(r) || (access_rights(r, rel, x->user) & right) ==
+	return access_empty(r) || (gate_rights(x->cfg, x->who, rel) & right) ==
 	    right;
 }
 
@@ -543,11 +570,66 @@ listing_filter(const struct serve_ctx *x, const char *dir, struct listing *l)
 
 		/* A drop box (write only) shows, for its upload form. */
 		if (n > 0 && (size_t)n < sizeof(rel) &&
-		    (access_rights(r, rel, x->user) != ACCESS_NONE ||
+		    (gate_rights(x->cfg, x->who, rel) != ACCESS_NONE ||
 		    access_has_below(r, rel, x->user)))
 			l->ents[kept++] = l->ents[i];
 	}
 	l->n = kept;
+}
+
+/*
+ * A file link's query for who cannot send the browser's cookies (a
+ * download manager, a media player): a logged-in user's page gives each
+ * file its own read token, tied to the log-in; a share link's page
+ * passes its token on.
+ */
+static void
+file_link_query(void *arg, const char *name, size_t len, struct hbuf *out)
+{
+	const struct listing_req *lr = arg;
+	const struct serve_ctx *x = lr->x;
+	const struct gate_who *who = x->who;
+	const char *dir = lr->src.rel;
+	char rel[PATH_MAX], tok[SHARELINK_TOKEN_LONGEST];
+	int n;
+
+	if (who->grant.kind == SL_READ) {
+		hb_str(out, "?t=");
+		hb_add(out, who->token, who->token_len);
+		return;
+	}
+	n = snprintf(rel, sizeof(rel), "%s%s%.*s", dir, dir[0] != '\0' ?
+	    "/" : "", (int)len, name);
+	if (n < 0 || (size_t)n >= sizeof(rel) ||
+	    session_make(x->sessions, SL_FILE, who->user, rel,
+	    who->session_expires, who->session_id, tok, sizeof(tok)) == 0)
+		return;
+	hb_str(out, "?t=");
+	hb_str(out, tok);
+}
+
+/* The page's account parts: log in, who is logged in, file tokens. */
+static void
+listing_account(const struct serve_ctx *x, struct listing_req *lr)
+{
+	const struct gate_who *who = x->who;
+	bool session, shared;
+
+	lr->x = x;
+	if (x->sessions == NULL || x->cfg->users == NULL || who == NULL)
+		return;
+	session = who->session;
+	shared = who->user[0] == '\0' && who->grant.kind != 0;
+	lr->v.login_link = !session && !shared;
+	lr->v.account = session ? who->user : NULL;
+	if (session || who->grant.kind == SL_READ) {
+		lr->v.file_query = file_link_query;
+		lr->v.file_query_arg = lr;
+	}
+	lr->drop_only = who->grant.kind == SL_DROP &&
+	    !serve_may(x, x->path, ACCESS_READ);
+	/* Such a page is this requester's own. */
+	lr->per_user |= session || shared;
 }
 
 static void
@@ -564,6 +646,8 @@ listing_request(const struct serve_ctx *x, const struct http_request *req,
 	lr->v.writable = upload_writable(cfg, x->path) &&
 	    serve_may(x, x->path, ACCESS_WRITE);
 	lr->per_user = access_splits(cfg->access, x->path);
+	lr->drop_only = false;
+	listing_account(x, lr);
 	lr->json = lr->v.format == LISTING_JSON ||
 	    (lr->v.format == LISTING_AUTO && negotiate_wants_json(req));
 	if (lr->json)
@@ -767,6 +851,8 @@ listing_read_for(const struct serve_ctx *x, int dfd,
 	close(dfd);
 	if (r == 0 && lr->per_user)
 		listing_filter(x, lr->src.rel, l);
+	if (lr->drop_only)
+		l->n = 0;
 	return r;
 }
 

@@ -230,6 +230,10 @@ listing_view_from_query(struct span query, struct listing_view *v)
 	v->desc = false;
 	v->format = LISTING_AUTO;
 	v->start = 0;
+	v->login_link = false;
+	v->account = NULL;
+	v->file_query = NULL;
+	v->file_query_arg = NULL;
 	if (http_query_param(query, "start", &val)) {
 		uint64_t n;
 
@@ -478,6 +482,7 @@ struct ui_text {
 	const char	*truncated_end;
 	const char	*page, *page_of, *page_end;	/* entries a-b of n */
 	const char	*prev, *next;
+	const char	*login, *signed_in, *logout, *share, *drop;
 };
 
 static const struct ui_text ui_en = {
@@ -494,6 +499,8 @@ static const struct ui_text ui_en = {
 	.truncated_end = " entries are shown.",
 	.page = "Showing entries ", .page_of = " of ", .page_end = ".",
 	.prev = "Previous page", .next = "Next page",
+	.login = "Log in", .signed_in = "Signed in as ", .logout = "Log out",
+	.share = "Share this folder", .drop = "Drop box link",
 };
 
 static const struct ui_text ui_zh = {
@@ -510,6 +517,8 @@ static const struct ui_text ui_zh = {
 	.truncated_end = " 项。",
 	.page = "显示第 ", .page_of = " 项，共 ", .page_end = " 项。",
 	.prev = "上一页", .next = "下一页",
+	.login = "登录", .signed_in = "已登录：", .logout = "退出登录",
+	.share = "分享此文件夹", .drop = "投递箱链接",
 };
 
 /*
@@ -565,6 +574,9 @@ static const char page_css[] =
 	"tr.d td.n a{font-weight:600}\n"
 	"p.note{color:var(--mute);margin:1rem .25rem}\n"
 	"footer{color:var(--mute);font-size:.85rem;margin:1rem .25rem}\n"
+	".acct{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;"
+	"justify-content:flex-end;margin:.25rem;font-size:.9rem}\n"
+	".acct form{margin:0}\n"
 	"@media (max-width:36rem){body{font-size:14px}"
 	"main{padding:.75rem .5rem}"
 	"th,td{padding:.45rem .5rem}.m{display:none}}\n";
@@ -595,6 +607,61 @@ href_add(struct hbuf *out, const char *s, size_t len)
 		hb_str(out, tmp);
 		i += n;
 	}
+}
+
+/* The folder's URL path as a query value: "/" dir "/", encoded. */
+static void
+dir_query(struct hbuf *out, const char *dir, size_t dir_len)
+{
+	hb_add(out, "/", 1);
+	if (dir_len > 0) {
+		href_add(out, dir, dir_len);
+		hb_add(out, "/", 1);
+	}
+}
+
+/* One button that POSTs to the share page. */
+static void
+share_button(struct hbuf *out, const char *dir, size_t dir_len,
+    const char *kind, const char *label)
+{
+	hb_str(out, "<form method=\"post\" action=\"/.well-known/lanhttpd/"
+	    "share?kind=");
+	hb_str(out, kind);
+	hb_str(out, "&amp;path=");
+	dir_query(out, dir, dir_len);
+	hb_str(out, "\"><button>");
+	hb_str(out, label);
+	hb_str(out, "</button></form>");
+}
+
+/* Log in, or who is logged in with log out and share buttons. */
+static void
+html_account(struct hbuf *out, const char *dir, size_t dir_len,
+    const struct listing_view *v, const struct ui_text *t)
+{
+	if (v->account == NULL && !v->login_link)
+		return;
+	hb_str(out, "<nav class=\"acct\">");
+	if (v->account == NULL) {
+		hb_str(out, "<a href=\"/.well-known/lanhttpd/login?next=");
+		dir_query(out, dir, dir_len);
+		hb_str(out, "\">");
+		hb_str(out, t->login);
+		hb_str(out, "</a></nav>\n");
+		return;
+	}
+	hb_str(out, t->signed_in);
+	hb_str(out, "<b>");
+	listing_html_escape(out, v->account, strlen(v->account));
+	hb_str(out, "</b> ");
+	share_button(out, dir, dir_len, "read", t->share);
+	if (v->writable)
+		share_button(out, dir, dir_len, "drop", t->drop);
+	hb_str(out, "<form method=\"post\" action=\"/.well-known/lanhttpd/"
+	    "logout\"><button>");
+	hb_str(out, t->logout);
+	hb_str(out, "</button></form></nav>\n");
 }
 
 /* Home / a / b: links to every ancestor, the current folder as text. */
@@ -674,6 +741,7 @@ html_head(struct hbuf *out, const char *dir, size_t dir_len,
 		upload_ui_style(out);
 	hb_str(out, "</style>\n</head>\n<body>\n<main>\n");
 	html_breadcrumb(out, dir, dir_len, t);
+	html_account(out, dir, dir_len, v, t);
 	/* Above the table, where a long folder does not push it away. */
 	if (v->writable)
 		upload_ui_html(out, v->lang);
@@ -744,7 +812,8 @@ html_time(struct hbuf *out, time_t t)
 
 static void
 html_row(struct hbuf *out, const struct listing *l,
-    const struct listing_entry *e, const struct ui_text *t)
+    const struct listing_entry *e, const struct ui_text *t,
+    const struct listing_view *v)
 {
 	const char *name = l->names + e->name_off;
 	char human[32];
@@ -754,6 +823,8 @@ html_row(struct hbuf *out, const struct listing *l,
 	href_add(out, name, e->name_len);
 	if (e->is_dir)
 		hb_add(out, "/", 1);
+	else if (v != NULL && v->file_query != NULL)
+		v->file_query(v->file_query_arg, name, e->name_len, out);
 	hb_str(out, "\">");
 	listing_html_escape(out, name, e->name_len);
 	if (e->is_dir) {
@@ -829,6 +900,7 @@ page_first(const struct listing *l, const struct listing_view *v)
 struct page_fmt {
 	const struct listing	*l;
 	const struct ui_text	*t;	/* the HTML page's words; NULL: JSON */
+	const struct listing_view *v;
 };
 
 /* Appends row i of the page that begins at first. */
@@ -838,7 +910,7 @@ page_row(struct hbuf *out, const struct page_fmt *f, size_t first, size_t i)
 	const struct listing_entry *e = &f->l->ents[i];
 
 	if (f->t != NULL)
-		html_row(out, f->l, e, f->t);
+		html_row(out, f->l, e, f->t, f->v);
 	else
 		json_entry(out, f->l, e, i == first);
 }
@@ -962,7 +1034,7 @@ listing_html(const struct listing *l, const char *dir, size_t dir_len,
     const struct listing_view *v, struct hbuf *out)
 {
 	const struct ui_text *t = v->lang == LANG_ZH ? &ui_zh : &ui_en;
-	const struct page_fmt f = { .l = l, .t = t };
+	const struct page_fmt f = { .l = l, .t = t, .v = v };
 	size_t first = page_first(l, v), end;
 
 	html_head(out, dir, dir_len, v, t);

@@ -39,6 +39,7 @@
 #include "mime.h"
 #include "queue.h"
 #include "server.h"
+#include "session.h"
 #include "upload.h"
 #include "testhook.h"
 #include "worker.h"
@@ -687,6 +688,20 @@ stop_threads(struct server *srv)
 	}
 }
 
+/* Opens [auth] state_dir: the token key and the revoked list. */
+static int
+open_sessions(struct server *srv, const struct config *cfg)
+{
+	char why[PATH_MAX + 64];
+
+	if ((srv->sessions = session_open(cfg->auth_state_dir, why,
+	    sizeof(why))) == NULL) {
+		log_err("[auth] state_dir: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 run(struct server *srv, const struct cli *cli)
 {
@@ -717,6 +732,11 @@ run(struct server *srv, const struct cli *cli)
 	/* The WebDAV lock table: always there, as a reload may turn it on. */
 	if (dav_init() != 0) {
 		log_err("out of memory");
+		listen_close_all(ls, nls);
+		goto out;
+	}
+	/* The key of log-ins and share links, owned by who we now are. */
+	if (cfg->users != NULL && open_sessions(srv, cfg) != 0) {
 		listen_close_all(ls, nls);
 		goto out;
 	}
@@ -752,6 +772,8 @@ run(struct server *srv, const struct cli *cli)
 	rc = 0;
 out:
 	dav_shutdown();
+	session_close(srv->sessions);
+	srv->sessions = NULL;
 	config_unref(cfg);
 	return rc;
 }

@@ -115,8 +115,8 @@ static_assert(LAB_XFER_CHUNK <= IN_SLACK, "in holds a transfer piece");
 static_assert(LAB_XFER_OUT_MIN <= OUT_CAP, "out holds a transfer piece");
 
 struct worker {
-	/* Who the request being served comes from ([access]); "": a guest. */
-	char		 user[AUTH_USER_MAX + 1];
+	/* Who the request being served comes from (gate.h). */
+	struct gate_who	 who;
 	struct server	*srv;
 	pthread_t	 thread;
 	int		 epfd;
@@ -647,7 +647,9 @@ serve_ctx(struct worker *w, struct long_job *lj)
 		.scratch = w->scratch,
 		.scratch_cap = sizeof(w->scratch),
 		.now_ms = w->now_ms,
-		.user = w->user[0] != '\0' ? w->user : NULL,
+		.user = w->who.user[0] != '\0' ? w->who.user : NULL,
+		.who = &w->who,
+		.sessions = w->srv->sessions,
 		.long_job = before_long_job,
 		.long_job_arg = lj,
 	};
@@ -784,7 +786,9 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	uint64_t body;
 
 	sync_caches(w, *len);
-	w->user[0] = '\0';
+	w->who.user[0] = '\0';
+	w->who.session = false;
+	w->who.grant.kind = 0;
 	if (gate_on(w->cfg.cfg)) {
 		enum after a;
 
@@ -1220,7 +1224,7 @@ serve_gate(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 	res.head = w->req.method == HTTP_M_HEAD;
 	res.http10 = w->req.version_minor == 0;
 	switch (gate_request(&x, w->srv->auth, &w->req, &c->peer, &res,
-	    w->user)) {
+	    &w->who)) {
 	case GATE_PASS:
 		return false;
 	case GATE_CHECK:

@@ -77,5 +77,42 @@ class Confined(ServerTest):
         self.assertTrue(os.path.isdir(os.path.join(self.root, "up/moved")))
 
 
+class ConfinedAccounts(ServerTest):
+    """Log-in keys and the revoked list live in [auth] state_dir, which
+    the sandbox must leave writable."""
+
+    def test_log_in_and_out_under_the_sandbox(self):
+        import base64
+        import subprocess
+        from harness import BIN
+        etc = self.root + "-etc"
+        os.makedirs(etc)
+        self.addCleanup(__import__("shutil").rmtree, etc, True)
+        users = os.path.join(etc, "users")
+        subprocess.run([BIN, "passwd", users, "ann"], input=b"pw\n",
+                       check=True, capture_output=True)
+        self.write("p/s.txt", b"secret")
+        state = os.path.join(etc, "state")
+        srv = self.serve(ini="[server]\nsandbox = on\n[auth]\nusers = %s\n"
+                         "state_dir = %s\n[access]\n/ = @guest:r\n"
+                         "/p = ann:r\n" % (users, state))
+        c = Conn(srv.port)
+        self.addCleanup(c.close)
+        r = c.request("POST", "/.well-known/lanhttpd/login", {
+            "Authorization": "Basic " + base64.b64encode(b"ann:pw").decode()})
+        self.assertEqual(r.status, 200)
+        cookie = r.header("set-cookie").split(";")[0]
+        self.assertEqual(c.request("GET", "/p/s.txt", {
+            "Cookie": cookie}).status, 200)
+        r = c.request("POST", "/.well-known/lanhttpd/logout",
+                      {"Cookie": cookie})
+        self.assertEqual(r.status, 303)
+        # The revocation was written down, inside the sandbox.
+        with open(os.path.join(state, "revoked")) as f:
+            self.assertEqual(len(f.read().splitlines()), 1)
+        self.assertEqual(c.request("GET", "/p/s.txt", {
+            "Cookie": cookie}).status, 401)
+
+
 if __name__ == "__main__":
     unittest.main()

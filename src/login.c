@@ -1,0 +1,443 @@
+/*
+ * login.c - log in, log out, share links; see login.h.
+ */
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "access.h"
+#include "config.h"
+#include "http_response.h"
+#include "listing.h"
+#include "login.h"
+#include "negotiate.h"
+#include "path.h"
+#include "session.h"
+#include "upload.h"
+
+/* The words of the page, per language; the script reads data-*. */
+struct login_text {
+	const char	*lang, *title, *user, *pass, *submit;
+	const char	*wrong, *wait, *neterr, *noscript;
+};
+
+static const struct login_text text_en = {
+	.lang = "en", .title = "Log in", .user = "User name",
+	.pass = "Password", .submit = "Log in",
+	.wrong = "Wrong user name or password.",
+	.wait = "Too many tries: wait %s s.",
+	.neterr = "Network error: the server did not answer.",
+	.noscript = "This page needs JavaScript. Command-line and WebDAV "
+	    "clients log in with HTTP Basic authentication instead.",
+};
+
+static const struct login_text text_zh = {
+	.lang = "zh-CN", .title = "登录", .user = "用户名", .pass = "密码",
+	.submit = "登录", .wrong = "用户名或密码错误。",
+	.wait = "尝试次数过多：请等待 %s 秒。",
+	.neterr = "网络错误：服务器没有应答。",
+	.noscript = "此页面需要 JavaScript。命令行和 WebDAV 客户端请使用 "
+	    "HTTP Basic 认证登录。",
+};
+
+/*
+ * Sends the user name and password as Basic credentials (UTF-8, RFC
+ * 7617), then goes to ?next= when it is a path of this server.
+ */
+static const char login_script[] =
+	"const f = document.getElementById(\"f\");\n"
+	"const msg = document.getElementById(\"msg\");\n"
+	"function go() {\n"
+	"  const n = new URLSearchParams(location.search).get(\"next\");\n"
+	"  location.replace(n && /^\\/(?![\\/\\\\])/.test(n) ? n : \"/\");\n"
+	"}\n"
+	"f.addEventListener(\"submit\", async function (e) {\n"
+	"  e.preventDefault();\n"
+	"  const b = new TextEncoder().encode(f.elements.user.value + \":\" +\n"
+	"    f.elements.pass.value);\n"
+	"  let s = \"\";\n"
+	"  for (const c of b) s += String.fromCharCode(c);\n"
+	"  msg.textContent = \"\";\n"
+	"  let r;\n"
+	"  try {\n"
+	"    r = await fetch(location.pathname, { method: \"POST\",\n"
+	"      credentials: \"same-origin\",\n"
+	"      headers: { Authorization: \"Basic \" + btoa(s) } });\n"
+	"  } catch (x) {\n"
+	"    msg.textContent = f.dataset.neterr;\n"
+	"    return;\n"
+	"  }\n"
+	"  if (r.ok) go();\n"
+	"  else if (r.status === 429)\n"
+	"    msg.textContent = f.dataset.wait.replace(\"%s\",\n"
+	"      r.headers.get(\"Retry-After\") || \"?\");\n"
+	"  else msg.textContent = f.dataset.wrong;\n"
+	"});\n";
+
+static const char page_css[] =
+	"body{font:16px/1.4 system-ui,sans-serif;margin:0;padding:1em}"
+	"main{max-width:22em;margin:2em auto}"
+	"label{display:block;margin:.8em 0 .2em}"
+	"input{width:100%;box-sizing:border-box;font:inherit;padding:.4em}"
+	"button{margin-top:1em;font:inherit;padding:.4em 1.2em}"
+	"#msg{color:#b00;min-height:1.4em}";
+
+/* Whether s holds exactly the text w. */
+static bool
+word(struct span s, const char *w)
+{
+	return s.len == strlen(w) && memcmp(s.p, w, s.len) == 0;
+}
+
+/* The attribute-safe text s (from our own tables). */
+static void
+attr(struct hbuf *out, const char *s)
+{
+	listing_html_escape(out, s, strlen(s));
+}
+
+static void
+login_page(const struct http_request *req, struct response *res)
+{
+	const struct login_text *t =
+	    negotiate_language(req) == LANG_ZH ? &text_zh : &text_en;
+	struct hbuf b;
+	char body[8192];
+
+	hb_init(&b, body, sizeof(body));
+	hb_str(&b, "<!DOCTYPE html>\n<html lang=\"");
+	hb_str(&b, t->lang);
+	hb_str(&b, "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\""
+	    "viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	    "<meta name=\"color-scheme\" content=\"light dark\">\n<title>");
+	hb_str(&b, t->title);
+	hb_str(&b, "</title>\n<style>");
+	hb_str(&b, page_css);
+	hb_str(&b, "</style>\n</head>\n<body>\n<main>\n<h1>");
+	hb_str(&b, t->title);
+	hb_str(&b, "</h1>\n<noscript><p>");
+	hb_str(&b, t->noscript);
+	hb_str(&b, "</p></noscript>\n<form id=\"f\" data-wrong=\"");
+	attr(&b, t->wrong);
+	hb_str(&b, "\" data-wait=\"");
+	attr(&b, t->wait);
+	hb_str(&b, "\" data-neterr=\"");
+	attr(&b, t->neterr);
+	hb_str(&b, "\">\n<label for=\"user\">");
+	hb_str(&b, t->user);
+	hb_str(&b, "</label><input id=\"user\" name=\"user\" "
+	    "autocomplete=\"username\" autocapitalize=\"none\" required>\n"
+	    "<label for=\"pass\">");
+	hb_str(&b, t->pass);
+	hb_str(&b, "</label><input id=\"pass\" name=\"pass\" type=\"password\""
+	    " autocomplete=\"current-password\" required>\n<button>");
+	hb_str(&b, t->submit);
+	hb_str(&b, "</button>\n<p id=\"msg\" role=\"alert\"></p>\n</form>\n"
+	    "</main>\n<script>\n");
+	hb_str(&b, login_script);
+	hb_str(&b, "</script>\n</body>\n</html>\n");
+	http_serve_page(res, 200, "text/html; charset=utf-8",
+	    "Content-Security-Policy: " LOGIN_CSP "\r\n"
+	    "Vary: Accept-Language\r\n", b.p, b.overflow ? 0 : b.len);
+}
+
+/* A small JSON or text answer. */
+static void
+answer(struct response *res, int status, const char *extra,
+    const char *json)
+{
+	http_serve_page(res, status, "application/json", extra, json,
+	    strlen(json));
+}
+
+/* POST login: Basic credentials the gate found good become a cookie. */
+static void
+log_in(const struct serve_ctx *x, const struct gate_who *who,
+    uint64_t now_s, struct response *res)
+{
+	char tok[SHARELINK_TOKEN_LONGEST], extra[SHARELINK_TOKEN_LONGEST + 128];
+	char json[AUTH_USER_MAX * 6 + 64];
+	uint64_t life = x->cfg->auth_session_ms / 1000;
+	struct hbuf j;
+
+	if (who->user[0] == '\0' || who->session) {
+		answer(res, 403, NULL, who->session ? "{\"error\":\"already "
+		    "logged in\"}\n" : "{\"error\":\"wrong user name or "
+		    "password\"}\n");
+		return;
+	}
+	if (session_make(x->sessions, SL_SESSION, who->user, who->user,
+	    now_s + life, 0, tok, sizeof(tok)) == 0) {
+		answer(res, 500, NULL, "{\"error\":\"no token\"}\n");
+		return;
+	}
+	snprintf(extra, sizeof(extra), "Set-Cookie: " GATE_SESSION_COOKIE
+	    "=%s; Path=/; Max-Age=%llu; HttpOnly; SameSite=Lax\r\n", tok,
+	    (unsigned long long)life);
+	explicit_bzero(tok, sizeof(tok));
+	hb_init(&j, json, sizeof(json));
+	hb_str(&j, "{\"user\":\"");
+	listing_json_escape(&j, who->user, strlen(who->user));
+	hb_str(&j, "\"}\n");
+	http_serve_page(res, 200, "application/json", extra, j.p, j.len);
+	explicit_bzero(extra, sizeof(extra));
+}
+
+/* POST logout: the cookie's token is revoked and the cookie cleared. */
+static void
+log_out(const struct serve_ctx *x, const struct http_request *req,
+    uint64_t now_s, struct response *res)
+{
+	struct span c = req->hdr[HDR_COOKIE], v = SPAN_NULL;
+
+	if (c.p != NULL)
+		v = auth_cookie(c, GATE_SESSION_COOKIE);
+	if (v.p != NULL)
+		(void)session_revoke(x->sessions, v, now_s);
+	http_serve_page(res, 303, "text/plain; charset=utf-8",
+	    "Location: /\r\nSet-Cookie: " GATE_SESSION_COOKIE "=; Path=/; "
+	    "Max-Age=0; HttpOnly; SameSite=Lax\r\n", "", 0);
+}
+
+/* The Host header when it is a plain host[:port], for absolute links. */
+static bool
+plain_host(struct span h)
+{
+	if (h.p == NULL || h.len == 0 || h.len > 255)
+		return false;
+	for (size_t i = 0; i < h.len; i++) {
+		char c = h.p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		    c == ':' || c == '[' || c == ']'))
+			return false;
+	}
+	return true;
+}
+
+/* What a share request asks for, checked. */
+struct share_ask {
+	char		 rel[PATH_MAX];
+	bool		 folder;
+	enum sharelink_kind kind;
+};
+
+/* 0, or the status that refuses it. */
+static int
+share_parse(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, struct share_ask *a)
+{
+	struct span p, k;
+	struct path_result pr;
+	char raw[PATH_MAX];
+	unsigned need;
+
+	if (who->user[0] == '\0')
+		return 403;
+	if (!req->has_query || !http_query_param(req->query, "path", &p) ||
+	    !http_query_param(req->query, "kind", &k))
+		return 400;
+	/* The path as in a URL; a form may have encoded its first '/'. */
+	if (p.len >= 3 && p.p[0] == '%' && p.p[1] == '2' &&
+	    (p.p[2] == 'F' || p.p[2] == 'f')) {
+		if (p.len - 2 > sizeof(raw))
+			return 414;
+		raw[0] = '/';
+		memcpy(raw + 1, p.p + 3, p.len - 3);
+		p = (struct span){ .p = raw, .len = p.len - 2 };
+	}
+	if (p.len == 0 || p.p[0] != '/' || path_normalize(p,
+	    x->cfg->allow_hidden, a->rel, sizeof(a->rel), &pr) != 0)
+		return 400;
+	if (word(k, "read"))
+		a->kind = SL_READ;
+	else if (word(k, "drop"))
+		a->kind = SL_DROP;
+	else
+		return 400;
+	if (pr.len > SHARELINK_SUBJECT_MAX)
+		return 414;
+	a->folder = pr.trailing_slash || pr.is_root;
+	if (a->kind == SL_DROP && (!a->folder ||
+	    !upload_writable(x->cfg, a->rel)))
+		return 403;
+	/* A link never grants more than its maker holds. */
+	need = a->kind == SL_READ ? ACCESS_READ : ACCESS_WRITE;
+	if (!access_empty(x->cfg->access) &&
+	    (access_rights(x->cfg->access, a->rel, who->user) & need) != need)
+		return 403;
+	return 0;
+}
+
+/* The link to a's path carrying tok, absolute when Host allows. */
+static void
+share_url(const struct http_request *req, const struct share_ask *a,
+    const char *tok, struct hbuf *out)
+{
+	char enc[PATH_MAX * 3];
+	size_t n = path_encode_set(a->rel, strlen(a->rel), PCT_STRICT, enc,
+	    sizeof(enc));
+
+	if (n >= sizeof(enc)) {
+		out->overflow = true;
+		return;
+	}
+	if (plain_host(req->hdr[HDR_HOST])) {
+		hb_str(out, "http://");
+		hb_add(out, req->hdr[HDR_HOST].p, req->hdr[HDR_HOST].len);
+	}
+	hb_add(out, "/", 1);
+	hb_str(out, enc);
+	if (a->folder && n > 0)
+		hb_add(out, "/", 1);
+	hb_str(out, "?t=");
+	hb_str(out, tok);
+}
+
+/* The page (or JSON) that hands out a new link. */
+static void
+share_page(const struct http_request *req, const struct share_ask *a,
+    const char *tok, uint64_t expires, struct response *res)
+{
+	char body[8192], url[PATH_MAX * 3 + SHARELINK_TOKEN_LONGEST + 300];
+	char when[32];
+	struct hbuf b, u;
+	time_t e = (time_t)expires;
+	struct tm tm;
+
+	hb_init(&u, url, sizeof(url));
+	share_url(req, a, tok, &u);
+	hb_add(&u, "", 1);
+	hb_init(&b, body, sizeof(body));
+	if (u.overflow) {
+		http_serve_status(res, 414, NULL);
+		return;
+	}
+	if (negotiate_wants_json(req)) {
+		hb_str(&b, "{\"url\":\"");
+		listing_json_escape(&b, url, strlen(url));
+		hb_str(&b, "\",\"token\":\"");
+		hb_str(&b, tok);
+		hb_str(&b, "\",\"expires\":");
+		hb_u64(&b, expires);
+		hb_str(&b, "}\n");
+		http_serve_page(res, 200, "application/json", NULL, b.p,
+		    b.overflow ? 0 : b.len);
+		return;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC",
+	    gmtime_r(&e, &tm));
+	hb_str(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
+	    "charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width="
+	    "device-width, initial-scale=1\">\n<title>Share link</title>\n"
+	    "<style>");
+	hb_str(&b, page_css);
+	hb_str(&b, "main{max-width:40em}</style>\n</head>\n<body>\n<main>\n"
+	    "<h1>Share link</h1>\n<p>");
+	hb_str(&b, a->kind == SL_DROP ? "Anyone with this link may upload "
+	    "into" : "Anyone with this link may read");
+	hb_str(&b, " <b>/");
+	listing_html_escape(&b, a->rel, strlen(a->rel));
+	hb_str(&b, "</b> until ");
+	hb_str(&b, when);
+	hb_str(&b, ".</p>\n<p><input id=\"link\" readonly value=\"");
+	listing_html_escape(&b, url, strlen(url));
+	hb_str(&b, "\"></p>\n<p><a href=\"");
+	listing_html_escape(&b, url, strlen(url));
+	hb_str(&b, "\">Open the link</a></p>\n<form method=\"post\" action=\""
+	    "revoke?t=");
+	hb_str(&b, tok);
+	hb_str(&b, "\"><button>Revoke it now</button></form>\n</main>\n"
+	    "</body>\n</html>\n");
+	http_serve_page(res, 200, "text/html; charset=utf-8",
+	    "Content-Security-Policy: default-src 'none'; "
+	    "style-src 'unsafe-inline'; form-action 'self'\r\n", b.p,
+	    b.overflow ? 0 : b.len);
+}
+
+/* POST share?path=&kind=: a new link. */
+static void
+share(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, uint64_t now_s, struct response *res)
+{
+	struct share_ask a;
+	char tok[SHARELINK_TOKEN_LONGEST];
+	uint64_t expires = now_s + x->cfg->auth_share_ms / 1000;
+	int status = share_parse(x, req, who, &a);
+
+	if (status != 0) {
+		http_serve_status(res, status, NULL);
+		return;
+	}
+	if (session_make(x->sessions, a.kind, who->user, a.rel, expires, 0,
+	    tok, sizeof(tok)) == 0) {
+		http_serve_status(res, 414, NULL);
+		return;
+	}
+	share_page(req, &a, tok, expires, res);
+}
+
+/* POST revoke?t=: its maker ends a link. */
+static void
+revoke(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, uint64_t now_s, struct response *res)
+{
+	struct span t;
+	struct sharelink sl;
+
+	if (!req->has_query || !http_query_param(req->query, "t", &t) ||
+	    session_check(x->sessions, t, now_s, &sl) != 0) {
+		answer(res, 404, NULL, "{\"error\":\"no such link\"}\n");
+		return;
+	}
+	if (who->user[0] == '\0' || sl.kind == SL_SESSION ||
+	    strcmp(sl.user, who->user) != 0) {
+		answer(res, 403, NULL, "{\"error\":\"not your link\"}\n");
+		return;
+	}
+	if (session_revoke(x->sessions, t, now_s) != 0) {
+		answer(res, 503, NULL, "{\"error\":\"cannot revoke now\"}\n");
+		return;
+	}
+	answer(res, 200, NULL, "{\"revoked\":true}\n");
+}
+
+void
+login_answer(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, uint64_t now_s, struct response *res)
+{
+	struct span p = req->path;
+	size_t pre = strlen(GATE_PREFIX);
+	bool post = req->method == HTTP_M_POST;
+
+	res->file_fd = -1;
+	res->fentry = NULL;
+	res->body_heap = NULL;
+	/* A body these pages do not read closes the connection after. */
+	if (req->chunked || (req->has_content_length &&
+	    req->content_length > 0))
+		res->keep_alive = false;
+	p.p += pre;
+	p.len -= pre;
+	if (word(p, "login") && !post && (req->method == HTTP_M_GET ||
+	    req->method == HTTP_M_HEAD))
+		login_page(req, res);
+	else if (word(p, "login") && post)
+		log_in(x, who, now_s, res);
+	else if (word(p, "logout") && post)
+		log_out(x, req, now_s, res);
+	else if (word(p, "share") && post)
+		share(x, req, who, now_s, res);
+	else if (word(p, "revoke") && post)
+		revoke(x, req, who, now_s, res);
+	else if (word(p, "login"))
+		http_serve_status(res, 405, "Allow: GET, HEAD, POST\r\n");
+	else if (word(p, "logout") || word(p, "share") ||
+	    word(p, "revoke"))
+		http_serve_status(res, 405, "Allow: POST\r\n");
+	else
+		http_serve_status(res, 404, NULL);
+}
