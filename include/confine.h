@@ -13,10 +13,22 @@
 
 struct config;
 
+#include <stddef.h>
+
 /*
  * Applies the sandbox for cfg (config_path: the configuration file, or
- * NULL).  Returns 0 (and logs what is in force) or -1 (logged).
+ * NULL).  Returns 0 (and logs what is in force, and writes a short form
+ * of it to status[0..cap) for systemctl status) or -1 (logged).
  */
-int	confine(const struct config *cfg, const char *config_path);
+int	confine(const struct config *cfg, const char *config_path,
+	    char *status, size_t cap);
+
+/*
+ * Why the running sandbox (made for old) cannot take nc, whose root,
+ * upload paths, extra roots, logs or state folder differ: the reload
+ * must wait for a restart.  NULL when nothing of that changed.
+ */
+const char	*confine_blocks_reload(const struct config *old,
+		    const struct config *nc);
 
 #endif /* LANHTTPD_CONFINE_H */

@@ -103,8 +103,38 @@ files(const struct config *cfg, const char *config_path, struct paths *ro)
 		add(ro, sys[i]);
 }
 
+/* Both NULL, or the same text. */
+static bool
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+const char *
+confine_blocks_reload(const struct config *old, const struct config *nc)
+{
+	if (!same(old->root_real, nc->root_real))
+		return "[server] root";
+	if (old->nupload_rel != nc->nupload_rel)
+		return "[upload] paths";
+	for (size_t i = 0; i < old->nupload_rel; i++)
+		if (!same(old->upload_rel[i], nc->upload_rel[i]))
+			return "[upload] paths";
+	if (!same(old->sandbox_allow, nc->sandbox_allow))
+		return "[server] sandbox_allow";
+	if (!same(old->access_log, nc->access_log) ||
+	    !same(old->error_log, nc->error_log))
+		return "[log] files";
+	if (!same(old->auth_state_dir, nc->auth_state_dir))
+		return "[auth] state_dir";
+	if (old->sandbox != nc->sandbox)
+		return "[server] sandbox";
+	return NULL;
+}
+
 int
-confine(const struct config *cfg, const char *config_path)
+confine(const struct config *cfg, const char *config_path, char *status,
+    size_t cap)
 {
 	struct paths rw = { .n = 0 }, extra = { .n = 0 }, logs = { .n = 0 },
 	    ro = { .n = 0 };
@@ -128,6 +158,12 @@ confine(const struct config *cfg, const char *config_path)
 		log_info("%s", rep.detail);
 	else
 		log_err("sandbox: %s", rep.detail);
+	if (rep.landlock)
+		snprintf(status, cap, "sandbox: Landlock ABI %d%s",
+		    rep.landlock_abi, rep.seccomp ? ", seccomp" : "");
+	else
+		snprintf(status, cap, "sandbox: %s", rep.seccomp ?
+		    "seccomp (no Landlock)" : "off");
 	release(&rw);
 	release(&extra);
 	release(&logs);

@@ -322,6 +322,8 @@ struct runtime {
 	unsigned long	 last_heartbeat;
 	uint64_t	 next_status_ms;
 	uint64_t	 next_sweep_ms;
+	bool		 confined;	/* the sandbox is applied */
+	char		 protections[96];	/* for STATUS=, or "" */
 };
 
 #define STATUS_INTERVAL_MS	5000
@@ -345,8 +347,9 @@ notify_status(struct runtime *rt, const char *prefix)
 	unsigned open = conn_open_count();
 
 	daemon_notifyf("%sSTATUS=Serving: %u connection%s open, %zu queued, "
-	    "%lu request%s served", prefix, open, open == 1 ? "" : "s",
-	    queue_len(srv->queue), reqs, reqs == 1 ? "" : "s");
+	    "%lu request%s served%s%s", prefix, open, open == 1 ? "" : "s",
+	    queue_len(srv->queue), reqs, reqs == 1 ? "" : "s",
+	    rt->protections[0] != '\0' ? "; " : "", rt->protections);
 }
 
 /*
@@ -420,6 +423,17 @@ warn_restart_only(const struct config *old, const struct config *nc)
 		log_warn("reload: user and group take effect after a restart");
 }
 
+/* What of nc the running sandbox cannot take (confine.h), or NULL. */
+static const char *
+sandbox_blocks(struct server *srv, const struct config *nc)
+{
+	struct config *old = server_config(srv);
+	const char *why = confine_blocks_reload(old, nc);
+
+	config_unref(old);
+	return why;
+}
+
 /*
  * SIGHUP: build and check a new configuration; only when all of it is good
  * does anything change.  Listeners whose address stays are kept open.
@@ -432,6 +446,7 @@ reload(struct runtime *rt)
 	struct config *nc, *old;
 	struct listener *cur, *nls = NULL;
 	size_t ncur = 0, nn = 0;
+	const char *why;
 	int r;
 
 	daemon_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading "
@@ -446,6 +461,13 @@ reload(struct runtime *rt)
 	    (r = check_log_path(nc->error_log)) < 0) {
 		log_errno(LOG_LVL_ERR, -r, "reload failed: cannot open a log "
 		    "file; keeping the running configuration");
+		config_unref(nc);
+		goto out;
+	}
+	if (rt->confined && (why = sandbox_blocks(srv, nc)) != NULL) {
+		log_err("reload failed: %s changed, and the sandbox lets this "
+		    "process reach only what it was started with; restart to "
+		    "take it (keeping the running configuration)", why);
 		config_unref(nc);
 		goto out;
 	}
@@ -741,9 +763,13 @@ run(struct server *srv, const struct cli *cli)
 		goto out;
 	}
 	/* Bound and unprivileged, before any thread: the sandbox. */
-	if (cfg->sandbox && confine(cfg, cli->config_path) != 0) {
-		listen_close_all(ls, nls);
-		goto out;
+	if (cfg->sandbox) {
+		if (confine(cfg, cli->config_path, rt.protections,
+		    sizeof(rt.protections)) != 0) {
+			listen_close_all(ls, nls);
+			goto out;
+		}
+		rt.confined = true;
 	}
 	if (start_threads(srv, cfg, ls, nls, rt.watchdog_ms) < 0)
 		goto out;

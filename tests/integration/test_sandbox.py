@@ -76,6 +76,24 @@ class Confined(ServerTest):
         self.assertIn("sandbox: landlock", self.srv.stderr())
         self.assertTrue(os.path.isdir(os.path.join(self.root, "up/moved")))
 
+    def test_a_reload_that_needs_a_restart_says_so(self):
+        os.makedirs(os.path.join(self.root, "up2"))
+        path = os.path.join(self.srv.tmp, "httpd.ini")
+        with open(path) as f:
+            ini = f.read()
+        with open(path, "w") as f:
+            f.write(ini.replace("paths = /up\n", "paths = /up /up2\n"))
+        self.srv.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reload failed: [upload] paths changed" not in \
+                self.srv.stderr():
+            self.assertLess(time.monotonic(), deadline, self.srv.stderr())
+            time.sleep(0.05)
+        self.assertIn("restart", self.srv.stderr())
+        # The running configuration stays: /up takes writes, /up2 not.
+        self.assertEqual(self.req("PUT", "/up/a", body=b"a").status, 201)
+        self.assertEqual(self.req("PUT", "/up2/a", body=b"a").status, 403)
+
 
 class ConfinedAccounts(ServerTest):
     """Log-in keys and the revoked list live in [auth] state_dir, which
