@@ -47,7 +47,7 @@ UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: FORCE soak all run check deps-js check-plain check-asan check-tsan check-valgrind unit integration \
-        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions bench-upload bench-propfind \
+        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions bench-upload bench-propfind bench-login \
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
 
@@ -382,6 +382,10 @@ bench-upload: $(BUILD)/lanhttpd
 bench-propfind: $(BUILD)/lanhttpd
 	@sh .ci/deps wrk lighttpd lighttpd-mod-webdav
 	LANHTTPD_BIN=$(BUILD)/lanhttpd bench/propfind $(BENCH_PROPFIND_ARGS)
+
+bench-login: $(BUILD)/lanhttpd
+	@sh .ci/deps wrk
+	LANHTTPD_BIN=$(BUILD)/lanhttpd bench/login $(BENCH_LOGIN_ARGS)
 
 clean:
 	rm -rf build build-test build-asan build-tsan lanhttpd lanhttpd-ping fuzz/build

@@ -65,6 +65,12 @@ size_t	session_make(const struct session_state *s, enum sharelink_kind kind,
 int	session_check(struct session_state *s, struct span t, uint64_t now_s,
 	    struct sharelink *out);
 
+/*
+ * A number that changes whenever a token is revoked: what a caller that
+ * remembers checked tokens compares to know it must check again.
+ */
+uint64_t	session_revoked_gen(const struct session_state *s);
+
 /* The id of token text t (what the revoked list holds). */
 uint32_t	session_id(struct span t);
 

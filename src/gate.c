@@ -168,25 +168,96 @@ who_basic(const struct serve_ctx *x, struct auth_state *auth,
 	return auth_lookup(auth, cred, peer, x->cfg_gen, x->now_ms, retry_s);
 }
 
+/*
+ * Session cookies checked lately, per thread: a logged-in browser sends
+ * the same cookie with every request, and checking it in full (an HMAC,
+ * the users file) costs more than serving a small file.  A slot is good
+ * while the configuration (users file) and the revoked list are the ones
+ * it was checked under, and until the token expires.
+ */
+#define MEMO_SLOTS	64
+
+struct memo {
+	char		 token[SHARELINK_TOKEN_MAX];
+	size_t		 len;		/* 0: empty */
+	unsigned	 cfg_gen;
+	uint64_t	 revoked_gen;
+	uint64_t	 expires;
+	uint32_t	 id;
+	char		 user[AUTH_USER_MAX + 1];
+};
+
+static _Thread_local struct memo memo[MEMO_SLOTS];
+
+static struct memo *
+memo_slot(struct span t)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < t.len; i++)
+		h = (h ^ (uint8_t)t.p[i]) * 16777619u;
+	return &memo[h % MEMO_SLOTS];
+}
+
+/* The memo of token t, or NULL when it must be checked in full. */
+static const struct memo *
+memo_find(const struct serve_ctx *x, struct span t, uint64_t now_s,
+    uint64_t gen)
+{
+	const struct memo *m = memo_slot(t);
+
+	if (m->len != t.len || m->cfg_gen != x->cfg_gen ||
+	    m->revoked_gen != gen || m->expires <= now_s ||
+	    !auth_equal(m->token, t.p, t.len))
+		return NULL;
+	return m;
+}
+
 /* The user a valid session cookie names, into *who. */
 static void
 session_cookie(const struct serve_ctx *x, const struct http_request *req,
     uint64_t now_s, struct gate_who *who)
 {
-	struct span v;
+	const struct memo *hit;
 	struct sharelink sl;
+	struct memo *m;
+	struct span v;
+	uint64_t gen;
 
 	if (x->sessions == NULL || req->hdr[HDR_COOKIE].p == NULL)
 		return;
 	v = auth_cookie(req->hdr[HDR_COOKIE], GATE_SESSION_COOKIE);
-	if (v.p == NULL || session_check(x->sessions, v, now_s, &sl) != 0 ||
-	    sl.kind != SL_SESSION || sl.subject_len > AUTH_USER_MAX ||
-	    !htpasswd_has(x->cfg->users, sl.subject, sl.subject_len))
+	if (v.p == NULL || v.len == 0)
 		return;
-	memcpy(who->user, sl.subject, sl.subject_len + 1);
+	gen = session_revoked_gen(x->sessions);
+	if ((hit = memo_find(x, v, now_s, gen)) == NULL) {
+		if (session_check(x->sessions, v, now_s, &sl) != 0 ||
+		    sl.kind != SL_SESSION || sl.subject_len > AUTH_USER_MAX ||
+		    !htpasswd_has(x->cfg->users, sl.subject, sl.subject_len))
+			return;
+		m = memo_slot(v);
+		m->len = 0;
+		if (v.len < sizeof(m->token)) {
+			memcpy(m->token, v.p, v.len);
+			memcpy(m->user, sl.subject, sl.subject_len + 1);
+			m->cfg_gen = x->cfg_gen;
+			m->revoked_gen = gen;
+			m->expires = sl.expires;
+			m->id = session_id(v);
+			m->len = v.len;
+			hit = m;
+		}
+	}
+	if (hit != NULL) {
+		memcpy(who->user, hit->user, sizeof(who->user));
+		who->session_id = hit->id;
+		who->session_expires = hit->expires;
+	} else {
+		memcpy(who->user, sl.subject, sl.subject_len + 1);
+		who->session_id = session_id(v);
+		who->session_expires = sl.expires;
+	}
 	who->session = true;
-	who->session_id = session_id(v);
-	who->session_expires = sl.expires;
 }
 
 /*

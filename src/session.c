@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,10 @@ struct session_state {
 	uint8_t		 key[SHARELINK_KEY_LEN];
 	char		 dir[PATH_MAX];
 	pthread_mutex_t	 mu;
-	struct revoked	 list[SESSION_REVOKED_MAX];
-	size_t		 n;
+	struct revoked	 list[SESSION_REVOKED_MAX];	/* under mu */
+	size_t		 n;				/* under mu */
+	/* Bumped on each revocation; nonzero once the list holds any. */
+	atomic_uint_fast64_t gen;
 };
 
 int
@@ -116,6 +119,7 @@ session_open(const char *dir, char *why, size_t whycap)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	load_revoked(s);
+	atomic_init(&s->gen, s->n > 0 ? 1 : 0);
 	return s;
 }
 
@@ -155,6 +159,12 @@ session_make(const struct session_state *s, enum sharelink_kind kind,
 	return strlen(out);
 }
 
+uint64_t
+session_revoked_gen(const struct session_state *s)
+{
+	return atomic_load_explicit(&s->gen, memory_order_acquire);
+}
+
 uint32_t
 session_id(struct span t)
 {
@@ -185,6 +195,9 @@ session_check(struct session_state *s, struct span t, uint64_t now_s,
 		return -1;
 	if (out->expires <= now_s)
 		return -1;
+	/* Nothing was ever revoked: no list to look at. */
+	if (atomic_load_explicit(&s->gen, memory_order_acquire) == 0)
+		return 0;
 	if (is_revoked(s, session_id(t)) ||
 	    (out->kind == SL_FILE && is_revoked(s, out->serial)))
 		return -1;
@@ -238,6 +251,7 @@ session_revoke(struct session_state *s, struct span t, uint64_t now_s)
 		return -1;
 	}
 	s->list[s->n++] = (struct revoked){ session_id(t), sl.expires };
+	atomic_fetch_add_explicit(&s->gen, 1, memory_order_release);
 	r = save_revoked(s);
 	pthread_mutex_unlock(&s->mu);
 	return r;
