@@ -17,8 +17,10 @@ struct config;
 
 /*
  * Applies the sandbox for cfg (config_path: the configuration file, or
- * NULL).  Returns 0 (and logs what is in force, and writes a short form
- * of it to status[0..cap) for systemctl status) or -1 (logged).
+ * NULL) as far as the kernel allows, logs what is in force and writes a
+ * short form of it to status[0..cap) for systemctl status.  Returns 1
+ * when Landlock binds the process (so paths outside those it was given
+ * stay out of reach), else 0.  What cannot be applied is not fatal.
  */
 int	confine(const struct config *cfg, const char *config_path,
 	    char *status, size_t cap);

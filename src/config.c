@@ -304,6 +304,7 @@ config_new(void)
 	c->symlinks = SYMLINKS_INSIDE;
 	c->max_header_size = 16384;
 	c->etag_inode = true;
+	c->sandbox = true;
 	c->cache_max_age = -1;
 	c->directory_listing = true;
 	c->listing_cache_entries = 256;

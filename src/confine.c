@@ -153,11 +153,16 @@ confine(const struct config *cfg, const char *config_path, char *status,
 		.append = (const char *const *)logs.p, .nappend = logs.n,
 		.ro_files = (const char *const *)ro.p, .nro_files = ro.n,
 	};
-	r = sandbox_apply(&spec, &rep);
-	if (r == 0)
+	/*
+	 * Best effort, as the kernel (or a tool such as valgrind, which
+	 * knows neither Landlock nor seccomp) allows: what could not be
+	 * applied is said, and the daemon serves without it.
+	 */
+	if ((r = sandbox_apply(&spec, &rep)) == 0)
 		log_info("%s", rep.detail);
 	else
-		log_err("sandbox: %s", rep.detail);
+		log_warn("%s; serving without the rest of the sandbox",
+		    rep.detail);
 	if (rep.landlock)
 		snprintf(status, cap, "sandbox: Landlock ABI %d%s",
 		    rep.landlock_abi, rep.seccomp ? ", seccomp" : "");
@@ -168,5 +173,5 @@ confine(const struct config *cfg, const char *config_path, char *status,
 	release(&extra);
 	release(&logs);
 	release(&ro);
-	return r;
+	return rep.landlock ? 1 : 0;
 }

@@ -763,14 +763,9 @@ run(struct server *srv, const struct cli *cli)
 		goto out;
 	}
 	/* Bound and unprivileged, before any thread: the sandbox. */
-	if (cfg->sandbox) {
-		if (confine(cfg, cli->config_path, rt.protections,
-		    sizeof(rt.protections)) != 0) {
-			listen_close_all(ls, nls);
-			goto out;
-		}
-		rt.confined = true;
-	}
+	if (cfg->sandbox)
+		rt.confined = confine(cfg, cli->config_path, rt.protections,
+		    sizeof(rt.protections)) == 1;
 	if (start_threads(srv, cfg, ls, nls, rt.watchdog_ms) < 0)
 		goto out;
 	listen_announce(ls, nls, cfg->root_real, rt.interactive);

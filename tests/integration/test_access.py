@@ -199,6 +199,52 @@ class Matrix(AccessBase):
         r = self.req("PROPFIND", "/", None, {"Depth": "1"})
         self.assertEqual(r.status, 207)
 
+    def test_webdav_writes(self):
+        """DELETE, PROPPATCH, LOCK, MOVE and COPY (which reads its source
+        and writes its Destination) by every requester on every path."""
+        proppatch = (b'<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:"'
+                     b' xmlns:x="urn:x"><d:set><d:prop><x:k>v</x:k></d:prop>'
+                     b'</d:set></d:propertyupdate>')
+        lock = (b'<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope>'
+                b'<d:exclusive/></d:lockscope><d:locktype><d:write/>'
+                b'</d:locktype></d:lockinfo>')
+        out = []
+        n = 0
+        for user in WHO:
+            for prefix in ("/ro", "/rw", "/hidden", "/drop"):
+                n += 1
+                d = prefix[1:]
+                for name in ("del", "pp", "mv", "cp"):
+                    self.write("%s/%s-%d.txt" % (d, name, n), b"w")
+                cases = [
+                    ("DELETE", "%s/del-%d.txt" % (prefix, n), {}, b"",
+                     "w", 204),
+                    ("PROPPATCH", "%s/pp-%d.txt" % (prefix, n), {}, proppatch,
+                     "w", 207),
+                    ("LOCK", "%s/lock-%d.txt" % (prefix, n), {}, lock,
+                     "w", 201),
+                    ("MOVE", "%s/mv-%d.txt" % (prefix, n), {
+                        "Destination": "%s/mv-%d-b.txt" % (prefix, n)}, b"",
+                     "w", 201),
+                    ("COPY", "%s/cp-%d.txt" % (prefix, n), {
+                        "Destination": "%s/cp-%d-b.txt" % (prefix, n)}, b"",
+                     "rw", 201)]
+                for method, path, hdr, body, need, ok in cases:
+                    r = self.req(method, path, user, hdr, body)
+                    out.append((method, path, user or "guest", r.status,
+                                expect(user, prefix, need, ok)))
+        # Across paths: read the source, write the Destination.
+        self.write("hidden/src.txt", b"s")
+        for user, dest, want in ((None, "/drop/x1", 401),
+                                 ("reader", "/rw/x2", 403),
+                                 ("writer", "/rw/x3", 201),
+                                 ("writer", "/ro/x4", 403)):
+            r = self.req("COPY", "/hidden/src.txt", user,
+                         {"Destination": dest})
+            out.append(("COPY", "/hidden/src.txt -> " + dest,
+                        user or "guest", r.status, want))
+        self.check(out)
+
     def test_delete_and_options(self):
         r = self.req("OPTIONS", "/hidden/")
         self.assertIn(r.status, (200, 204))

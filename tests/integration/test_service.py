@@ -245,15 +245,19 @@ class Reload(ServerTest):
         with open(os.path.join(other, "x.txt"), "wb") as f:
             f.write(b"second root")
         self.write("x.txt", b"first root")
+        # A new root needs a restart under the sandbox (test_sandbox):
+        # this is what a reload does without one.
         path = self.ini("[server]\nroot = %s\nthreads = 1\nlisten = "
-                        "127.0.0.1:0\n[log]\naccess_log = off\n" % self.root)
+                        "127.0.0.1:0\nsandbox = off\n[log]\n"
+                        "access_log = off\n" % self.root)
         srv = self.serve(["-c", path], activate=False, root=self.NO_ROOT)
         self.assertEqual(get(srv.port, "/x.txt").body, b"first root")
         keep = self.connect(srv.port)
         self.assertEqual(keep.request("GET", "/x.txt").status, 200)
         # A second listener appears; the first one stays open.
         self.ini("[server]\nroot = %s\nthreads = 3\nlisten = 127.0.0.1:0 "
-                 "127.0.0.2:0\n[log]\naccess_log = off\n" % other)
+                 "127.0.0.2:0\nsandbox = off\n[log]\naccess_log = off\n"
+                 % other)
         srv.signal(signal.SIGHUP)
         deadline = time.monotonic() + scaled(5)
         while "configuration reloaded" not in srv.stderr():
