@@ -122,7 +122,11 @@ landlock_abi(void)
 
 	if (abi >= 0)
 		return (int)abi;
-	if (errno == ENOSYS || errno == EOPNOTSUPP)
+	/*
+	 * Not built in, not enabled at boot, or refused by a seccomp
+	 * filter around us (a service manager's SystemCallFilter=).
+	 */
+	if (errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM)
 		return 0;
 	return -errno;
 }

@@ -365,8 +365,11 @@ def check_start(ct, readme):
     st = readme.systemctl("systemctl status lanhttpd", check=False).stdout
     expect("Active: active (running)" in st, st)
     m = re.search(r'Status: "(Serving: \d+ connections? open, \d+ queued, '
-                  r'\d+ requests? served)"', st)
+                  r'\d+ requests? served; (sandbox: [^"]*))"', st)
     expect(m, "no STATUS= text in systemctl status:\n" + st)
+    # The daemon's own sandbox is in force inside the unit's.
+    expect("Landlock" in m.group(2) and "seccomp" in m.group(2),
+           "the daemon's sandbox is not in force:\n" + st)
     return "activating for %.1f s (port closed, same PID %s), active %.2f s " \
         "after exec; status: %r" % (activating[-1][0], s["MainPID"],
                                      ready_after, m.group(1))
