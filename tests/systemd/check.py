@@ -368,7 +368,7 @@ def check_start(ct, readme):
                   r'\d+ requests? served; (sandbox: [^"]*))"', st)
     expect(m, "no STATUS= text in systemctl status:\n" + st)
     # The daemon's own sandbox is in force inside the unit's.
-    expect("Landlock" in m.group(2) and "seccomp" in m.group(2),
+    expect("Landlock ABI" in m.group(2) and "seccomp" in m.group(2),
            "the daemon's sandbox is not in force:\n" + st)
     return "activating for %.1f s (port closed, same PID %s), active %.2f s " \
         "after exec; status: %r" % (activating[-1][0], s["MainPID"],
