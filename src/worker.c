@@ -769,6 +769,8 @@ sync_caches(struct worker *w, size_t len)
 
 static bool	serve_upload(struct worker *, struct conn *, size_t, size_t *,
 		    enum after *);
+static bool	serve_health(struct worker *, struct conn *, size_t, size_t *,
+		    enum after *);
 static bool	serve_gate(struct worker *, struct conn *, size_t, size_t *,
 		    enum after *);
 
@@ -786,6 +788,12 @@ serve_request(struct worker *w, struct conn *c, size_t head_len, size_t *len)
 	uint64_t body;
 
 	sync_caches(w, *len);
+	{
+		enum after a;
+
+		if (serve_health(w, c, head_len, len, &a))
+			return a;
+	}
 	w->who.user[0] = '\0';
 	w->who.session = false;
 	w->who.grant.kind = 0;
@@ -1205,6 +1213,71 @@ receive_body(struct worker *w, struct conn *c, size_t *len)
 }
 
 /*
+ * Sends res, an answer planned here whole (no body to read, no file), to
+ * the request whose head is w->in[0..head_len): the head leaves the
+ * buffer, what follows it stays.
+ */
+static enum after
+answer_small(struct worker *w, struct conn *c, size_t head_len, size_t *len,
+    struct response *res)
+{
+	struct conn_resp r = { .file_fd = -1 };
+
+	w->served++;
+	c->nrequests++;
+	access_begin(w, c, &w->req, res->status);
+	if (!res->keep_alive)
+		c->linger = true;
+	memmove(w->in, w->in + head_len, *len - head_len);
+	*len -= head_len;
+	consumed(w, head_len);
+	return send_response(w, c, res, &r, w->in, *len);
+}
+
+/*
+ * GET /.well-known/lanhttpd/health, for load balancers (no credentials
+ * asked): 200 while serving, 503 from the moment a stop begins, the
+ * queue's depth in X-Queue-Depth.  Returns false when req is not one.
+ */
+static bool
+serve_health(struct worker *w, struct conn *c, size_t head_len, size_t *len,
+    enum after *a)
+{
+	static const char path[] = GATE_PREFIX "health";
+	const struct http_request *req = &w->req;
+	bool stopping = atomic_load_explicit(&w->srv->draining,
+	    memory_order_relaxed);
+	size_t depth = queue_len(w->srv->queue);
+	char extra[64], body[128];
+	struct response res;
+	int n;
+
+	if (req->path.len != sizeof(path) - 1 ||
+	    memcmp(req->path.p, path, req->path.len) != 0)
+		return false;
+	hb_init(&res.hb, w->out, OUT_CAP);
+	res.keep_alive = req->keep_alive && !stopping && !req->chunked &&
+	    !(req->has_content_length && req->content_length > 0);
+	res.head = req->method == HTTP_M_HEAD;
+	res.http10 = req->version_minor == 0;
+	res.file_fd = -1;
+	res.fentry = NULL;
+	res.body_heap = NULL;
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+		http_serve_status(&res, 405, "Allow: GET, HEAD\r\n");
+	} else {
+		snprintf(extra, sizeof(extra), "X-Queue-Depth: %zu\r\n", depth);
+		n = snprintf(body, sizeof(body), "{\"status\":\"%s\","
+		    "\"queue\":%zu,\"connections\":%u}\n", stopping ?
+		    "stopping" : "serving", depth, conn_open_count());
+		http_serve_page(&res, stopping ? 503 : 200, "application/json",
+		    extra, body, (size_t)n);
+	}
+	*a = answer_small(w, c, head_len, len, &res);
+	return true;
+}
+
+/*
  * [auth] and [access] (gate.h): a request that may go on is not touched;
  * a refusal is answered here; credentials not yet known send c to the
  * pool that checks them.  Returns false when the request goes on; else
@@ -1216,7 +1289,6 @@ serve_gate(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 {
 	struct long_job lj = { w, c };
 	struct serve_ctx x = serve_ctx(w, &lj);
-	struct conn_resp r = { .file_fd = -1 };
 	struct response res;
 
 	hb_init(&res.hb, w->out, OUT_CAP);
@@ -1238,15 +1310,7 @@ serve_gate(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 	case GATE_ANSWER:
 		break;
 	}
-	w->served++;
-	c->nrequests++;
-	access_begin(w, c, &w->req, res.status);
-	if (!res.keep_alive)
-		c->linger = true;
-	memmove(w->in, w->in + head_len, *len - head_len);
-	*len -= head_len;
-	consumed(w, head_len);
-	*a = send_response(w, c, &res, &r, w->in, *len);
+	*a = answer_small(w, c, head_len, len, &res);
 	return true;
 }
 
