@@ -19,12 +19,15 @@ ZLIB_LIBS  = $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 EXPAT_LIBS = $(shell pkg-config --libs expat 2>/dev/null || echo -lexpat)
 CRYPT_LIBS = $(shell pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt)
 SECCOMP_LIBS = $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+AVAHI_LIBS = $(shell pkg-config --libs avahi-client 2>/dev/null || \
+               echo -lavahi-client -lavahi-common)
+QRENCODE_LIBS = $(shell pkg-config --libs libqrencode 2>/dev/null || echo -lqrencode)
 LDLIBS   += -pthread $(INIH_LIBS) $(ZLIB_LIBS) $(EXPAT_LIBS) $(CRYPT_LIBS) \
-            $(SECCOMP_LIBS)
+            $(SECCOMP_LIBS) $(AVAHI_LIBS) $(QRENCODE_LIBS)
 
 # Packages the build and the tests need (Debian/Ubuntu names).
 BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev \
-             libcrypt-dev libseccomp-dev
+             libcrypt-dev libseccomp-dev libavahi-client-dev libqrencode-dev
 # wget, aria2, rclone and chromium are the real clients of
 # tests/integration/test_clients.py; bindfs (a FUSE root) and strace (no
 # stat on a cache hit) are test_freshness.py's; wrk drives
@@ -32,7 +35,9 @@ BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev \
 # mod_webdav (for comparison) are test_webdav.py's.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
              slowhttptest valgrind wget aria2 rclone chromium bindfs strace \
-             wrk litmus cadaver davfs2 lighttpd lighttpd-mod-webdav apache2-utils
+             wrk litmus cadaver davfs2 lighttpd lighttpd-mod-webdav apache2-utils \
+             avahi-daemon avahi-utils dbus zbar-tools libarchive-tools unzip \
+             p7zip-full
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -117,8 +122,12 @@ MODS_file       = file http_parse http_response path span
 MODS_negotiate  = negotiate http_parse span
 MODS_listing    = listing upload_ui http_response http_parse path span
 MODS_upload_ui  = upload_ui http_response path span
+MODS_qr         = qr http_response path span
 MODS_listing_cache = listing_cache listing upload_ui dirwatch log testhook \
                   http_response http_parse path span
+MODS_playlist   = playlist listing upload_ui mime http_response http_parse \
+		  path span
+MODS_search     = search listing upload_ui http_response http_parse path span
 
 .SECONDEXPANSION:
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/testutil.o \

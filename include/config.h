@@ -119,6 +119,15 @@ struct config {
 	bool		 webdav_depth_infinity;	/* PROPFIND Depth: infinity */
 	bool		 webdav_mac_files;	/* ._* and .DS_Store may be written */
 
+	/* [mdns]: DNS-SD announcements through avahi-daemon (mdns.h) */
+	bool		 mdns_enable;
+	char		*mdns_name;	/* instance name; "%h": the host name */
+	/*
+	 * [server] lan_address: the interface name or address whose URL the
+	 * start-up QR code shows; NULL: the best one found (qr.h).
+	 */
+	char		*lan_address;
+
 	/* [auth] and [access]: who may do what (auth.h, access.h) */
 	char		*auth_users;	/* the users file (htpasswd), or NULL */
 	char		*auth_realm;

@@ -143,6 +143,13 @@ bool	http_header_has_token(const struct http_request *req, enum http_hdr id,
 struct span	http_header_value(const struct http_request *req,
 		    const char *name);
 
+/*
+ * True when the Host value h is a plain host[:port] or [v6]:port (only
+ * letters, digits, '.', '-', ':', '[' and ']', at most 255 bytes): safe
+ * to build an absolute link from (share links, QR codes, playlists).
+ */
+bool	http_host_plain(struct span h);
+
 bool	http_query_param(struct span query, const char *name,
 	    struct span *value);
 

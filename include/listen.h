@@ -31,7 +31,11 @@ struct listener {
  * wildcard entry is one dual-stack IPv6 socket, or IPv4 where IPv6 is
  * missing).  Sockets are non-blocking and close-on-exec.  On success stores
  * a heap array in *out (free with listen_close_all()) and returns 0; on
- * failure logs why and returns a negative errno.
+ * failure logs why and returns a negative errno.  On success it also
+ * takes what listen_announce() will need, as that runs in the sandbox
+ * where it could not: the interface addresses, the default routes,
+ * whether stdout is a terminal (and gives stdout its buffer), and
+ * c->lan_address.  Main thread only, before the sandbox.
  */
 int	listen_open(const struct config *c, struct listener **out, size_t *n);
 
@@ -51,8 +55,14 @@ void	listen_close_all(struct listener *ls, size_t n);
 /*
  * Says where the server can be reached.  Interactive (a person at a
  * terminal): prints to stdout the URLs to open, for wildcard listeners one
- * per non-loopback interface address plus localhost.  Otherwise logs one
- * "listening on http://ADDR:PORT/" line per listener.
+ * per non-loopback interface address plus localhost.  Then, when stdout is
+ * a terminal too, the QR code (qr_terminal()) of http://IP:PORT/ on the
+ * first HTTP listener that takes every address (else the first HTTP one),
+ * with a line naming that URL: IP is the address [server] lan_address
+ * names, or the best LAN address found (qr_pick_address()), or, for a
+ * listener bound to one address, that address.  Otherwise logs one
+ * "listening on http://ADDR:PORT/" line per listener.  Uses and then drops
+ * what listen_open() learnt.  Main thread only.
  */
 void	listen_announce(const struct listener *ls, size_t n, const char *root,
 	    bool interactive);

@@ -208,6 +208,12 @@ int	listing_json(const struct listing *l, const char *dir, size_t dir_len,
 void	listing_html_escape(struct hbuf *out, const char *s, size_t len);
 
 /*
+ * Appends s[0..len) percent-encoded for a link (PCT_STRICT of path.h:
+ * only unreserved bytes and '/' stay), in pieces, so any length works.
+ */
+void	listing_href(struct hbuf *out, const char *s, size_t len);
+
+/*
  * Appends s[0..len) as the inside of a JSON string, escaped by
  * json_escape_at() (span.h): '"', '\\', control characters and < > &
  * escaped, bytes that are not UTF-8 replaced by U+FFFD.

@@ -33,8 +33,8 @@
 #define LOGIN_SCRIPT_HASH \
 	"'sha256-p1BLo7sU7K8gh/V9e5n6ESJOwhTZEwLD7IWyvzhUrmo='"
 #define LOGIN_CSP	"default-src 'none'; style-src 'unsafe-inline'; " \
-	"script-src " LOGIN_SCRIPT_HASH "; connect-src 'self'; " \
-	"form-action 'self'"
+	"img-src data:; script-src " LOGIN_SCRIPT_HASH "; " \
+	"connect-src 'self'; form-action 'self'"
 
 /* Answers req, whose path is under GATE_PREFIX, into res. */
 void	login_answer(const struct serve_ctx *x, const struct http_request *req,

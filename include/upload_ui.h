@@ -29,7 +29,7 @@
 #define UPLOAD_UI_SCRIPT_HASH \
 	"'sha256-i21Yh/aRko8zQaT/ndzdtkiDF/jb/oOgkSdmDzJVE/g='"
 #define UPLOAD_UI_CSP	"default-src 'none'; style-src 'unsafe-inline'; " \
-	"img-src data:; script-src " UPLOAD_UI_SCRIPT_HASH "; " \
+	"img-src 'self' data:; script-src " UPLOAD_UI_SCRIPT_HASH "; " \
 	"connect-src 'self'"
 
 /* Appends the rules of the block to the page's style sheet. */

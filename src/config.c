@@ -177,6 +177,9 @@ static const struct key keys[] = {
 	    30 * 24 * HOUR_MS, NULL },
 	{ "auth", "share", K_MS, OFF(auth_share_ms), 60 * 1000,
 	    30 * 24 * HOUR_MS, NULL },
+	{ "mdns", "enable", K_BOOL, OFF(mdns_enable), 0, 0, NULL },
+	{ "mdns", "name", K_STR, OFF(mdns_name), 0, 0, NULL },
+	{ "server", "lan_address", K_STR, OFF(lan_address), 0, 0, NULL },
 	{ "webdav", "enable", K_BOOL, OFF(webdav_enable), 0, 0, NULL },
 	{ "webdav", "depth_infinity", K_BOOL, OFF(webdav_depth_infinity), 0, 0,
 	    NULL },
@@ -331,6 +334,8 @@ config_new(void)
 	c->auth_session_ms = 7 * 24 * HOUR_MS;
 	c->auth_share_ms = 7 * 24 * HOUR_MS;
 	c->auth_realm = strdup("lanhttpd");
+	c->mdns_enable = true;
+	c->mdns_name = strdup("lanhttpd on %h");
 	c->access = access_new();
 	atomic_init(&c->refs, 1);
 	c->root = strdup(".");
@@ -343,7 +348,8 @@ config_new(void)
 	c->upload_paths = strdup("/");
 	if (c->transfer_file == NULL || c->upload_paths == NULL ||
 	    c->root == NULL || c->index == NULL || c->access_log == NULL ||
-	    c->error_log == NULL || c->user == NULL || c->group == NULL) {
+	    c->error_log == NULL || c->user == NULL || c->group == NULL ||
+	    c->mdns_name == NULL) {
 		config_free(c);
 		return NULL;
 	}
@@ -381,6 +387,8 @@ config_free(struct config *c)
 	free(c->auth_users);
 	free(c->auth_realm);
 	free(c->auth_state_dir);
+	free(c->mdns_name);
+	free(c->lan_address);
 	free(c->sandbox_allow);
 	htpasswd_free(c->users);
 	access_free(c->access);

@@ -775,6 +775,22 @@ http_query_param(struct span query, const char *name, struct span *value)
 	return false;
 }
 
+bool
+http_host_plain(struct span h)
+{
+	if (h.p == NULL || h.len == 0 || h.len > 255)
+		return false;
+	for (size_t i = 0; i < h.len; i++) {
+		char c = h.p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		    c == ':' || c == '[' || c == ']'))
+			return false;
+	}
+	return true;
+}
+
 struct span
 http_header_value(const struct http_request *req, const char *name)
 {

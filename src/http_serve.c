@@ -29,6 +29,7 @@
 #include "dav.h"
 #include "upload.h"
 #include "upload_ui.h"
+#include "qr.h"
 
 #define ALLOW_METHODS	"GET, HEAD, OPTIONS"
 
@@ -718,7 +719,7 @@ listing_headers(const struct http_request *req, const struct listing_req *lr,
 		    "\r\n");
 	else if (!lr->json)
 		hb_str(&res->hb, "Content-Security-Policy: default-src 'none'; "
-		    "style-src 'unsafe-inline'; img-src data:\r\n");
+		    "style-src 'unsafe-inline'; img-src 'self' data:\r\n");
 	finish_headers(res);
 	return true;
 }
@@ -1020,6 +1021,40 @@ open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st,
 }
 
 /*
+ * GET /folder/?qr: an SVG of the QR code of the folder's absolute URL,
+ * for the listing page, so a phone can pass the link on to another.
+ */
+static void
+plan_folder_qr(const struct serve_ctx *x, const struct http_request *req,
+    size_t rel_len, struct response *res)
+{
+	struct span host = req->hdr[HDR_HOST];
+	struct hbuf url, svg;
+
+	if (!http_host_plain(host)) {
+		http_serve_status(res, 400, NULL);
+		return;
+	}
+	hb_init_heap(&url);
+	hb_str(&url, "http://");
+	hb_add(&url, host.p, host.len);
+	hb_add(&url, "/", 1);
+	if (rel_len > 0) {
+		listing_href(&url, x->path, rel_len);
+		hb_add(&url, "/", 1);
+	}
+	hb_add(&url, "", 1);
+	hb_init_heap(&svg);
+	if (url.overflow || qr_svg(url.p, &svg) != 0)
+		http_serve_status(res, url.overflow ? 500 : 414, NULL);
+	else
+		http_serve_page(res, 200, "image/svg+xml", "Vary: Host\r\n",
+		    svg.p, svg.len);
+	hb_release(&url);
+	hb_release(&svg);
+}
+
+/*
  * A directory: redirect to the slash form, its index, or its listing.
  * key[0..klen) is how the request named it (for caching its index).
  */
@@ -1030,12 +1065,18 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 {
 	struct fcache_fill fill;
 	struct fentry *e;
+	struct span v;
 	struct stat st;
 	int fd, code;
 
 	if (!pr->trailing_slash && !pr->is_root) {
 		close(dfd);
 		plan_redirect(x, req, x->path, res);
+		return;
+	}
+	if (req->has_query && http_query_param(req->query, "qr", &v)) {
+		close(dfd);
+		plan_folder_qr(x, req, pr->len, res);
 		return;
 	}
 	code = open_index(x, pr->len, &fd, &st, &fill);

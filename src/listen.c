@@ -4,6 +4,7 @@
 #include "listen.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -18,8 +19,28 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "qr.h"
 
 #define LISTEN_BACKLOG	4096
+
+/*
+ * What the start-up announcement needs from outside the process, taken
+ * by listen_open() and dropped by listen_announce().  The announcement
+ * runs inside the sandbox (sandbox.h), whose seccomp filter kills the
+ * process on the netlink socket of getifaddrs() and on the terminal
+ * ioctl of isatty(); listen_open() runs before it.  Main thread only.
+ */
+static struct {
+	struct qr_ifaddr *ifs;		/* every interface address */
+	size_t		 nifs;
+	bool		 stdout_tty;
+	char		*lan_address;	/* [server] lan_address, or NULL */
+} survey;
+
+static char stdout_buf[BUFSIZ];
+
+/* mark_default_routes() reads interface names with "%15s". */
+static_assert(IF_NAMESIZE == 16, "IF_NAMESIZE is not 16");
 
 static int
 set_flags(int fd)
@@ -230,14 +251,119 @@ open_one(const struct listen_spec *spec, struct listener *l)
 	return 0;
 }
 
-int
-listen_open(const struct config *c, struct listener **out, size_t *n)
+/* Forgets what survey_take() found. */
+static void
+survey_release(void)
+{
+	free(survey.ifs);
+	free(survey.lan_address);
+	memset(&survey, 0, sizeof(survey));
+}
+
+/*
+ * Marks the addresses of ifs[0..n) whose interface an IPv4 default route
+ * leaves by, from /proc/net/route (a hint: without it nothing is marked).
+ */
+static void
+mark_default_routes(struct qr_ifaddr *ifs, size_t n)
+{
+	char line[256], name[IF_NAMESIZE], dst[9], mask[9];
+	FILE *f = fopen("/proc/net/route", "re");
+
+	if (f == NULL)
+		return;
+	/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%15s %8s %*s %*s %*s %*s %*s %8s", name, dst,
+		    mask) != 3 || strcmp(dst, "00000000") != 0 ||
+		    strcmp(mask, "00000000") != 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(ifs[i].ifname, name) == 0)
+				ifs[i].default_route = true;
+	}
+	fclose(f);
+}
+
+/*
+ * Copies the IPv4 and IPv6 addresses of the list ifa to out as qr_ifaddr
+ * entries and returns their number; with out NULL, only counts them.
+ */
+static size_t
+copy_ifaddrs(const struct ifaddrs *ifa, struct qr_ifaddr *out)
+{
+	size_t n = 0;
+
+	for (const struct ifaddrs *i = ifa; i != NULL; i = i->ifa_next) {
+		struct qr_ifaddr *a;
+		int family = i->ifa_addr == NULL ? AF_UNSPEC :
+		    i->ifa_addr->sa_family;
+
+		if (family != AF_INET && family != AF_INET6)
+			continue;
+		if (out == NULL) {
+			n++;
+			continue;
+		}
+		a = &out[n];
+		snprintf(a->ifname, sizeof(a->ifname), "%s", i->ifa_name);
+		a->family = family;
+		if (family == AF_INET)
+			a->addr.v4 = ((const struct sockaddr_in *)
+			    (const void *)i->ifa_addr)->sin_addr;
+		else
+			a->addr.v6 = ((const struct sockaddr_in6 *)
+			    (const void *)i->ifa_addr)->sin6_addr;
+		a->flags = i->ifa_flags;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Takes the survey for listen_announce(): the interface addresses, the
+ * default routes, whether stdout is a terminal, c's lan_address.  0, or a
+ * negative errno; what could be learnt is kept either way.
+ */
+static int
+survey_take(const struct config *c)
+{
+	struct ifaddrs *ifa;
+	size_t n;
+
+	survey_release();
+	survey.stdout_tty = isatty(STDOUT_FILENO);
+	/*
+	 * stdout gets its buffer now: glibc would choose one at the first
+	 * printf() and ask isatty() then about any character device but a
+	 * pseudo-terminal (/dev/null, a console), inside the sandbox.
+	 */
+	if (setvbuf(stdout, stdout_buf, survey.stdout_tty ? _IOLBF : _IOFBF,
+	    sizeof(stdout_buf)) != 0)
+		log_debug("cannot set the buffer of stdout");
+	if (c->lan_address != NULL &&
+	    (survey.lan_address = strdup(c->lan_address)) == NULL)
+		return -ENOMEM;
+	if (getifaddrs(&ifa) != 0)
+		return -errno;
+	n = copy_ifaddrs(ifa, NULL);
+	if ((survey.ifs = calloc(n ? n : 1, sizeof(*survey.ifs))) == NULL) {
+		freeifaddrs(ifa);
+		return -ENOMEM;
+	}
+	survey.nifs = copy_ifaddrs(ifa, survey.ifs);
+	freeifaddrs(ifa);
+	mark_default_routes(survey.ifs, survey.nifs);
+	return 0;
+}
+
+/* One listener per c->listen entry into *out. */
+static int
+open_configured(const struct config *c, struct listener **out, size_t *n)
 {
 	struct listener *ls;
 	int r;
 
-	if ((r = adopt_fds(c, out, n)) != 0)
-		return r < 0 ? r : 0;
 	if ((ls = calloc(c->nlisten, sizeof(*ls))) == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nlisten; i++) {
@@ -258,6 +384,21 @@ listen_open(const struct config *c, struct listener **out, size_t *n)
 	}
 	*out = ls;
 	*n = c->nlisten;
+	return 0;
+}
+
+int
+listen_open(const struct config *c, struct listener **out, size_t *n)
+{
+	int r;
+
+	if ((r = adopt_fds(c, out, n)) == 0)
+		r = open_configured(c, out, n);
+	if (r < 0)
+		return r;
+	if ((r = survey_take(c)) < 0)
+		log_errno(LOG_LVL_WARN, -r,
+		    "cannot list the network interfaces");
 	return 0;
 }
 
@@ -417,35 +558,135 @@ port_of(const struct sockaddr_storage *ss)
 	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
 
-/* One URL per usable interface address of the listener's family. */
+/* True when ss is the wildcard address of its family. */
+static bool
+is_any(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *a6 = (const void *)ss;
+	const struct sockaddr_in *a4 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+	if (ss->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == htonl(INADDR_ANY);
+	return false;
+}
+
+/* "http://HOST:PORT/" for a, with an IPv6 address in brackets, into buf. */
+static void
+format_url(const struct qr_ifaddr *a, uint16_t port, char *buf, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(a->family, &a->addr, host, sizeof(host)) == NULL)
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, cap, a->family == AF_INET6 ? "http://[%s]:%u/" :
+	    "http://%s:%u/", host, port);
+}
+
+/*
+ * One URL per usable interface address of the listener's family: every
+ * address of an interface that is up, but loopback and IPv6 link-local
+ * ones (which need a zone a browser won't take).
+ */
 static void
 print_interface_urls(uint16_t port, bool v6_too)
 {
-	struct ifaddrs *ifa, *i;
-	char host[INET6_ADDRSTRLEN];
+	char url[INET6_ADDRSTRLEN + 32];
 
-	if (getifaddrs(&ifa) != 0)
-		return;
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) ||
-		    (i->ifa_flags & IFF_LOOPBACK))
+	for (size_t i = 0; i < survey.nifs; i++) {
+		const struct qr_ifaddr *a = &survey.ifs[i];
+
+		if (!(a->flags & IFF_UP) || (a->flags & IFF_LOOPBACK))
 			continue;
-		if (i->ifa_addr->sa_family == AF_INET) {
-			struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
-
-			inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-			printf("  http://%s:%u/\n", host, port);
-		} else if (i->ifa_addr->sa_family == AF_INET6 && v6_too) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)i->ifa_addr;
-
-			/* Link-local addresses need a zone a browser won't take. */
-			if (IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr))
-				continue;
-			inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-			printf("  http://[%s]:%u/\n", host, port);
-		}
+		if (a->family == AF_INET6 && (!v6_too ||
+		    IN6_IS_ADDR_LINKLOCAL(&a->addr.v6)))
+			continue;
+		format_url(a, port, url, sizeof(url));
+		printf("  %s\n", url);
 	}
-	freeifaddrs(ifa);
+}
+
+/* The interactive lines of listener l. */
+static void
+print_listener(const struct listener *l)
+{
+	uint16_t port = port_of(&l->addr);
+
+	if (l->proto != PROTO_HTTP) {
+		printf("  %s service on %s port %u\n",
+		    config_proto_name(l->proto),
+		    config_proto_dgram(l->proto) ? "UDP" : "TCP", port);
+	} else if (is_any(&l->addr)) {
+		printf("  http://localhost:%u/\n", port);
+		print_interface_urls(port, l->addr.ss_family == AF_INET6);
+	} else {
+		printf("  http://%s/\n", l->name);
+	}
+}
+
+/*
+ * The address a phone should open l at: with [server] lan_address, the
+ * one it names; otherwise the best LAN address when l listens on every
+ * address, or l's own.  0, or -1 when there is none.
+ */
+static int
+pick_address(const struct listener *l, struct qr_ifaddr *pick)
+{
+	char own[INET6_ADDRSTRLEN];
+	const void *addr;
+
+	if (survey.lan_address != NULL) {
+		if (qr_pick_address(survey.ifs, survey.nifs,
+		    survey.lan_address, pick) == 0)
+			return 0;
+		log_warn("[server] lan_address: '%s' is neither an interface "
+		    "with an address nor an IP address; the QR code shows "
+		    "the best address found", survey.lan_address);
+	}
+	if (is_any(&l->addr))
+		return qr_pick_address(survey.ifs, survey.nifs, NULL, pick);
+	/* The listener's own address, with its interface's details. */
+	if (l->addr.ss_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)(const void *)
+		    &l->addr)->sin6_addr;
+	else
+		addr = &((const struct sockaddr_in *)(const void *)
+		    &l->addr)->sin_addr;
+	if (inet_ntop(l->addr.ss_family, addr, own, sizeof(own)) == NULL)
+		return -1;
+	return qr_pick_address(survey.ifs, survey.nifs, own, pick);
+}
+
+/*
+ * Under the list, when stdout is a terminal: the QR code of the URL a
+ * phone on the same network can open, on the first HTTP listener that
+ * takes every address, else the first HTTP listener.
+ */
+static void
+print_qr(const struct listener *ls, size_t n)
+{
+	const struct listener *http = NULL;
+	struct qr_ifaddr pick;
+	char url[INET6_ADDRSTRLEN + 32];
+
+	for (size_t i = 0; i < n; i++) {
+		if (ls[i].proto != PROTO_HTTP)
+			continue;
+		if (http == NULL ||
+		    (is_any(&ls[i].addr) && !is_any(&http->addr)))
+			http = &ls[i];
+	}
+	if (http == NULL)
+		return;
+	if (pick_address(http, &pick) < 0) {
+		printf("\n  (no LAN address for a QR code)\n");
+		return;
+	}
+	format_url(&pick, port_of(&http->addr), url, sizeof(url));
+	printf("\n  QR code of %s:\n", url);
+	if (qr_terminal(url, stdout) < 0)
+		log_warn("cannot draw the QR code of %s", url);
 }
 
 void
@@ -456,36 +697,16 @@ listen_announce(const struct listener *ls, size_t n, const char *root,
 		printf("lanhttpd: serving %s\n", root);
 	for (size_t i = 0; i < n; i++) {
 		const struct listener *l = &ls[i];
-		uint16_t port = port_of(&l->addr);
-		bool any = false;
 
-		if (!interactive) {
+		if (interactive)
+			print_listener(l);
+		else
 			log_info("listening on %s://%s/%s",
 			    config_proto_name(l->proto), l->name,
 			    l->activated ? " (socket activation)" : "");
-			continue;
-		}
-		if (l->proto != PROTO_HTTP) {
-			printf("  %s service on %s port %u\n",
-			    config_proto_name(l->proto),
-			    config_proto_dgram(l->proto) ? "UDP" : "TCP", port);
-			continue;
-		}
-		if (l->addr.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *a = (const void *)&l->addr;
-
-			any = IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr);
-		} else if (l->addr.ss_family == AF_INET) {
-			const struct sockaddr_in *a = (const void *)&l->addr;
-
-			any = a->sin_addr.s_addr == htonl(INADDR_ANY);
-		}
-		if (any) {
-			printf("  http://localhost:%u/\n", port);
-			print_interface_urls(port, l->addr.ss_family == AF_INET6);
-		} else {
-			printf("  http://%s/\n", l->name);
-		}
 	}
+	if (interactive && survey.stdout_tty)
+		print_qr(ls, n);
 	fflush(stdout);
+	survey_release();
 }

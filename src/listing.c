@@ -483,6 +483,7 @@ struct ui_text {
 	const char	*page, *page_of, *page_end;	/* entries a-b of n */
 	const char	*prev, *next;
 	const char	*login, *signed_in, *logout, *share, *drop;
+	const char	*qr;		/* the QR code's summary and alt text */
 };
 
 static const struct ui_text ui_en = {
@@ -501,6 +502,7 @@ static const struct ui_text ui_en = {
 	.prev = "Previous page", .next = "Next page",
 	.login = "Log in", .signed_in = "Signed in as ", .logout = "Log out",
 	.share = "Share this folder", .drop = "Drop box link",
+	.qr = "QR code of this folder",
 };
 
 static const struct ui_text ui_zh = {
@@ -519,6 +521,7 @@ static const struct ui_text ui_zh = {
 	.prev = "上一页", .next = "下一页",
 	.login = "登录", .signed_in = "已登录：", .logout = "退出登录",
 	.share = "分享此文件夹", .drop = "投递箱链接",
+	.qr = "此文件夹的二维码",
 };
 
 /*
@@ -577,6 +580,9 @@ static const char page_css[] =
 	".acct{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;"
 	"justify-content:flex-end;margin:.25rem;font-size:.9rem}\n"
 	".acct form{margin:0}\n"
+	".qr{margin:1rem .25rem;font-size:.85rem;color:var(--mute)}\n"
+	".qr img{display:block;margin-top:.5rem;background:#fff;"
+	"max-width:100%;height:auto}\n"
 	"@media (max-width:36rem){body{font-size:14px}"
 	"main{padding:.75rem .5rem}"
 	"th,td{padding:.45rem .5rem}.m{display:none}}\n";
@@ -592,9 +598,8 @@ html_dir_path(struct hbuf *out, const char *dir, size_t dir_len)
 	}
 }
 
-/* Appends s[0..len) percent-encoded for an href (PCT_STRICT). */
-static void
-href_add(struct hbuf *out, const char *s, size_t len)
+void
+listing_href(struct hbuf *out, const char *s, size_t len)
 {
 	char tmp[3 * 256 + 1];
 	size_t i = 0;
@@ -615,7 +620,7 @@ dir_query(struct hbuf *out, const char *dir, size_t dir_len)
 {
 	hb_add(out, "/", 1);
 	if (dir_len > 0) {
-		href_add(out, dir, dir_len);
+		listing_href(out, dir, dir_len);
 		hb_add(out, "/", 1);
 	}
 }
@@ -690,7 +695,7 @@ html_breadcrumb(struct hbuf *out, const char *dir, size_t dir_len,
 			listing_html_escape(out, dir + i, end - i);
 		} else {
 			hb_str(out, "<a href=\"/");
-			href_add(out, dir, end);
+			listing_href(out, dir, end);
 			hb_str(out, "/\">");
 			listing_html_escape(out, dir + i, end - i);
 			hb_str(out, "</a>");
@@ -732,7 +737,9 @@ html_head(struct hbuf *out, const char *dir, size_t dir_len,
 	hb_str(out, "\">\n<head>\n<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">\n<meta name=\"color-scheme\" "
-	    "content=\"light dark\">\n<title>");
+	    "content=\"light dark\">\n"
+	    /* No icon: browsers would ask for /favicon.ico on every page. */
+	    "<link rel=\"icon\" href=\"data:,\">\n<title>");
 	hb_str(out, t->index_of);
 	html_dir_path(out, dir, dir_len);
 	hb_str(out, "</title>\n<style>\n");
@@ -820,7 +827,7 @@ html_row(struct hbuf *out, const struct listing *l,
 
 	hb_str(out, e->is_dir ? "<tr class=\"d\">" : "<tr>");
 	hb_str(out, "<td class=\"n\"><a href=\"");
-	href_add(out, name, e->name_len);
+	listing_href(out, name, e->name_len);
 	if (e->is_dir)
 		hb_add(out, "/", 1);
 	else if (v != NULL && v->file_query != NULL)
@@ -877,7 +884,7 @@ json_entry(struct hbuf *out, const struct listing *l,
 	hb_str(out, first ? "\n{\"name\":\"" : ",\n{\"name\":\"");
 	listing_json_escape(out, name, e->name_len);
 	hb_str(out, "\",\"href\":\"");
-	href_add(out, name, e->name_len);
+	listing_href(out, name, e->name_len);
 	hb_str(out, e->is_dir ? "/\",\"type\":\"dir\",\"size\":" :
 	    "\",\"type\":\"file\",\"size\":");
 	hb_u64(out, e->size);
@@ -1021,7 +1028,13 @@ html_foot(struct hbuf *out, const struct listing *l, const struct ui_text *t)
 		hb_str(out, t->truncated_end);
 		hb_str(out, "</p>\n");
 	}
-	hb_str(out, "<footer>");
+	/* The folder's own URL as a QR code (?qr), fetched when opened. */
+	hb_str(out, "<details class=\"qr\"><summary>");
+	hb_str(out, t->qr);
+	hb_str(out, "</summary><img src=\"?qr\" width=\"240\" height=\"240\" "
+	    "loading=\"lazy\" alt=\"");
+	hb_str(out, t->qr);
+	hb_str(out, "\"></details>\n<footer>");
 	html_count(out, dirs, t->folder, t->folders);
 	hb_str(out, t == &ui_zh ? "，" : ", ");
 	html_count(out, l->n - dirs, t->file, t->files);

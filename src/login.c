@@ -111,7 +111,8 @@ login_page(const struct http_request *req, struct response *res)
 	hb_str(&b, t->lang);
 	hb_str(&b, "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\""
 	    "viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	    "<meta name=\"color-scheme\" content=\"light dark\">\n<title>");
+	    "<meta name=\"color-scheme\" content=\"light dark\">\n"
+	    "<link rel=\"icon\" href=\"data:,\">\n<title>");
 	hb_str(&b, t->title);
 	hb_str(&b, "</title>\n<style>");
 	hb_str(&b, page_css);
@@ -201,23 +202,6 @@ log_out(const struct serve_ctx *x, const struct http_request *req,
 	    "Max-Age=0; HttpOnly; SameSite=Lax\r\n", "", 0);
 }
 
-/* The Host header when it is a plain host[:port], for absolute links. */
-static bool
-plain_host(struct span h)
-{
-	if (h.p == NULL || h.len == 0 || h.len > 255)
-		return false;
-	for (size_t i = 0; i < h.len; i++) {
-		char c = h.p[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-		    c == ':' || c == '[' || c == ']'))
-			return false;
-	}
-	return true;
-}
-
 /* What a share request asks for, checked. */
 struct share_ask {
 	char		 rel[PATH_MAX];
@@ -277,20 +261,14 @@ static void
 share_url(const struct http_request *req, const struct share_ask *a,
     const char *tok, struct hbuf *out)
 {
-	char enc[PATH_MAX * 3];
-	size_t n = path_encode_set(a->rel, strlen(a->rel), PCT_STRICT, enc,
-	    sizeof(enc));
+	size_t n = strlen(a->rel);
 
-	if (n >= sizeof(enc)) {
-		out->overflow = true;
-		return;
-	}
-	if (plain_host(req->hdr[HDR_HOST])) {
+	if (http_host_plain(req->hdr[HDR_HOST])) {
 		hb_str(out, "http://");
 		hb_add(out, req->hdr[HDR_HOST].p, req->hdr[HDR_HOST].len);
 	}
 	hb_add(out, "/", 1);
-	hb_str(out, enc);
+	listing_href(out, a->rel, n);
 	if (a->folder && n > 0)
 		hb_add(out, "/", 1);
 	hb_str(out, "?t=");
@@ -332,7 +310,8 @@ share_page(const struct http_request *req, const struct share_ask *a,
 	    gmtime_r(&e, &tm));
 	hb_str(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
 	    "charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width="
-	    "device-width, initial-scale=1\">\n<title>Share link</title>\n"
+	    "device-width, initial-scale=1\">\n<link rel=\"icon\" "
+	    "href=\"data:,\">\n<title>Share link</title>\n"
 	    "<style>");
 	hb_str(&b, page_css);
 	hb_str(&b, "main{max-width:40em}</style>\n</head>\n<body>\n<main>\n"
@@ -354,7 +333,8 @@ share_page(const struct http_request *req, const struct share_ask *a,
 	    "</body>\n</html>\n");
 	http_serve_page(res, 200, "text/html; charset=utf-8",
 	    "Content-Security-Policy: default-src 'none'; "
-	    "style-src 'unsafe-inline'; form-action 'self'\r\n", b.p,
+	    "style-src 'unsafe-inline'; img-src data:; form-action 'self'\r\n",
+	    b.p,
 	    b.overflow ? 0 : b.len);
 }
 

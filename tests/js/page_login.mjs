@@ -23,6 +23,12 @@ try {
   page.on("console", (m) => {
     if (m.type() === "error") out.errors.push(m.text());
   });
+  // Every failed load, but the log-in's own 403 for a wrong password.
+  page.on("response", (r) => {
+    if (r.status() >= 400 && !(r.status() === 403 &&
+        r.url().endsWith("/.well-known/lanhttpd/login")))
+      out.errors.push(r.status() + " " + r.url());
+  });
   // A Basic dialog would show up as one; there must be none.
   page.on("dialog", (d) => { out.errors.push("dialog: " + d.message());
     d.dismiss(); });
