@@ -651,15 +651,23 @@ up_tus_finish(struct upload *u, const struct config *cfg,
 
 /* One entry of a work folder: removed when it is a leftover. */
 static void
-sweep_entry(int workfd, const char *name, bool at_start, time_t oldest)
+sweep_entry(int workfd, const char *name, bool at_start, time_t oldest,
+    time_t stale)
 {
 	struct stat st;
 	char other[48];
 	size_t len = strlen(name);
 
 	if (strncmp(name, UP_TMP_PREFIX, strlen(UP_TMP_PREFIX)) == 0) {
-		/* A name between link and rename: only a crash leaves one. */
-		if (at_start)
+		/*
+		 * A name between link and rename, or a body being received
+		 * where the file system has no O_TMPFILE: only a crash leaves
+		 * one untouched for long.  On shared storage a fresh one may
+		 * be another replica's upload in progress, so only stale ones
+		 * go.
+		 */
+		if (fstatat(workfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_mtime < stale)
 			unlinkat(workfd, name, 0);
 		return;
 	}
@@ -675,7 +683,8 @@ sweep_entry(int workfd, const char *name, bool at_start, time_t oldest)
 			log_info("tus: upload %s expired", id);
 		return;
 	}
-	if (at_start && strcmp(name + len - 5, ".part") == 0) {
+	if (at_start && strcmp(name + len - 5, ".part") == 0 &&
+	    st.st_mtime < stale) {
 		/* A part without its info was never created completely. */
 		state_name(name + 4, "info", other);
 		if (faccessat(workfd, other, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
@@ -686,7 +695,14 @@ sweep_entry(int workfd, const char *name, bool at_start, time_t oldest)
 void
 upload_sweep(const struct config *cfg, bool at_start)
 {
-	time_t oldest = time(NULL) - (time_t)(cfg->upload_tus_expire_ms / 1000);
+	time_t now = time(NULL);
+	time_t oldest = now - (time_t)(cfg->upload_tus_expire_ms / 1000);
+	/*
+	 * A body that stalls for body_timeout is given up; twice that (and
+	 * at least a minute) untouched means nobody writes it any more.
+	 */
+	time_t stale = now - (time_t)(cfg->upload_body_timeout_ms / 1000 * 2) -
+	    60;
 
 	if (!cfg->upload_enable)
 		return;
@@ -706,7 +722,8 @@ upload_sweep(const struct config *cfg, bool at_start)
 			continue;
 		}
 		while ((de = readdir(d)) != NULL)
-			sweep_entry(dirfd(d), de->d_name, at_start, oldest);
+			sweep_entry(dirfd(d), de->d_name, at_start, oldest,
+			    stale);
 		closedir(d);
 	}
 }

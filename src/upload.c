@@ -421,6 +421,24 @@ link_at(struct upload *u, int dir, const char *name)
 }
 
 /*
+ * renameat2(RENAME_NOREPLACE), or where the file system lacks it (NFS,
+ * most FUSE file systems answer EINVAL) a hard link, which fails with
+ * EEXIST just as atomically, and the unlink of the old name.  0, or -1
+ * with errno.
+ */
+static int
+rename_noreplace(int olddfd, const char *old, int newdfd, const char *new)
+{
+	if (renameat2(olddfd, old, newdfd, new, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL || linkat(olddfd, old, newdfd, new, 0) != 0)
+		return -1;
+	if (unlinkat(olddfd, old, 0) != 0)
+		log_errno(LOG_LVL_WARN, errno, "upload: unlink after link");
+	return 0;
+}
+
+/*
  * Gives the finished file the name name in its folder, failing with
  * EEXIST when the name is taken.
  */
@@ -429,8 +447,7 @@ up_link_new(struct upload *u, const char *name)
 {
 	if (u->part_name == NULL)
 		return link_at(u, u->dirfd, name);
-	if (renameat2(u->hidefd, u->part_name, u->dirfd, name,
-	    RENAME_NOREPLACE) != 0)
+	if (rename_noreplace(u->hidefd, u->part_name, u->dirfd, name) != 0)
 		return -1;
 	free(u->part_name);
 	u->part_name = NULL;
@@ -935,7 +952,7 @@ do_rename(int dfd, const char *name, const struct http_request *req,
 
 	if (why != NULL)
 		up_refuse(res, 400, why, NULL);
-	else if (renameat2(dfd, name, dfd, to, RENAME_NOREPLACE) == 0) {
+	else if (rename_noreplace(dfd, name, dfd, to) == 0) {
 		if (fsync(dfd) != 0 && errno != EINVAL)
 			log_errno(LOG_LVL_WARN, errno, "rename: fsync");
 		up_answer(res, 204, NULL, "", 0);

@@ -744,14 +744,20 @@ class Tus(Base):
     def test_a_start_sweeps_what_a_crash_left(self):
         url = self.create("kept.bin", 10)
         work = os.path.join(self.root, "up", WORK)
+        old = time.time() - 3600
         for name in ("tmp-0123456789abcdef", "tus-" + "a" * 32 + ".part"):
             with open(os.path.join(work, name), "wb") as f:
                 f.write(b"left by a crash")
+            os.utime(os.path.join(work, name), (old, old))
+        # A fresh one may be another server's upload on shared storage.
+        with open(os.path.join(work, "tmp-fedcba9876543210"), "wb") as f:
+            f.write(b"being written")
         self.srv.stop()
         self.srv = self.serve(UP)
         self.assertEqual(sorted(os.listdir(work)),
                          sorted(["tus-%s.info" % url[-32:],
-                                 "tus-%s.part" % url[-32:]]))
+                                 "tus-%s.part" % url[-32:],
+                                 "tmp-fedcba9876543210"]))
         self.assertEqual(self.tus("HEAD", url).status, 200)
 
     def test_creation_with_upload(self):
