@@ -32,12 +32,14 @@ BUILD_DEPS = gcc make pkg-config libinih-dev zlib1g-dev libexpat1-dev \
 # tests/integration/test_clients.py; bindfs (a FUSE root) and strace (no
 # stat on a cache hit) are test_freshness.py's; wrk drives
 # test_fairness.py's 50 clients; litmus, cadaver, davfs2 and lighttpd's
-# mod_webdav (for comparison) are test_webdav.py's.
+# mod_webdav (for comparison) are test_webdav.py's; avahi-daemon,
+# avahi-utils and dbus test_mdns.py's; zbar-tools (zbarimg reads the QR
+# codes) test_qr.py's; mpv (plays ?m3u) test_media.py's; haproxy
+# test_replicas.py's.
 TEST_DEPS  = check python3 curl procps systemd man-db groff-base \
              slowhttptest valgrind wget aria2 rclone chromium bindfs strace \
              wrk litmus cadaver davfs2 lighttpd lighttpd-mod-webdav apache2-utils \
-             avahi-daemon avahi-utils dbus zbar-tools libarchive-tools unzip \
-             p7zip-full
+             avahi-daemon avahi-utils dbus zbar-tools mpv haproxy
 
 BUILD    ?= build
 SRCS      = $(wildcard src/*.c)
@@ -320,7 +322,7 @@ integration: $(BUILD)/lanhttpd $(BUILD)/lanhttpd-ping
 # in fuzz/corpus/ are read-only to the run.
 FUZZ_SECONDS ?= 60
 FUZZERS       = http_parse path config semantics listing chunked tus_hdr multipart upname \
-                dav_if dav_xml dav_dest auth_hdr htpasswd sharelink access
+                dav_if dav_xml dav_dest auth_hdr htpasswd sharelink access playlist
 FUZZ_CFLAGS   = -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_MODS_http_parse = http_parse span
@@ -342,6 +344,8 @@ FUZZ_MODS_config     = config access htpasswd session sharelink sha256 base64 \
 FUZZ_MODS_semantics  = file negotiate listing upload_ui http_parse http_response \
                        path span
 FUZZ_MODS_listing    = listing upload_ui http_response http_parse path span
+FUZZ_MODS_playlist   = playlist listing upload_ui mime http_response http_parse \
+                       path span
 
 fuzz/build/fuzz_%: fuzz/fuzz_%.c \
 		$$(addprefix src/,$$(addsuffix .c,$$(FUZZ_MODS_$$*))) \

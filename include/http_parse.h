@@ -144,9 +144,13 @@ struct span	http_header_value(const struct http_request *req,
 		    const char *name);
 
 /*
- * True when the Host value h is a plain host[:port] or [v6]:port (only
- * letters, digits, '.', '-', ':', '[' and ']', at most 255 bytes): safe
- * to build an absolute link from (share links, QR codes, playlists).
+ * True when h (a Host header's value) is a plain host[:port]: a name of
+ * letters, digits, '.' and '-' (starting with a letter or digit), or an
+ * IPv4 address, or an IPv6 address in brackets ("[fe80::1]"; no zone),
+ * then optionally ':' and a port of 1-5 digits up to 65535.  Anything
+ * else (userinfo, a path, spaces, control bytes, an empty host, more than
+ * 255 bytes) is refused, so the value can be put in front of an absolute
+ * link as it is (share links, QR codes, playlists).
  */
 bool	http_host_plain(struct span h);
 

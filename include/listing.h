@@ -89,6 +89,8 @@ struct listing_view {
 	 */
 	bool		 login_link;
 	const char	*account;
+	/* A "Play all" link (?m3u): the folder holds audio or video. */
+	bool		 play_all;
 	/*
 	 * When not NULL, appends to a file's link the query that lets a
 	 * client without the browser's cookies fetch it ("?t=...").

@@ -775,20 +775,65 @@ http_query_param(struct span query, const char *name, struct span *value)
 	return false;
 }
 
+static bool
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+
+/* A port: 1-5 digits, at most 65535. */
+static bool
+port_ok(struct span p)
+{
+	uint64_t v;
+
+	return p.len >= 1 && p.len <= 5 && span_to_u64(p, 65535, &v);
+}
+
+/* "[v6]" or "[v6]:port": hex digits, ':' and '.' (an embedded IPv4). */
+static bool
+host_v6_ok(struct span h)
+{
+	size_t i;
+	bool colon = false;
+
+	for (i = 1; i < h.len && h.p[i] != ']'; i++) {
+		unsigned char c = (unsigned char)h.p[i];
+
+		if (!is_hex(c) && c != ':' && c != '.')
+			return false;
+		colon |= c == ':';
+	}
+	if (i == h.len || !colon)
+		return false;
+	if (++i == h.len)
+		return true;
+	return h.p[i] == ':' && port_ok(span_make(h.p + i + 1,
+	    h.len - i - 1));
+}
+
 bool
 http_host_plain(struct span h)
 {
+	size_t i;
+
 	if (h.p == NULL || h.len == 0 || h.len > 255)
 		return false;
-	for (size_t i = 0; i < h.len; i++) {
-		char c = h.p[i];
+	if (h.p[0] == '[')
+		return host_v6_ok(h);
+	if (!is_alnum((unsigned char)h.p[0]))
+		return false;
+	for (i = 1; i < h.len && h.p[i] != ':'; i++) {
+		unsigned char c = (unsigned char)h.p[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-		    c == ':' || c == '[' || c == ']'))
+		if (!is_alnum(c) && c != '.' && c != '-')
 			return false;
 	}
-	return true;
+	if (i == h.len)
+		return true;
+	return port_ok(span_make(h.p + i + 1, h.len - i - 1));
 }
 
 struct span

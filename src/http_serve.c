@@ -29,7 +29,9 @@
 #include "dav.h"
 #include "upload.h"
 #include "upload_ui.h"
+#include "playlist.h"
 #include "qr.h"
+#include "search.h"
 
 #define ALLOW_METHODS	"GET, HEAD, OPTIONS"
 
@@ -554,13 +556,32 @@ serve_may(const struct serve_ctx *x, const char *rel, unsigned right)
 }
 
 /*
- * Leaves out of l what the requester may neither use nor reach a usable
- * path through, when rules below dir make members differ.
+ * Whether the requester of x may see the path rel in a listing or a
+ * search: it may use it, or reach a usable path through it.  A drop box
+ * (write only) shows, for its upload form.
+ */
+static bool
+may_see(const struct serve_ctx *x, const char *rel)
+{
+	return gate_rights(x->cfg, x->who, rel) != ACCESS_NONE ||
+	    access_has_below(x->cfg->access, rel, x->user);
+}
+
+/* may_see() as search.h asks it. */
+static bool
+search_may_see(void *arg, const char *rel, bool is_dir)
+{
+	(void)is_dir;
+	return may_see(arg, rel);
+}
+
+/*
+ * Leaves out of l what the requester may not see, when rules below dir
+ * make members differ.
  */
 static void
 listing_filter(const struct serve_ctx *x, const char *dir, struct listing *l)
 {
-	const struct access_rules *r = x->cfg->access;
 	char rel[PATH_MAX];
 	size_t kept = 0;
 
@@ -569,10 +590,7 @@ listing_filter(const struct serve_ctx *x, const char *dir, struct listing *l)
 		int n = snprintf(rel, sizeof(rel), "%s%s%s", dir,
 		    dir[0] != '\0' ? "/" : "", name);
 
-		/* A drop box (write only) shows, for its upload form. */
-		if (n > 0 && (size_t)n < sizeof(rel) &&
-		    (gate_rights(x->cfg, x->who, rel) != ACCESS_NONE ||
-		    access_has_below(r, rel, x->user)))
+		if (n > 0 && (size_t)n < sizeof(rel) && may_see(x, rel))
 			l->ents[kept++] = l->ents[i];
 	}
 	l->n = kept;
@@ -767,6 +785,12 @@ listing_render(const struct serve_ctx *x, struct listing_req *lr,
 	int r;
 
 	listing_sort(l, lr->v.sort, lr->v.desc);
+	/* "Play all" (?m3u) where the folder holds audio or video. */
+	lr->v.play_all = false;
+	for (size_t i = 0; i < l->n && !lr->v.play_all; i++)
+		lr->v.play_all = !l->ents[i].is_dir && playlist_is_media(
+		    x->cfg->mime, l->names + l->ents[i].name_off,
+		    l->ents[i].name_len);
 	hb_init_heap(body);
 	r = lr->json ? listing_json(l, x->path, lr->key.rel_len, &lr->v, body) :
 	    listing_html(l, x->path, lr->key.rel_len, &lr->v, body);
@@ -1021,6 +1045,159 @@ open_index(const struct serve_ctx *x, size_t plen, int *fdp, struct stat *st,
 }
 
 /*
+ * A generated body for this request alone, sent from the heap (taken):
+ * 200, never cached, extra header lines (or NULL) added.
+ */
+static void
+plan_heap(struct response *res, const char *ctype, const char *extra,
+    struct hbuf *body)
+{
+	begin(res, 200);
+	hb_str(&res->hb, "Content-Type: ");
+	hb_str(&res->hb, ctype);
+	hb_str(&res->hb, "\r\nContent-Length: ");
+	hb_u64(&res->hb, body->len);
+	hb_str(&res->hb, "\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	if (extra != NULL)
+		hb_str(&res->hb, extra);
+	finish_headers(res);
+	if (res->hb.overflow || res->head || body->len == 0) {
+		hb_release(body);
+		if (res->hb.overflow)
+			http_serve_status(res, 500, NULL);
+		return;
+	}
+	res->body_heap = body->p;
+	res->body_heap_len = body->len;
+	res->segs[res->nsegs++] = (struct out_seg){ .mem = body->p,
+	    .len = body->len };
+}
+
+/*
+ * What a folder tool (?m3u, ?q=) starts from: the listing request of the
+ * folder open as dfd.  Returns 0, or the status to answer (dfd closed).
+ */
+static int
+folder_tool(const struct serve_ctx *x, const struct http_request *req,
+    int dfd, size_t rel_len, struct listing_req *lr)
+{
+	struct stat st;
+
+	if (fstat(dfd, &st) != 0) {
+		close(dfd);
+		return 500;
+	}
+	listing_request(x, req, &st, rel_len, lr);
+	if (lr->drop_only || x->memory_short) {
+		close(dfd);
+		return lr->drop_only ? 403 : 503;
+	}
+	return 0;
+}
+
+/*
+ * GET /folder/?m3u: an extended M3U8 of the folder's audio and video
+ * files, with absolute URLs from Host (and read tokens for a logged-in
+ * player, as its listing has).  Takes dfd.
+ */
+static void
+plan_playlist(const struct serve_ctx *x, const struct http_request *req,
+    int dfd, size_t rel_len, struct response *res)
+{
+	struct span host = req->hdr[HDR_HOST];
+	char base[PLAYLIST_BASE_MAX + 1];
+	struct playlist_opts o;
+	struct listing_req lr;
+	struct listing l;
+	struct hbuf body;
+	int r;
+
+	if (!http_host_plain(host) || host.len + 7 > PLAYLIST_BASE_MAX) {
+		close(dfd);
+		http_serve_status(res, 400, NULL);
+		return;
+	}
+	if ((r = folder_tool(x, req, dfd, rel_len, &lr)) != 0) {
+		plan_fail(x, res, r);
+		return;
+	}
+	if ((r = listing_read_for(x, dfd, &lr, &l)) != 0) {
+		listing_release(&l);
+		plan_fail(x, res, r == -EACCES ? 403 : r == -ENOMEM ? 503 : 500);
+		return;
+	}
+	listing_sort(&l, lr.v.sort, lr.v.desc);
+	snprintf(base, sizeof(base), "http://%.*s", (int)host.len, host.p);
+	o = (struct playlist_opts){ .mime = x->cfg->mime,
+	    .base = span_make(base, strlen(base)),
+	    .file_query = lr.v.file_query, .file_query_arg = lr.v.file_query_arg };
+	hb_init_heap(&body);
+	r = playlist_m3u(&l, x->path, rel_len, &o, &body);
+	listing_release(&l);
+	if (r < 0) {
+		hb_release(&body);
+		http_serve_status(res, r == -ENOMEM ? 503 : 500, NULL);
+		return;
+	}
+	plan_heap(res, PLAYLIST_CONTENT_TYPE, NULL, &body);
+}
+
+/*
+ * GET /folder/?q=TEXT: names below the folder that hold TEXT, bounded
+ * (search.h), never cached, as an HTML page or JSON.  Takes dfd.
+ */
+static void
+plan_search(const struct serve_ctx *x, const struct http_request *req,
+    int dfd, size_t rel_len, struct span raw, struct response *res)
+{
+	struct search_filter f = { .may_see = search_may_see,
+	    .arg = (void *)(uintptr_t)x };
+	char q[SEARCH_QUERY_MAX + 1];
+	struct search_result sr;
+	struct listing_req lr;
+	struct hbuf body;
+	size_t qlen;
+	int r;
+
+	if (search_query_decode(raw, q, sizeof(q), &qlen) != 0) {
+		close(dfd);
+		http_serve_status(res, 400, NULL);
+		return;
+	}
+	if ((r = folder_tool(x, req, dfd, rel_len, &lr)) != 0) {
+		plan_fail(x, res, r);
+		return;
+	}
+	/* Up to the time bound: let this worker's other clients go. */
+	if (x->long_job != NULL && qlen > 0)
+		x->long_job(x->long_job_arg);
+	search_result_init(&sr);
+	r = search_run(dfd, &lr.src, span_make(q, qlen), NULL,
+	    lr.per_user ? &f : NULL, &sr);
+	close(dfd);
+	if (r != 0) {
+		plan_fail(x, res, r == -EACCES ? 403 : r == -ENOMEM ||
+		    r == -EMFILE ? 503 : 500);
+		return;
+	}
+	hb_init_heap(&body);
+	r = lr.json ? search_json(&sr, x->path, rel_len, span_make(q, qlen),
+	    &body) : search_html(&sr, x->path, rel_len, span_make(q, qlen),
+	    &lr.v, &body);
+	search_result_release(&sr);
+	if (r != 0) {
+		hb_release(&body);
+		http_serve_status(res, 503, NULL);
+		return;
+	}
+	plan_heap(res, lr.json ? "application/json" :
+	    "text/html; charset=utf-8", lr.json ? NULL :
+	    "Content-Security-Policy: default-src 'none'; "
+	    "style-src 'unsafe-inline'; img-src data:\r\n", &body);
+}
+
+/*
  * GET /folder/?qr: an SVG of the QR code of the folder's absolute URL,
  * for the listing page, so a phone can pass the link on to another.
  */
@@ -1055,6 +1232,37 @@ plan_folder_qr(const struct serve_ctx *x, const struct http_request *req,
 }
 
 /*
+ * The folder's tools, asked for by its query: its QR code, and where
+ * listings are on, its playlist and a search.  Returns false (dfd kept)
+ * when the query asks for none of them.
+ */
+static bool
+folder_query(const struct serve_ctx *x, const struct http_request *req,
+    int dfd, size_t rel_len, struct response *res)
+{
+	struct span v;
+
+	if (http_query_param(req->query, "qr", &v)) {
+		close(dfd);
+		plan_folder_qr(x, req, rel_len, res);
+		return true;
+	}
+	if (http_query_param(req->query, "m3u", &v) ||
+	    http_query_param(req->query, "q", &v)) {
+		if (!x->cfg->directory_listing) {
+			close(dfd);
+			plan_fail(x, res, 403);
+		} else if (http_query_param(req->query, "m3u", &v)) {
+			plan_playlist(x, req, dfd, rel_len, res);
+		} else {
+			plan_search(x, req, dfd, rel_len, v, res);
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
  * A directory: redirect to the slash form, its index, or its listing.
  * key[0..klen) is how the request named it (for caching its index).
  */
@@ -1065,7 +1273,6 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 {
 	struct fcache_fill fill;
 	struct fentry *e;
-	struct span v;
 	struct stat st;
 	int fd, code;
 
@@ -1074,11 +1281,8 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 		plan_redirect(x, req, x->path, res);
 		return;
 	}
-	if (req->has_query && http_query_param(req->query, "qr", &v)) {
-		close(dfd);
-		plan_folder_qr(x, req, pr->len, res);
+	if (req->has_query && folder_query(x, req, dfd, pr->len, res))
 		return;
-	}
 	code = open_index(x, pr->len, &fd, &st, &fill);
 	if (code == 0) {
 		close(dfd);

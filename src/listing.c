@@ -232,6 +232,7 @@ listing_view_from_query(struct span query, struct listing_view *v)
 	v->start = 0;
 	v->login_link = false;
 	v->account = NULL;
+	v->play_all = false;
 	v->file_query = NULL;
 	v->file_query_arg = NULL;
 	if (http_query_param(query, "start", &val)) {
@@ -484,6 +485,7 @@ struct ui_text {
 	const char	*prev, *next;
 	const char	*login, *signed_in, *logout, *share, *drop;
 	const char	*qr;		/* the QR code's summary and alt text */
+	const char	*play_all, *search;
 };
 
 static const struct ui_text ui_en = {
@@ -503,6 +505,7 @@ static const struct ui_text ui_en = {
 	.login = "Log in", .signed_in = "Signed in as ", .logout = "Log out",
 	.share = "Share this folder", .drop = "Drop box link",
 	.qr = "QR code of this folder",
+	.play_all = "Play all", .search = "Search below this folder",
 };
 
 static const struct ui_text ui_zh = {
@@ -522,6 +525,7 @@ static const struct ui_text ui_zh = {
 	.login = "登录", .signed_in = "已登录：", .logout = "退出登录",
 	.share = "分享此文件夹", .drop = "投递箱链接",
 	.qr = "此文件夹的二维码",
+	.play_all = "全部播放", .search = "在此文件夹中搜索",
 };
 
 /*
@@ -581,6 +585,12 @@ static const char page_css[] =
 	"justify-content:flex-end;margin:.25rem;font-size:.9rem}\n"
 	".acct form{margin:0}\n"
 	".qr{margin:1rem .25rem;font-size:.85rem;color:var(--mute)}\n"
+	".tools{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;"
+	"margin:0 .25rem .75rem}\n"
+	".tools form{flex:1 1 12rem;margin:0}.tools input{width:100%;"
+	"font:inherit;padding:.35rem .5rem;border:1px solid var(--line);"
+	"border-radius:6px;background:var(--bg);color:var(--fg)}\n"
+	".play{font-weight:600;white-space:nowrap}\n"
 	".qr img{display:block;margin-top:.5rem;background:#fff;"
 	"max-width:100%;height:auto}\n"
 	"@media (max-width:36rem){body{font-size:14px}"
@@ -669,6 +679,25 @@ html_account(struct hbuf *out, const char *dir, size_t dir_len,
 	hb_str(out, "</button></form></nav>\n");
 }
 
+/* The search box (GET ?q=, no script) and "Play all" where it applies. */
+static void
+html_tools(struct hbuf *out, const struct listing_view *v,
+    const struct ui_text *t)
+{
+	hb_str(out, "<div class=\"tools\"><form role=\"search\" action=\"./\">"
+	    "<input type=\"search\" name=\"q\" aria-label=\"");
+	hb_str(out, t->search);
+	hb_str(out, "\" placeholder=\"");
+	hb_str(out, t->search);
+	hb_str(out, "\"></form>");
+	if (v->play_all) {
+		hb_str(out, "<a class=\"play\" href=\"?m3u\">&#9654; ");
+		hb_str(out, t->play_all);
+		hb_str(out, "</a>");
+	}
+	hb_str(out, "</div>\n");
+}
+
 /* Home / a / b: links to every ancestor, the current folder as text. */
 static void
 html_breadcrumb(struct hbuf *out, const char *dir, size_t dir_len,
@@ -749,6 +778,7 @@ html_head(struct hbuf *out, const char *dir, size_t dir_len,
 	hb_str(out, "</style>\n</head>\n<body>\n<main>\n");
 	html_breadcrumb(out, dir, dir_len, t);
 	html_account(out, dir, dir_len, v, t);
+	html_tools(out, v, t);
 	/* Above the table, where a long folder does not push it away. */
 	if (v->writable)
 		upload_ui_html(out, v->lang);

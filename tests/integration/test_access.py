@@ -195,7 +195,8 @@ class Matrix(AccessBase):
                            (None, False)):
             status, body = self.listing("/rw/", user, html=True)
             self.assertEqual(status, 200)
-            self.assertEqual(b"<form" in body, form, user)
+            self.assertEqual(b'enctype="multipart/form-data"' in body, form,
+                             user)
         r = self.req("PROPFIND", "/", None, {"Depth": "1"})
         self.assertEqual(r.status, 207)
 
