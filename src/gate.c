@@ -119,6 +119,16 @@ gate_rights(const struct config *cfg, const struct gate_who *who,
 	return have | grant;
 }
 
+/* A drop box link opens its folder's page, with the upload form only. */
+static bool
+drop_page(const struct http_request *req, const struct gate_who *who,
+    unsigned have)
+{
+	return who->grant.kind == SL_DROP && (have & ACCESS_WRITE) &&
+	    (req->method == HTTP_M_GET || req->method == HTTP_M_HEAD) &&
+	    req->path.len > 0 && req->path.p[req->path.len - 1] == '/';
+}
+
 /* Whether who may do req on rel. */
 static bool
 allowed(const struct serve_ctx *x, const struct http_request *req,
@@ -131,10 +141,7 @@ allowed(const struct serve_ctx *x, const struct http_request *req,
 	if (need == ACCESS_NONE || access_empty(cfg->access))
 		return true;
 	have = gate_rights(cfg, who, rel);
-	/* A drop box link opens a page with the upload form only. */
-	if (who->grant.kind == SL_DROP && (have & ACCESS_WRITE) &&
-	    (req->method == HTTP_M_GET || req->method == HTTP_M_HEAD) &&
-	    req->path.len > 0 && req->path.p[req->path.len - 1] == '/')
+	if (drop_page(req, who, have))
 		return true;
 	if ((have & need) != need) {
 		/* Windows PROPFINDs each folder on the way down. */
@@ -323,18 +330,20 @@ share_cookie(const struct serve_ctx *x, const struct http_request *req,
 	return true;
 }
 
-enum gate_action
-gate_request(const struct serve_ctx *x, struct auth_state *auth,
+/*
+ * Who asks, by Basic credentials or the session cookie, into *who:
+ * GATE_PASS to go on, GATE_CHECK when the credentials must be checked
+ * first, GATE_ANSWER with the 429 of a held source in res.
+ */
+static enum gate_action
+identify(const struct serve_ctx *x, struct auth_state *auth,
     const struct http_request *req, const union conn_addr *peer,
-    struct response *res, struct gate_who *who)
+    uint64_t now_s, struct response *res, struct gate_who *who)
 {
 	struct auth_basic cred = { .user_len = 0 };
-	struct path_result pr;
-	char rel[PATH_MAX], extra[64];
 	unsigned retry_s = 0;
-	uint64_t now_s = (uint64_t)time(NULL);
 	enum auth_verdict v;
-	bool from_query;
+	char extra[64];
 
 	memset(who, 0, sizeof(*who));
 	v = who_basic(x, auth, req, peer, &cred, &retry_s);
@@ -350,17 +359,22 @@ gate_request(const struct serve_ctx *x, struct auth_state *auth,
 	}
 	if (v != AUTH_GOOD)
 		session_cookie(x, req, now_s, who);
-	if (x->sessions != NULL && req->path.len >= strlen(GATE_PREFIX) &&
-	    memcmp(req->path.p, GATE_PREFIX, strlen(GATE_PREFIX)) == 0) {
-		login_answer(x, req, who, now_s, res);
-		return GATE_ANSWER;
-	}
-	from_query = who->user[0] == '\0' && url_token(x, req, now_s, who);
-	if (who->user[0] == '\0' && who->grant.kind == 0 &&
-	    x->cfg->auth_always_ask && req->method != HTTP_M_OPTIONS) {
-		challenge(x, req, res);
-		return GATE_ANSWER;
-	}
+	return GATE_PASS;
+}
+
+/*
+ * The rights of who against what req asks: pass, or the refusal in res
+ * (401 asks a guest for credentials, 403 refuses a known user).  A
+ * folder's share link from the query becomes its cookie (303).
+ */
+static enum gate_action
+judge(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, bool from_query, uint64_t now_s,
+    struct response *res)
+{
+	struct path_result pr;
+	char rel[PATH_MAX];
+
 	/* A path the server refuses anyway is left to it to answer. */
 	if (req->path.len == 1 && req->path.p[0] == '*')
 		return GATE_PASS;
@@ -376,6 +390,31 @@ gate_request(const struct serve_ctx *x, struct auth_state *auth,
 	else
 		refuse(x, req, res, 403, NULL);
 	return GATE_ANSWER;
+}
+
+enum gate_action
+gate_request(const struct serve_ctx *x, struct auth_state *auth,
+    const struct http_request *req, const union conn_addr *peer,
+    struct response *res, struct gate_who *who)
+{
+	uint64_t now_s = (uint64_t)time(NULL);
+	enum gate_action a;
+	bool from_query;
+
+	if ((a = identify(x, auth, req, peer, now_s, res, who)) != GATE_PASS)
+		return a;
+	if (x->sessions != NULL && req->path.len >= strlen(GATE_PREFIX) &&
+	    memcmp(req->path.p, GATE_PREFIX, strlen(GATE_PREFIX)) == 0) {
+		login_answer(x, req, who, now_s, res);
+		return GATE_ANSWER;
+	}
+	from_query = who->user[0] == '\0' && url_token(x, req, now_s, who);
+	if (who->user[0] == '\0' && who->grant.kind == 0 &&
+	    x->cfg->auth_always_ask && req->method != HTTP_M_OPTIONS) {
+		challenge(x, req, res);
+		return GATE_ANSWER;
+	}
+	return judge(x, req, who, from_query, now_s, res);
 }
 
 void

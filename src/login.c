@@ -155,14 +155,15 @@ answer(struct response *res, int status, const char *extra,
 
 /* POST login: Basic credentials the gate found good become a cookie. */
 static void
-log_in(const struct serve_ctx *x, const struct gate_who *who,
-    uint64_t now_s, struct response *res)
+log_in(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, uint64_t now_s, struct response *res)
 {
 	char tok[SHARELINK_TOKEN_LONGEST], extra[SHARELINK_TOKEN_LONGEST + 128];
 	char json[AUTH_USER_MAX * 6 + 64];
 	uint64_t life = x->cfg->auth_session_ms / 1000;
 	struct hbuf j;
 
+	(void)req;
 	if (who->user[0] == '\0' || who->session) {
 		answer(res, 403, NULL, who->session ? "{\"error\":\"already "
 		    "logged in\"}\n" : "{\"error\":\"wrong user name or "
@@ -189,10 +190,11 @@ log_in(const struct serve_ctx *x, const struct gate_who *who,
 /* POST logout: the cookie's token is revoked and the cookie cleared. */
 static void
 log_out(const struct serve_ctx *x, const struct http_request *req,
-    uint64_t now_s, struct response *res)
+    const struct gate_who *who, uint64_t now_s, struct response *res)
 {
 	struct span c = req->hdr[HDR_COOKIE], v = SPAN_NULL;
 
+	(void)who;
 	if (c.p != NULL)
 		v = auth_cookie(c, GATE_SESSION_COOKIE);
 	if (v.p != NULL)
@@ -209,22 +211,16 @@ struct share_ask {
 	enum sharelink_kind kind;
 };
 
-/* 0, or the status that refuses it. */
+/*
+ * The path p of a share request (as in a URL; a form may have encoded
+ * its first '/'), normalised into rel[0..cap).  0, or the status.
+ */
 static int
-share_parse(const struct serve_ctx *x, const struct http_request *req,
-    const struct gate_who *who, struct share_ask *a)
+share_path(const struct serve_ctx *x, struct span p, char *rel, size_t cap,
+    struct path_result *pr)
 {
-	struct span p, k;
-	struct path_result pr;
 	char raw[PATH_MAX];
-	unsigned need;
 
-	if (who->user[0] == '\0')
-		return 403;
-	if (!req->has_query || !http_query_param(req->query, "path", &p) ||
-	    !http_query_param(req->query, "kind", &k))
-		return 400;
-	/* The path as in a URL; a form may have encoded its first '/'. */
 	if (p.len >= 3 && p.p[0] == '%' && p.p[1] == '2' &&
 	    (p.p[2] == 'F' || p.p[2] == 'f')) {
 		if (p.len - 2 > sizeof(raw))
@@ -233,9 +229,45 @@ share_parse(const struct serve_ctx *x, const struct http_request *req,
 		memcpy(raw + 1, p.p + 3, p.len - 3);
 		p = (struct span){ .p = raw, .len = p.len - 2 };
 	}
-	if (p.len == 0 || p.p[0] != '/' || path_normalize(p,
-	    x->cfg->allow_hidden, a->rel, sizeof(a->rel), &pr) != 0)
+	if (p.len == 0 || p.p[0] != '/' ||
+	    path_normalize(p, x->cfg->allow_hidden, rel, cap, pr) != 0)
 		return 400;
+	return 0;
+}
+
+/*
+ * Whether who may hand out a's link: a link never grants more than its
+ * maker holds, and a drop box is only where uploads go.
+ */
+static bool
+share_allowed(const struct serve_ctx *x, const struct gate_who *who,
+    const struct share_ask *a)
+{
+	unsigned need = a->kind == SL_READ ? ACCESS_READ : ACCESS_WRITE;
+
+	if (a->kind == SL_DROP && (!a->folder ||
+	    !upload_writable(x->cfg, a->rel)))
+		return false;
+	return access_empty(x->cfg->access) ||
+	    (access_rights(x->cfg->access, a->rel, who->user) & need) == need;
+}
+
+/* 0, or the status that refuses it. */
+static int
+share_parse(const struct serve_ctx *x, const struct http_request *req,
+    const struct gate_who *who, struct share_ask *a)
+{
+	struct span p, k;
+	struct path_result pr;
+	int status;
+
+	if (who->user[0] == '\0')
+		return 403;
+	if (!req->has_query || !http_query_param(req->query, "path", &p) ||
+	    !http_query_param(req->query, "kind", &k))
+		return 400;
+	if ((status = share_path(x, p, a->rel, sizeof(a->rel), &pr)) != 0)
+		return status;
 	if (word(k, "read"))
 		a->kind = SL_READ;
 	else if (word(k, "drop"))
@@ -245,15 +277,7 @@ share_parse(const struct serve_ctx *x, const struct http_request *req,
 	if (pr.len > SHARELINK_SUBJECT_MAX)
 		return 414;
 	a->folder = pr.trailing_slash || pr.is_root;
-	if (a->kind == SL_DROP && (!a->folder ||
-	    !upload_writable(x->cfg, a->rel)))
-		return 403;
-	/* A link never grants more than its maker holds. */
-	need = a->kind == SL_READ ? ACCESS_READ : ACCESS_WRITE;
-	if (!access_empty(x->cfg->access) &&
-	    (access_rights(x->cfg->access, a->rel, who->user) & need) != need)
-		return 403;
-	return 0;
+	return share_allowed(x, who, a) ? 0 : 403;
 }
 
 /* The link to a's path carrying tok, absolute when Host allows. */
@@ -385,13 +409,24 @@ revoke(const struct serve_ctx *x, const struct http_request *req,
 	answer(res, 200, NULL, "{\"revoked\":true}\n");
 }
 
+/* The pages, and who answers a POST to each. */
+static const struct {
+	const char	*name;
+	void		(*post)(const struct serve_ctx *,
+			    const struct http_request *,
+			    const struct gate_who *, uint64_t,
+			    struct response *);
+} pages[] = {
+	{ "login", log_in }, { "logout", log_out }, { "share", share },
+	{ "revoke", revoke },
+};
+
 void
 login_answer(const struct serve_ctx *x, const struct http_request *req,
     const struct gate_who *who, uint64_t now_s, struct response *res)
 {
 	struct span p = req->path;
-	size_t pre = strlen(GATE_PREFIX);
-	bool post = req->method == HTTP_M_POST;
+	size_t pre = strlen(GATE_PREFIX), i;
 
 	res->file_fd = -1;
 	res->fentry = NULL;
@@ -402,22 +437,17 @@ login_answer(const struct serve_ctx *x, const struct http_request *req,
 		res->keep_alive = false;
 	p.p += pre;
 	p.len -= pre;
-	if (word(p, "login") && !post && (req->method == HTTP_M_GET ||
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+		if (word(p, pages[i].name))
+			break;
+	if (i == sizeof(pages) / sizeof(pages[0]))
+		http_serve_status(res, 404, NULL);
+	else if (req->method == HTTP_M_POST)
+		pages[i].post(x, req, who, now_s, res);
+	else if (i == 0 && (req->method == HTTP_M_GET ||
 	    req->method == HTTP_M_HEAD))
 		login_page(req, res);
-	else if (word(p, "login") && post)
-		log_in(x, who, now_s, res);
-	else if (word(p, "logout") && post)
-		log_out(x, req, now_s, res);
-	else if (word(p, "share") && post)
-		share(x, req, who, now_s, res);
-	else if (word(p, "revoke") && post)
-		revoke(x, req, who, now_s, res);
-	else if (word(p, "login"))
-		http_serve_status(res, 405, "Allow: GET, HEAD, POST\r\n");
-	else if (word(p, "logout") || word(p, "share") ||
-	    word(p, "revoke"))
-		http_serve_status(res, 405, "Allow: POST\r\n");
 	else
-		http_serve_status(res, 404, NULL);
+		http_serve_status(res, 405, i == 0 ? "Allow: GET, HEAD, POST\r\n" :
+		    "Allow: POST\r\n");
 }
