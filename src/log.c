@@ -25,7 +25,7 @@ static struct log_target err_log = { .fd = STDERR_FILENO };
 static struct log_target acc_log = { .fd = STDERR_FILENO };
 static _Atomic int level = LOG_LVL_INFO;
 static _Atomic bool access_on = true;
-static bool journal;		/* stderr is the journal */
+static _Atomic bool journal;	/* stderr is the journal */
 
 static bool
 stderr_is_journal(void)

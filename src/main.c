@@ -36,6 +36,7 @@
 #include "listen.h"
 #include "listing_cache.h"
 #include "log.h"
+#include "mdns.h"
 #include "mime.h"
 #include "queue.h"
 #include "server.h"
@@ -324,6 +325,7 @@ struct runtime {
 	uint64_t	 next_sweep_ms;
 	bool		 confined;	/* the sandbox is applied */
 	char		 protections[96];	/* for STATUS=, or "" */
+	struct mdns	*mdns;		/* DNS-SD announcements, or NULL */
 };
 
 #define STATUS_INTERVAL_MS	5000
@@ -487,6 +489,8 @@ reload(struct runtime *rt)
 	if (log_open_error(nc->error_log) < 0 ||
 	    log_open_access(nc->access_log) < 0)
 		log_err("reload: cannot reopen the logs");
+	/* Before the event thread owns nls: mdns reads their ports. */
+	rt->mdns = mdns_update(rt->mdns, nc, nls, nn);
 	event_replace_listeners(srv->ev, nls, nn);
 	server_set_config(srv, nc);
 	/* Hidden files, links, the root: what a page shows may differ now. */
@@ -769,6 +773,8 @@ run(struct server *srv, const struct cli *cli)
 	if (start_threads(srv, cfg, ls, nls, rt.watchdog_ms) < 0)
 		goto out;
 	listen_announce(ls, nls, cfg->root_real, rt.interactive);
+	/* Its thread connects in the background, confined like the rest. */
+	rt.mdns = mdns_start(cfg, ls, nls);
 	log_info("lanhttpd %s started: %u worker%s, %zu listener%s",
 	    LANHTTPD_VERSION, cfg->threads, cfg->threads == 1 ? "" : "s",
 	    nls, nls == 1 ? "" : "s");
@@ -787,6 +793,9 @@ run(struct server *srv, const struct cli *cli)
 	cfg = NULL;
 
 	signal_loop(&rt, &set);
+	/* Withdrawn first: no one is sent here while the rest drains. */
+	mdns_stop(rt.mdns);
+	rt.mdns = NULL;
 	stop_threads(srv);
 	log_info("stopped after %lu request%s", atomic_load(&srv->requests),
 	    atomic_load(&srv->requests) == 1 ? "" : "s");
