@@ -62,6 +62,21 @@ struct out_seg {
 #define CONN_MAX_SEGS	40
 
 /*
+ * A body made piece by piece while it is sent (a folder as one archive,
+ * archive.h): next() plans the next piece into segs (memory segments
+ * pointing into the generator, file ranges of *fd, which the generator
+ * owns) and returns their number, 0 at the end, or -1 when the body
+ * cannot go on (the response is then cut short); done() frees it.
+ * next == NULL: no generator.
+ */
+struct body_gen {
+	int		(*next)(void *arg, struct out_seg *segs, size_t cap,
+			    int *fd);
+	void		(*done)(void *arg);
+	void		*arg;
+};
+
+/*
  * The part of a response still to be sent, when it had to be parked.
  * Bytes that lived in the worker's buffers are copied into mem; bodies the
  * response holds a reference to (a cached file's bytes through fentry, a
@@ -85,6 +100,8 @@ struct conn_resp {
 	int		 file_fd;	/* the entry's when fentry is set */
 	struct fentry	*fentry;	/* a cached file the response uses */
 	char		*body;		/* a generated body it sends (heap) */
+	/* What makes the rest of the body; file_fd is then its own. */
+	struct body_gen	 gen;
 	size_t		 held;		/* bytes counted in conn_held_total() */
 	struct conn_out	 out;
 	int		 status;

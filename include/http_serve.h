@@ -84,6 +84,8 @@ struct response {
 	struct fentry	*fentry;	/* a reference, kept until sent */
 	char		*body_heap;	/* the caller's to free once sent */
 	size_t		 body_heap_len;
+	/* The rest of the body, made while it is sent (conn.h); or none. */
+	struct body_gen	 gen;
 };
 
 /*

@@ -108,6 +108,12 @@ conn_resp_release(struct conn_resp *r)
 		r->body = NULL;
 	}
 	unhold(r, r->held);
+	if (r->gen.next != NULL) {
+		/* The descriptor belongs to the generator. */
+		r->gen.done(r->gen.arg);
+		r->gen.next = NULL;
+		r->file_fd = -1;
+	}
 	if (r->fentry != NULL) {
 		/* The descriptor belongs to the cache entry. */
 		fentry_unref(r->fentry);

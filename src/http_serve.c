@@ -24,6 +24,7 @@
 #include "nfc.h"
 #include "path.h"
 #include "access.h"
+#include "archive.h"
 #include "gate.h"
 #include "session.h"
 #include "dav.h"
@@ -1197,6 +1198,153 @@ plan_search(const struct serve_ctx *x, const struct http_request *req,
 	    "style-src 'unsafe-inline'; img-src data:\r\n", &body);
 }
 
+/* The body generator over an archive cursor (conn.h, archive.h). */
+static int
+archive_gen_next(void *arg, struct out_seg *segs, size_t cap, int *fd)
+{
+	return archive_next(arg, segs, cap, fd);
+}
+
+static void
+archive_gen_done(void *arg)
+{
+	archive_close(arg);
+}
+
+/*
+ * The headers of an archive of size bytes named after the folder
+ * x->path[0..rel_len), for [first, last] when part (206).
+ */
+static void
+archive_headers(const struct serve_ctx *x, size_t rel_len,
+    const struct archive *a, enum archive_kind kind, bool part,
+    uint64_t first, uint64_t last, struct response *res)
+{
+	const char *dir = x->path, *slash = memrchr(dir, '/', rel_len);
+	const char *base = slash != NULL ? slash + 1 : dir;
+	size_t blen = rel_len - (size_t)(base - dir);
+	char name[NAME_MAX + 8];
+	int n;
+
+	n = snprintf(name, sizeof(name), "%.*s.%s", (int)(blen > 0 ? blen : 5),
+	    blen > 0 ? base : "files", kind == ARCHIVE_ZIP ? "zip" : "tar");
+	begin(res, part ? 206 : 200);
+	hb_str(&res->hb, kind == ARCHIVE_ZIP ? "Content-Type: application/zip"
+	    "\r\n" : "Content-Type: application/x-tar\r\n");
+	hb_str(&res->hb, "Content-Length: ");
+	hb_u64(&res->hb, last + 1 - first);
+	if (part) {
+		hb_fmt(&res->hb, "\r\nContent-Range: bytes %llu-%llu/%llu",
+		    (unsigned long long)first, (unsigned long long)last,
+		    (unsigned long long)archive_size(a));
+	}
+	hb_str(&res->hb, "\r\nETag: ");
+	hb_str(&res->hb, archive_etag(a));
+	hb_str(&res->hb, "\r\nAccept-Ranges: bytes\r\nCache-Control: no-cache"
+	    "\r\nContent-Disposition: ");
+	hb_content_disposition(&res->hb, name, n > 0 && (size_t)n < sizeof(name) ?
+	    (size_t)n : 0);
+	hb_str(&res->hb, "\r\n");
+	finish_headers(res);
+}
+
+/*
+ * Of an archive with validators fi, the bytes [*first, *last] to send:
+ * 0 for all or a range (*part), 304, 412 or 416 (extra set).
+ */
+static int
+archive_range(const struct http_request *req, const struct file_info *fi,
+    uint64_t *first, uint64_t *last, bool *part)
+{
+	struct range_set rs;
+	enum range_result rr = RANGE_IGNORE;
+	int code;
+
+	*first = 0;
+	*last = fi->size - 1;
+	*part = false;
+	if ((code = file_preconditions(req, fi)) != 0)
+		return code;
+	if (req->hdr_count[HDR_RANGE] == 1 && req->hdr_count[HDR_IF_RANGE] <= 1 &&
+	    (req->hdr_count[HDR_IF_RANGE] == 0 ||
+	    file_if_range(req->hdr[HDR_IF_RANGE], fi)))
+		rr = file_parse_range(req->hdr[HDR_RANGE], fi->size, &rs);
+	if (rr == RANGE_UNSATISFIABLE)
+		return 416;
+	/* One range (what a resuming client asks); several: the whole. */
+	if (rr == RANGE_OK && rs.n == 1) {
+		*first = rs.r[0].off;
+		*last = rs.r[0].off + rs.r[0].len - 1;
+		*part = true;
+	}
+	return 0;
+}
+
+/*
+ * GET /folder/?zip or ?tar: the folder as one stored ZIP or tar, with a
+ * length, an ETag and ranges; the file data goes out piece by piece as
+ * it is sent (archive.h).  Takes dfd.
+ */
+static void
+plan_archive(const struct serve_ctx *x, const struct http_request *req,
+    int dfd, size_t rel_len, enum archive_kind kind, struct response *res)
+{
+	struct archive_filter f = { .may_see = search_may_see,
+	    .arg = (void *)(uintptr_t)x };
+	struct file_info fi = { .undated = true };
+	struct archive_cursor *cur;
+	struct listing_req lr;
+	struct archive *a;
+	uint64_t first, last;
+	char extra[64];
+	bool part;
+	int r;
+
+	if ((r = folder_tool(x, req, dfd, rel_len, &lr)) != 0) {
+		plan_fail(x, res, r);
+		return;
+	}
+	if (x->long_job != NULL)
+		x->long_job(x->long_job_arg);
+	r = archive_plan(dfd, &lr.src, kind, x->cfg->etag_inode,
+	    lr.per_user ? &f : NULL, &a);
+	close(dfd);
+	if (r != 0) {
+		plan_fail(x, res, r == -E2BIG ? 413 : r == -EACCES ? 403 :
+		    r == -ENOMEM || r == -EMFILE ? 503 : 500);
+		return;
+	}
+	fi.size = archive_size(a);
+	fi.etag_len = strlen(archive_etag(a));
+	memcpy(fi.etag, archive_etag(a), fi.etag_len);
+	r = archive_range(req, &fi, &first, &last, &part);
+	if (r == 0) {
+		archive_headers(x, rel_len, a, kind, part, first, last, res);
+	} else if (r == 304) {
+		begin(res, 304);
+		hb_str(&res->hb, "ETag: ");
+		hb_str(&res->hb, archive_etag(a));
+		hb_str(&res->hb, "\r\nCache-Control: no-cache\r\n");
+		finish_headers(res);
+	} else {
+		snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
+		    (unsigned long long)fi.size);
+		http_serve_status(res, r, r == 416 ? extra : NULL);
+	}
+	if (r != 0 || res->head || res->hb.overflow) {
+		archive_free(a);
+		if (res->hb.overflow)
+			http_serve_status(res, 500, NULL);
+		return;
+	}
+	if ((cur = archive_open(a, first, last)) == NULL) {
+		http_serve_status(res, 503, "Retry-After: 2\r\n");
+		return;
+	}
+	res->gen = (struct body_gen){ .next = archive_gen_next,
+	    .done = archive_gen_done, .arg = cur };
+}
+
 /*
  * GET /folder/?qr: an SVG of the QR code of the folder's absolute URL,
  * for the listing page, so a phone can pass the link on to another.
@@ -1245,6 +1393,18 @@ folder_query(const struct serve_ctx *x, const struct http_request *req,
 	if (http_query_param(req->query, "qr", &v)) {
 		close(dfd);
 		plan_folder_qr(x, req, rel_len, res);
+		return true;
+	}
+	if (http_query_param(req->query, "zip", &v) ||
+	    http_query_param(req->query, "tar", &v)) {
+		if (!x->cfg->directory_listing) {
+			close(dfd);
+			plan_fail(x, res, 403);
+		} else {
+			plan_archive(x, req, dfd, rel_len,
+			    http_query_param(req->query, "zip", &v) ?
+			    ARCHIVE_ZIP : ARCHIVE_TAR, res);
+		}
 		return true;
 	}
 	if (http_query_param(req->query, "m3u", &v) ||
@@ -1524,6 +1684,7 @@ http_serve(const struct serve_ctx *x, const struct http_request *req,
 	res->file_fd = -1;
 	res->fentry = NULL;
 	res->body_heap = NULL;
+	res->gen.next = NULL;
 	res->nsegs = 0;
 	res->head = req->method == HTTP_M_HEAD;
 	res->http10 = req->version_minor == 0;

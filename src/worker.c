@@ -117,6 +117,8 @@ static_assert(LAB_XFER_OUT_MIN <= OUT_CAP, "out holds a transfer piece");
 struct worker {
 	/* Who the request being served comes from (gate.h). */
 	struct gate_who	 who;
+	/* The piece a body generator planned last (conn.h struct body_gen). */
+	struct out_seg	 gen_segs[CONN_MAX_SEGS];
 	struct server	*srv;
 	pthread_t	 thread;
 	int		 epfd;
@@ -469,7 +471,10 @@ static enum after
 response_over(struct worker *w, struct conn *c, const struct conn_resp *r,
     enum send_rc rc, bool more_input)
 {
-	if (rc == SEND_SHORT)
+	if (rc == SEND_SHORT && r->gen.next != NULL)
+		log_warn("a file of an archive changed while it was sent: "
+		    "answer cut after %llu bytes", (unsigned long long)r->sent);
+	else if (rc == SEND_SHORT)
 		log_warn("'%s' shrank while it was sent: answer cut after %llu "
 		    "bytes", r->fentry != NULL ? r->fentry->rel : "a listing",
 		    (unsigned long long)r->sent);
@@ -537,6 +542,45 @@ park(struct worker *w, struct conn *c, struct conn_resp *r,
 }
 
 /*
+ * Once what was planned is sent, the generator of r's body plans piece
+ * after piece into w->gen_segs and they are sent, until the body ends
+ * (SEND_DONE, the generator freed), the socket is full (SEND_AGAIN) or
+ * the job's share is spent (SEND_YIELD; a piece may be planned but not
+ * sent yet): *n, *cur and *done then say what of w->gen_segs is left.
+ * A generator that cannot go on cuts the response (SEND_SHORT).
+ */
+static enum send_rc
+send_generated(struct worker *w, struct conn *c, struct conn_resp *r,
+    size_t *n, size_t *cur, uint64_t *done)
+{
+	uint64_t start = r->sent;
+	enum send_rc rc;
+	int k, fd = -1;
+
+	for (;;) {
+		if ((k = r->gen.next(r->gen.arg, w->gen_segs, CONN_MAX_SEGS,
+		    &fd)) < 0)
+			return SEND_SHORT;
+		if (k == 0) {
+			r->gen.done(r->gen.arg);
+			r->gen.next = NULL;
+			r->file_fd = -1;
+			return SEND_DONE;
+		}
+		r->file_fd = fd;
+		*n = (size_t)k;
+		*cur = 0;
+		*done = 0;
+		if (r->sent - start >= JOB_MAX_BYTES)
+			return SEND_YIELD;
+		rc = send_segs(c->fd, fd, w->gen_segs, *n, cur, done, &r->sent,
+		    JOB_MAX_BYTES - (r->sent - start));
+		if (rc != SEND_DONE)
+			return rc;
+	}
+}
+
+/*
  * Sends the planned response res on c; r (on the caller's stack) holds
  * what the response owns, and takes res's file and entry.  input[0..len)
  * is what follows the request in the buffer.  Returns AFTER_CONTINUE when
@@ -551,20 +595,29 @@ send_response(struct worker *w, struct conn *c, struct response *res,
 	enum send_rc rc;
 	enum after a;
 
+	const struct out_seg *segs = res->segs;
+	size_t n = res->nsegs;
+
 	r->status = res->status;
 	r->hdr_len = (uint32_t)res->hdr_len;
 	r->sent = 0;
 	r->file_fd = res->file_fd;
 	r->fentry = res->fentry;
+	r->gen = res->gen;
 	res->file_fd = -1;
 	res->fentry = NULL;
+	res->gen.next = NULL;
 	c->keep_alive = res->keep_alive;
 
-	rc = send_segs(c->fd, r->file_fd, res->segs, res->nsegs, &cur, &done,
-	    &r->sent, JOB_MAX_BYTES);
+	rc = send_segs(c->fd, r->file_fd, segs, n, &cur, &done, &r->sent,
+	    JOB_MAX_BYTES);
+	if (rc == SEND_DONE && r->gen.next != NULL) {
+		rc = send_generated(w, c, r, &n, &cur, &done);
+		segs = w->gen_segs;
+	}
 	if (rc == SEND_AGAIN || rc == SEND_YIELD)
-		return park(w, c, r, res->segs, res->nsegs, cur, done, input,
-		    len, rc == SEND_YIELD);
+		return park(w, c, r, segs, n, cur, done, input, len,
+		    rc == SEND_YIELD);
 	access_end(w, r);
 	a = response_over(w, c, r, rc, len > 0);
 	conn_resp_release(r);
@@ -576,8 +629,18 @@ static enum after
 resume_response(struct worker *w, struct conn *c)
 {
 	enum send_rc rc = send_parked(c->fd, c->resp, JOB_MAX_BYTES);
+	size_t n = 0, cur = 0;
+	uint64_t done = 0;
 	enum after a;
 
+	if (rc == SEND_DONE && c->resp->gen.next != NULL) {
+		rc = send_generated(w, c, c->resp, &n, &cur, &done);
+		/* The next piece waits in the connection, as the first did. */
+		if ((rc == SEND_AGAIN || rc == SEND_YIELD) &&
+		    conn_park_output(c->resp, w->gen_segs, n, cur, done, NULL,
+		    0, w->cfg.cfg->max_response_memory) != 0)
+			rc = SEND_ERROR;
+	}
 	if (rc == SEND_AGAIN) {
 		wait_in_set(w, c, WAIT_WRITE);
 		return AFTER_GONE;
@@ -602,6 +665,7 @@ respond_parse_error(struct worker *w, struct conn *c, int status)
 
 	memset(&res, 0, sizeof(res));
 	hb_init(&res.hb, w->out, OUT_CAP);
+	res.gen.next = NULL;
 	http_serve_error(status, false, &res);
 	c->linger = true;
 	c->discard = 0;
@@ -708,6 +772,7 @@ plan_request(struct worker *w, struct conn *c, size_t head_len, size_t len,
 	*body = req->has_content_length ? req->content_length : 0;
 	/* http_serve() sets every field; only the buffer and the wish are in. */
 	hb_init(&res->hb, w->out, OUT_CAP);
+	res->gen.next = NULL;
 	res->keep_alive = req->keep_alive;
 	/* The error path below answers before http_serve() could set it. */
 	res->http10 = req->version_minor == 0;
@@ -973,6 +1038,7 @@ finish_upload(struct worker *w, struct conn *c, size_t len)
 	struct response res;
 
 	hb_init(&res.hb, w->out, OUT_CAP);
+	res.gen.next = NULL;
 	res.keep_alive = c->keep_alive;
 	e.status = upload_finish(u, &x, &res);
 	upload_log_entry(u, &e);
@@ -1256,6 +1322,7 @@ serve_health(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 	    memcmp(req->path.p, path, req->path.len) != 0)
 		return false;
 	hb_init(&res.hb, w->out, OUT_CAP);
+	res.gen.next = NULL;
 	res.keep_alive = req->keep_alive && !stopping && !req->chunked &&
 	    !(req->has_content_length && req->content_length > 0);
 	res.head = req->method == HTTP_M_HEAD;
@@ -1292,6 +1359,7 @@ serve_gate(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 	struct response res;
 
 	hb_init(&res.hb, w->out, OUT_CAP);
+	res.gen.next = NULL;
 	res.keep_alive = w->req.keep_alive && !x.draining;
 	res.head = w->req.method == HTTP_M_HEAD;
 	res.http10 = w->req.version_minor == 0;
@@ -1330,6 +1398,7 @@ serve_upload(struct worker *w, struct conn *c, size_t head_len, size_t *len,
 	struct response res;
 
 	hb_init(&res.hb, w->out, OUT_CAP);
+	res.gen.next = NULL;
 	res.keep_alive = req->keep_alive;
 	switch (upload_plan(&x, req, &res, &c->upload)) {
 	case UP_PASS:
