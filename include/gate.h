@@ -55,6 +55,14 @@ struct gate_who {
 unsigned	gate_rights(const struct config *cfg, const struct gate_who *who,
 		    const char *rel);
 
+/*
+ * True when who may write at rel only by a drop box link: then only new
+ * files may be made there (an upload), nothing replaced, moved, locked
+ * or deleted.
+ */
+bool	gate_drop_only(const struct config *cfg, const struct gate_who *who,
+	    const char *rel);
+
 enum gate_action {
 	GATE_PASS,	/* serve it; *user says as whom ("" for a guest) */
 	GATE_ANSWER,	/* res holds the refusal (401, 403, 429, 400) */

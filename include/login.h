@@ -31,7 +31,7 @@
  * hash; test_login recomputes the hash from the page it is served.
  */
 #define LOGIN_SCRIPT_HASH \
-	"'sha256-p1BLo7sU7K8gh/V9e5n6ESJOwhTZEwLD7IWyvzhUrmo='"
+	"'sha256-yHgBv5SsqOx57iYD5gr6w+XZN5IIsQ7+0UveGVRT+9k='"
 #define LOGIN_CSP	"default-src 'none'; style-src 'unsafe-inline'; " \
 	"img-src data:; script-src " LOGIN_SCRIPT_HASH "; " \
 	"connect-src 'self'; form-action 'self'"

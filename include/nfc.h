@@ -59,6 +59,13 @@ ssize_t	nfc_normalize(const char *in, size_t len, char *out, size_t cap);
 bool	nfc_is_nfc(const char *in, size_t len);
 
 /*
+ * Puts the NUL-terminated s (in a buffer of cap bytes) in NFC, in place.
+ * Returns true when it changed; false when it is NFC already, not valid
+ * UTF-8, or its NFC form does not fit (s is then left as it was).
+ */
+bool	nfc_in_place(char *s, size_t cap);
+
+/*
  * True when in[0..len) is valid UTF-8 as nfc_normalize() defines it.
  */
 bool	nfc_utf8_valid(const char *in, size_t len);

@@ -24,8 +24,13 @@
 #include "sharelink.h"
 #include "span.h"
 
-/* Revoked tokens remembered at once; past it, revoking fails. */
+/*
+ * Revoked tokens remembered at once; past it, revoking fails.  Share and
+ * file links may take all but SESSION_REVOKED_LOGOUTS of the places, so
+ * that whoever revokes many links never stops a logout from holding.
+ */
 #define SESSION_REVOKED_MAX	4096
+#define SESSION_REVOKED_LOGOUTS	1024
 
 struct session_state;
 

@@ -14,6 +14,7 @@
 #include "htpasswd.h"
 #include "http_response.h"
 #include "login.h"
+#include "nfc.h"
 #include "path.h"
 #include "session.h"
 
@@ -28,6 +29,9 @@ needed(const struct http_request *req)
 	case HTTP_M_PROPFIND:
 	case HTTP_M_COPY:
 		return ACCESS_READ;
+	case HTTP_M_MOVE:
+		/* Moving a file where others may read it reads it. */
+		return ACCESS_READ | ACCESS_WRITE;
 	case HTTP_M_HEAD:
 		/* A tus HEAD asks where an upload stands: a writer's. */
 		return http_header_value(req, "Tus-Resumable").p != NULL ?
@@ -78,6 +82,7 @@ dest_rights(const struct serve_ctx *x, const struct http_request *req,
 	if (dest.p == NULL || dav_dest_parse(dest, req->hdr[HDR_HOST],
 	    x->cfg->allow_hidden, x->scratch, x->scratch_cap, &pr) != 0)
 		return ACCESS_WRITE;	/* dav.c answers the bad header */
+	(void)nfc_in_place(x->scratch, x->scratch_cap);
 	return access_rights(x->cfg->access, x->scratch, user);
 }
 
@@ -119,14 +124,47 @@ gate_rights(const struct config *cfg, const struct gate_who *who,
 	return have | grant;
 }
 
-/* A drop box link opens its folder's page, with the upload form only. */
-static bool
-drop_page(const struct http_request *req, const struct gate_who *who,
-    unsigned have)
+bool
+gate_drop_only(const struct config *cfg, const struct gate_who *who,
+    const char *rel)
 {
-	return who->grant.kind == SL_DROP && (have & ACCESS_WRITE) &&
-	    (req->method == HTTP_M_GET || req->method == HTTP_M_HEAD) &&
-	    req->path.len > 0 && req->path.p[req->path.len - 1] == '/';
+	const char *u;
+
+	if (who == NULL || who->grant.kind != SL_DROP)
+		return false;
+	u = who->user[0] != '\0' ? who->user : NULL;
+	return (access_rights(cfg->access, rel, u) & ACCESS_WRITE) == 0 &&
+	    (gate_rights(cfg, who, rel) & ACCESS_WRITE) != 0;
+}
+
+/*
+ * What a drop box link lets through where the rules alone would not: its
+ * folder's page (the upload form only) and uploads (a form, tus, a PUT
+ * of a new file), never DELETE, MOVE, COPY, MKCOL, LOCK or PROPPATCH.
+ */
+static bool
+drop_allows(const struct serve_ctx *x, const struct http_request *req,
+    const char *rel, const struct gate_who *who)
+{
+	bool folder = req->path.len > 0 &&
+	    req->path.p[req->path.len - 1] == '/';
+
+	if (!gate_drop_only(x->cfg, who, rel))
+		return false;
+	switch (req->method) {
+	case HTTP_M_GET:
+		return folder;
+	case HTTP_M_HEAD:
+		/* A folder's page, or where a tus upload stands. */
+		return folder || http_header_value(req, "Tus-Resumable").p !=
+		    NULL;
+	case HTTP_M_POST:
+	case HTTP_M_PATCH:
+	case HTTP_M_PUT:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Whether who may do req on rel. */
@@ -141,7 +179,11 @@ allowed(const struct serve_ctx *x, const struct http_request *req,
 	if (need == ACCESS_NONE || access_empty(cfg->access))
 		return true;
 	have = gate_rights(cfg, who, rel);
-	if (drop_page(req, who, have))
+	/* Writing by a drop box link alone: uploads only. */
+	if ((need & ACCESS_WRITE) && gate_drop_only(cfg, who, rel))
+		return drop_allows(x, req, rel, who);
+	/* Its folder's page, with the upload form, needs no read right. */
+	if ((have & need) != need && drop_allows(x, req, rel, who))
 		return true;
 	if ((have & need) != need) {
 		/* Windows PROPFINDs each folder on the way down. */
@@ -321,11 +363,17 @@ share_cookie(const struct serve_ctx *x, const struct http_request *req,
 	if (n > 0)
 		path[++n] = '/';
 	path[n + 1] = '\0';
-	snprintf(extra, sizeof(extra), "Location: %.*s\r\nSet-Cookie: "
-	    GATE_SHARE_COOKIE "=%s; Path=%s; Max-Age=%llu; HttpOnly; "
-	    "SameSite=Lax\r\nCache-Control: no-store\r\n",
-	    (int)req->path.len, req->path.p, who->token, path,
+	/*
+	 * The plain URL is the link's own folder, rebuilt from what the
+	 * token says (never the request's bytes: "//host/" would leave).
+	 */
+	n = (size_t)snprintf(extra, sizeof(extra), "Location: %s\r\n"
+	    "Set-Cookie: " GATE_SHARE_COOKIE "=%s; Path=%s; Max-Age=%llu; "
+	    "HttpOnly; SameSite=Lax\r\nCache-Control: no-store\r\n"
+	    "Referrer-Policy: no-referrer\r\n", path, who->token, path,
 	    (unsigned long long)(who->grant.expires - now_s));
+	if (n >= sizeof(extra))
+		return false;
 	refuse(x, req, res, 303, extra);
 	return true;
 }
@@ -380,6 +428,7 @@ judge(const struct serve_ctx *x, const struct http_request *req,
 		return GATE_PASS;
 	if (path_normalize(req->path, true, rel, sizeof(rel), &pr) != 0)
 		return GATE_PASS;
+	(void)nfc_in_place(rel, sizeof(rel));
 	if (allowed(x, req, rel, who)) {
 		if (from_query && share_cookie(x, req, who, now_s, res))
 			return GATE_ANSWER;

@@ -321,6 +321,20 @@ add_download(const struct http_request *req, const struct rep *rp,
 	hb_str(hb, "\r\n");
 }
 
+/*
+ * A file anyone may have uploaded runs no script of this origin: an HTML
+ * page put there could otherwise use a logged-in visitor's cookie (make
+ * share links, upload, delete).  Such a page is shown in a sandbox, an
+ * origin of its own.
+ */
+static void
+add_sandbox(const struct serve_ctx *x, const struct rep *rp,
+    struct hbuf *hb)
+{
+	if (x->cfg->upload_enable && upload_writable(x->cfg, rp->e->rel))
+		hb_str(hb, "Content-Security-Policy: sandbox\r\n");
+}
+
 /* The lines of a 200 or 206 after Content-Type, -Length (and -Range). */
 static void
 add_rep_headers(const struct serve_ctx *x, const struct rep *rp,
@@ -381,6 +395,7 @@ plan_single(const struct serve_ctx *x, const struct http_request *req,
 		add_rep_headers(x, rp, &res->hb);
 	}
 	add_download(req, rp, &res->hb);
+	add_sandbox(x, rp, &res->hb);
 	finish_headers(res);
 	if (res->hb.overflow) {
 		http_serve_status(res, 500, NULL);
@@ -568,12 +583,19 @@ may_see(const struct serve_ctx *x, const char *rel)
 	    access_has_below(x->cfg->access, rel, x->user);
 }
 
-/* may_see() as search.h asks it. */
+/*
+ * What a search or an archive may show or walk through: a path the
+ * requester may read, or a folder on the way to one.  Unlike a listing
+ * (which shows a drop box, for its upload form), never what is inside a
+ * folder they may only write to.
+ */
 static bool
 search_may_see(void *arg, const char *rel, bool is_dir)
 {
-	(void)is_dir;
-	return may_see(arg, rel);
+	const struct serve_ctx *x = arg;
+
+	return (gate_rights(x->cfg, x->who, rel) & ACCESS_READ) != 0 ||
+	    (is_dir && access_has_below(x->cfg->access, rel, x->user));
 }
 
 /*
@@ -728,7 +750,9 @@ listing_headers(const struct http_request *req, const struct listing_req *lr,
 	hb_u64(&res->hb, len);
 	hb_str(&res->hb, gz ? "\r\nContent-Encoding: gzip\r\n" : "\r\n");
 	listing_validators(&res->hb, etag, etag_len);
-	hb_str(&res->hb, "X-Content-Type-Options: nosniff\r\n");
+	/* Its links may carry read tokens: no Referer takes them along. */
+	hb_str(&res->hb, "X-Content-Type-Options: nosniff\r\n"
+	    "Referrer-Policy: no-referrer\r\n");
 	/*
 	 * Names are escaped; this makes sure nothing in them could run.  A
 	 * writable folder's page runs its one upload script, by its hash.
@@ -1379,6 +1403,21 @@ plan_folder_qr(const struct serve_ctx *x, const struct http_request *req,
 	hb_release(&svg);
 }
 
+/* Whether req asks for one of a folder's tools (folder_query()). */
+static bool
+folder_tool_asked(const struct http_request *req)
+{
+	static const char *const tools[] = { "qr", "zip", "tar", "m3u", "q" };
+	struct span v;
+
+	if (!req->has_query)
+		return false;
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (http_query_param(req->query, tools[i], &v))
+			return true;
+	return false;
+}
+
 /*
  * The folder's tools, asked for by its query: its QR code, and where
  * listings are on, its playlist and a search.  Returns false (dfd kept)
@@ -1443,6 +1482,11 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 	}
 	if (req->has_query && folder_query(x, req, dfd, pr->len, res))
 		return;
+	/* A drop box link's page is the upload form, never the index. */
+	if (!serve_may(x, x->path, ACCESS_READ)) {
+		plan_listing(x, req, dfd, pr->len, res);
+		return;
+	}
 	code = open_index(x, pr->len, &fd, &st, &fill);
 	if (code == 0) {
 		close(dfd);
@@ -1464,29 +1508,6 @@ plan_directory(const struct serve_ctx *x, const struct http_request *req,
 }
 
 /*
- * A path that is not in NFC and names nothing as sent: names are stored
- * in NFC (uploads clean them so), and macOS sends them decomposed.  Puts
- * the NFC form in path[0..cap) and returns true, or false when there is
- * none (the path is NFC already, not UTF-8, or the form does not fit).
- */
-static bool
-path_to_nfc(char *path, size_t cap)
-{
-	char nfc[PATH_MAX];
-	size_t len = strlen(path);
-	ssize_t n;
-
-	if (nfc_is_nfc(path, len))
-		return false;
-	n = nfc_normalize(path, len, nfc, sizeof(nfc));
-	if (n < 0 || (size_t)n >= cap || (size_t)n >= sizeof(nfc))
-		return false;
-	memcpy(path, nfc, (size_t)n);
-	path[n] = '\0';
-	return true;
-}
-
-/*
  * Decodes the request path into x->path and opens it beneath the root.
  * Returns 0 with *pr and *fdp (the caller owns the fd), or a status.
  */
@@ -1501,7 +1522,8 @@ resolve(const struct serve_ctx *x, const struct http_request *req,
 	    x->path_cap, pr);
 	if (code == 0)
 		code = path_open(&cfg->tree, x->path, fdp);
-	if (code == 404 && path_to_nfc(x->path, x->path_cap)) {
+	/* Names are stored in NFC; macOS sends them decomposed. */
+	if (code == 404 && nfc_in_place(x->path, x->path_cap)) {
 		pr->len = strlen(x->path);
 		code = path_open(&cfg->tree, x->path, fdp);
 	}
@@ -1596,7 +1618,7 @@ open_watched(const struct serve_ctx *x, struct path_result *pr,
 
 	fcache_begin(cfg->fcache, x->path, cfg->precompressed, fill);
 	code = path_open(&cfg->tree, x->path, fdp);
-	if (code == 404 && path_to_nfc(x->path, x->path_cap)) {
+	if (code == 404 && nfc_in_place(x->path, x->path_cap)) {
 		pr->len = strlen(x->path);
 		fcache_end(cfg->fcache, fill);
 		fcache_begin(cfg->fcache, x->path, cfg->precompressed, fill);
@@ -1672,7 +1694,10 @@ plan_get(const struct serve_ctx *x, const struct http_request *req,
 		http_serve_status(res, 414, NULL);
 		return;
 	}
-	if (!plan_cached(x, req, klen, res))
+	/* A folder's tools, or its page for who may not read it: no index. */
+	if (((pr.trailing_slash || pr.is_root) && (folder_tool_asked(req) ||
+	    !serve_may(x, x->path, ACCESS_READ))) ||
+	    !plan_cached(x, req, klen, res))
 		plan_opened(x, req, &pr, klen, res);
 }
 

@@ -408,6 +408,33 @@ put_field(char *out, size_t cap, size_t *o, struct span v)
 	return put_escaped(out, cap, o, v);
 }
 
+/*
+ * A request target or a Referer, with the value of every t= parameter
+ * of its query (a read token or a share link, which works for days)
+ * written as "-": a log readable by others must not hand out access.
+ */
+static bool
+put_url_field(char *out, size_t cap, size_t *o, struct span v)
+{
+	const char *q;
+	size_t i = 0;
+
+	if (v.len == 0 || (q = memchr(v.p, '?', v.len)) == NULL)
+		return put_field(out, cap, o, v);
+	for (size_t j = (size_t)(q - v.p); j + 2 < v.len; j++) {
+		if (strchr("?&;", v.p[j]) == NULL || v.p[j + 1] != 't' ||
+		    v.p[j + 2] != '=')
+			continue;
+		if (!put_escaped(out, cap, o, span_make(v.p + i, j + 3 - i)) ||
+		    !put_raw(out, cap, o, "-", 1))
+			return false;
+		for (i = j + 3; i < v.len && strchr("&; #", v.p[i]) == NULL; i++)
+			;
+		j = i - 1;
+	}
+	return put_escaped(out, cap, o, span_make(v.p + i, v.len - i));
+}
+
 /* " in=N" for a request whose body was received (an upload). */
 static bool
 put_received(char *out, size_t cap, size_t *o, const struct access_entry *e)
@@ -435,12 +462,12 @@ log_format_access(char *out, size_t cap, const struct access_entry *e,
 	    !put_raw(out, cap, &o, " - - [", 6) ||
 	    !put_raw(out, cap, &o, date, strlen(date)) ||
 	    !put_raw(out, cap, &o, "] \"", 3) ||
-	    !put_field(out, cap, &o, e->request_line) ||
+	    !put_url_field(out, cap, &o, e->request_line) ||
 	    !put_raw(out, cap, &o, num, (size_t)n))
 		return 0;
 	*split = o;
 	if (!put_raw(out, cap, &o, " \"", 2) ||
-	    !put_field(out, cap, &o, e->referer) ||
+	    !put_url_field(out, cap, &o, e->referer) ||
 	    !put_raw(out, cap, &o, "\" \"", 3) ||
 	    !put_field(out, cap, &o, e->user_agent) ||
 	    !put_raw(out, cap, &o, "\"", 1) || !put_received(out, cap, &o, e) ||

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "http_response.h"
 #include "listing.h"
+#include "log.h"
 #include "login.h"
 #include "negotiate.h"
 #include "path.h"
@@ -51,7 +52,11 @@ static const char login_script[] =
 	"const msg = document.getElementById(\"msg\");\n"
 	"function go() {\n"
 	"  const n = new URLSearchParams(location.search).get(\"next\");\n"
-	"  location.replace(n && /^\\/(?![\\/\\\\])/.test(n) ? n : \"/\");\n"
+	"  let u = null;\n"
+	"  try { u = new URL(n || \"/\", location.href); } catch (e) {}\n"
+	"  /* Only a page of this server: URL() resolves \"/\\t/x\" as x. */\n"
+	"  location.replace(u && u.origin === location.origin ?\n"
+	"    u.pathname + u.search + u.hash : \"/\");\n"
 	"}\n"
 	"f.addEventListener(\"submit\", async function (e) {\n"
 	"  e.preventDefault();\n"
@@ -193,12 +198,16 @@ log_out(const struct serve_ctx *x, const struct http_request *req,
     const struct gate_who *who, uint64_t now_s, struct response *res)
 {
 	struct span c = req->hdr[HDR_COOKIE], v = SPAN_NULL;
+	struct sharelink sl;
 
 	(void)who;
 	if (c.p != NULL)
 		v = auth_cookie(c, GATE_SESSION_COOKIE);
-	if (v.p != NULL)
-		(void)session_revoke(x->sessions, v, now_s);
+	if (v.p != NULL && session_check(x->sessions, v, now_s, &sl) == 0 &&
+	    session_revoke(x->sessions, v, now_s) != 0)
+		log_err("logout: the session could not be revoked (the "
+		    "revoked list is full or cannot be written); it stays "
+		    "valid until it expires");
 	http_serve_page(res, 303, "text/plain; charset=utf-8",
 	    "Location: /\r\nSet-Cookie: " GATE_SESSION_COOKIE "=; Path=/; "
 	    "Max-Age=0; HttpOnly; SameSite=Lax\r\n", "", 0);
@@ -326,8 +335,11 @@ share_page(const struct http_request *req, const struct share_ask *a,
 		hb_str(&b, "\",\"expires\":");
 		hb_u64(&b, expires);
 		hb_str(&b, "}\n");
-		http_serve_page(res, 200, "application/json", NULL, b.p,
-		    b.overflow ? 0 : b.len);
+		if (b.overflow)
+			http_serve_status(res, 500, NULL);
+		else
+			http_serve_page(res, 200, "application/json", NULL,
+			    b.p, b.len);
 		return;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC",
@@ -355,11 +367,14 @@ share_page(const struct http_request *req, const struct share_ask *a,
 	hb_str(&b, tok);
 	hb_str(&b, "\"><button>Revoke it now</button></form>\n</main>\n"
 	    "</body>\n</html>\n");
+	if (b.overflow) {
+		http_serve_status(res, 500, NULL);
+		return;
+	}
 	http_serve_page(res, 200, "text/html; charset=utf-8",
 	    "Content-Security-Policy: default-src 'none'; "
-	    "style-src 'unsafe-inline'; img-src data:; form-action 'self'\r\n",
-	    b.p,
-	    b.overflow ? 0 : b.len);
+	    "style-src 'unsafe-inline'; img-src data:; form-action 'self'\r\n"
+	    "Referrer-Policy: no-referrer\r\n", b.p, b.len);
 }
 
 /* POST share?path=&kind=: a new link. */
@@ -421,6 +436,32 @@ static const struct {
 	{ "revoke", revoke },
 };
 
+/*
+ * Whether a POST comes from a page of this server.  SameSite=Lax keeps
+ * the cookie off another site's POSTs, but not off another port of the
+ * same host (one "site" when the share is reached by IP address), nor
+ * Basic credentials a browser remembers: what the browser says of the
+ * request's origin decides, where it says anything.
+ */
+static bool
+same_origin(const struct http_request *req)
+{
+	struct span site = http_header_value(req, "Sec-Fetch-Site");
+	struct span origin = http_header_value(req, "Origin");
+	struct span host = req->hdr[HDR_HOST];
+
+	/* Browsers send it whatever the referrer policy; it decides. */
+	if (site.p != NULL)
+		return word(site, "same-origin");
+	/* "null" under Referrer-Policy: no-referrer says nothing. */
+	if (origin.p == NULL || word(origin, "null"))
+		return true;
+	/* "http://" HOST, exactly. */
+	return origin.len == 7 + host.len && host.p != NULL &&
+	    memcmp(origin.p, "http://", 7) == 0 &&
+	    memcmp(origin.p + 7, host.p, host.len) == 0;
+}
+
 void
 login_answer(const struct serve_ctx *x, const struct http_request *req,
     const struct gate_who *who, uint64_t now_s, struct response *res)
@@ -442,6 +483,9 @@ login_answer(const struct serve_ctx *x, const struct http_request *req,
 			break;
 	if (i == sizeof(pages) / sizeof(pages[0]))
 		http_serve_status(res, 404, NULL);
+	else if (req->method == HTTP_M_POST && !same_origin(req))
+		answer(res, 403, NULL, "{\"error\":\"not from this server's "
+		    "pages\"}\n");
 	else if (req->method == HTTP_M_POST)
 		pages[i].post(x, req, who, now_s, res);
 	else if (i == 0 && (req->method == HTTP_M_GET ||

@@ -14,6 +14,7 @@
 #include "nfc.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -408,4 +409,21 @@ const char *
 nfc_unicode_version(void)
 {
 	return NFC_UNICODE_VERSION;
+}
+
+bool
+nfc_in_place(char *s, size_t cap)
+{
+	char nfc[PATH_MAX];
+	size_t len = strlen(s);
+	ssize_t n;
+
+	if (nfc_is_nfc(s, len))
+		return false;
+	n = nfc_normalize(s, len, nfc, sizeof(nfc));
+	if (n < 0 || (size_t)n >= cap || (size_t)n >= sizeof(nfc))
+		return false;
+	memcpy(s, nfc, (size_t)n);
+	s[n] = '\0';
+	return true;
 }

@@ -246,7 +246,8 @@ session_revoke(struct session_state *s, struct span t, uint64_t now_s)
 		if (s->list[i].expires > now_s)
 			s->list[kept++] = s->list[i];
 	s->n = kept;
-	if (s->n == SESSION_REVOKED_MAX) {
+	if (s->n == SESSION_REVOKED_MAX || (sl.kind != SL_SESSION &&
+	    s->n >= SESSION_REVOKED_MAX - SESSION_REVOKED_LOGOUTS)) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}

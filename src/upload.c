@@ -36,6 +36,7 @@
 #include "chunked.h"
 #include "config.h"
 #include "dav.h"
+#include "gate.h"
 #include "file.h"
 #include "http_response.h"
 #include "log.h"
@@ -805,9 +806,10 @@ up_room(const struct config *cfg, int dfd, uint64_t length,
 
 /* The name's current state for a PUT: 0, or the status that refuses it. */
 static int
-put_target(struct upload *u, const struct config *cfg,
+put_target(struct upload *u, const struct serve_ctx *x,
     const struct http_request *req, const char **why)
 {
+	const struct config *cfg = x->cfg;
 	struct stat st;
 
 	if (fstatat(u->dirfd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -828,8 +830,12 @@ put_target(struct upload *u, const struct config *cfg,
 		*why = "the precondition failed";
 		return 412;
 	}
-	/* A mounted share saves over its files: WebDAV implies overwrite. */
-	u->overwrite = cfg->upload_overwrite || cfg->webdav_enable;
+	/*
+	 * A mounted share saves over its files: WebDAV implies overwrite.
+	 * A drop box link only ever adds files.
+	 */
+	u->overwrite = (cfg->upload_overwrite || cfg->webdav_enable) &&
+	    !gate_drop_only(cfg, x->who, x->path);
 	if (u->exists && !u->overwrite) {
 		*why = "a file has that name, and overwrite is off";
 		return 409;
@@ -853,7 +859,7 @@ plan_put(const struct serve_ctx *x, const struct http_request *req,
 	}
 	memcpy(u->name, name, strlen(name) + 1);
 	up_attach_work(u, x->cfg, x->path);	/* x->path: the folder */
-	code = put_target(u, x->cfg, req, &why);
+	code = put_target(u, x, req, &why);
 	if (code == 0)
 		code = up_room(x->cfg, dfd, u->length, true, &why);
 	if (code == 0 && (u->fd = up_open_hidden(u)) < 0) {

@@ -224,9 +224,10 @@ class Matrix(AccessBase):
                      "w", 207),
                     ("LOCK", "%s/lock-%d.txt" % (prefix, n), {}, lock,
                      "w", 201),
+                    # Moving reads too (into a place others may read).
                     ("MOVE", "%s/mv-%d.txt" % (prefix, n), {
                         "Destination": "%s/mv-%d-b.txt" % (prefix, n)}, b"",
-                     "w", 201),
+                     "rw", 201),
                     ("COPY", "%s/cp-%d.txt" % (prefix, n), {
                         "Destination": "%s/cp-%d-b.txt" % (prefix, n)}, b"",
                      "rw", 201)]

@@ -329,6 +329,100 @@ class Share(Base):
         self.assertTrue(json.loads(r.body)["url"].startswith("/priv/?t="))
 
 
+class Review(Base):
+    """What a review of the first version found, each fixed."""
+
+    def drop_cookie(self):
+        t = self.share(self.login(), "/drop/", "drop")["token"]
+        r = self.req("GET", "/drop/?t=" + t)
+        self.assertEqual(r.status, 303)
+        return r.getheader("Set-Cookie").split(";")[0], t
+
+    def test_a_drop_link_only_adds_files(self):
+        self.write("drop/old.txt", b"old\n")
+        self.write("drop/sub/index.html", b"INDEX")
+        share, t = self.drop_cookie()
+        h = {"Cookie": share}
+        # Nothing of what is there may be changed, moved or locked.
+        for method, path, hdr, body in (
+                ("DELETE", "/drop/old.txt", {}, b""),
+                ("PUT", "/drop/old.txt", {}, b"over"),
+                ("MOVE", "/drop/old.txt", {"Destination": "/drop/x.txt"},
+                 b""),
+                ("COPY", "/drop/old.txt", {"Destination": "/drop/y.txt"},
+                 b""),
+                ("MKCOL", "/drop/newdir", {}, b""),
+                ("LOCK", "/drop/old.txt", {}, b""),
+                ("PROPPATCH", "/drop/old.txt", {}, b"")):
+            hh = dict(h)
+            hh.update(hdr)
+            r = self.req(method, path, hh, body)
+            self.assertIn(r.status, (401, 403, 409), (method, r.status))
+        with open(os.path.join(self.root, "drop", "old.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"old\n")
+        # A new file goes in; a folder's index is never shown.
+        self.assertEqual(self.req("PUT", "/drop/new.txt", h, b"n").status,
+                         201)
+        r = self.req("GET", "/drop/sub/", dict(h, Accept="text/html"))
+        self.assertEqual(r.status, 200)
+        self.assertNotIn(b"INDEX", r.body)
+
+    def test_share_redirect_stays_on_this_server(self):
+        t = self.share(self.login(), "/", "read")["token"]
+        for path in ("//evil.example/", "/./evil.example/", "/priv/../"):
+            r = self.req("GET", path + "?t=" + t)
+            self.assertEqual(r.status, 303, path)
+            loc = r.getheader("Location")
+            self.assertTrue(loc.startswith("/") and not loc.startswith("//"),
+                            (path, loc))
+
+    def test_state_changes_only_from_this_servers_pages(self):
+        cookie = self.login()
+        for hdr in ({"Origin": "http://evil.example"},
+                    {"Sec-Fetch-Site": "cross-site"},
+                    {"Sec-Fetch-Site": "same-site"}):
+            h = dict(hdr, Cookie=cookie, Accept="application/json")
+            r = self.req("POST", PREFIX + "share?path=/priv/&kind=read", h)
+            self.assertEqual(r.status, 403, hdr)
+        h = {"Cookie": cookie, "Accept": "application/json",
+             "Origin": "http://127.0.0.1:%d" % self.port,
+             "Host": "127.0.0.1:%d" % self.port,
+             "Sec-Fetch-Site": "same-origin"}
+        self.assertEqual(self.req("POST", PREFIX +
+                                  "share?path=/priv/&kind=read", h).status,
+                         200)
+
+    def test_uploaded_pages_run_in_a_sandbox(self):
+        cookie = self.login()
+        r = self.req("PUT", "/drop/page.html", {"Cookie": cookie},
+                     b"<script>fetch('/')</script>")
+        self.assertEqual(r.status, 201)
+        r = self.req("GET", "/drop/page.html", {"Cookie": cookie})
+        self.assertEqual(r.getheader("Content-Security-Policy"), "sandbox")
+        # Not the files outside the upload paths (a site may be served).
+        self.write("pub/site.html", b"<p>site")
+        r = self.req("GET", "/pub/site.html")
+        self.assertIsNone(r.getheader("Content-Security-Policy"))
+
+    def test_another_unicode_form_is_the_same_path(self):
+        self.write("caf\u00e9/secret.txt", b"CAFE")
+        # /café is alice's; the rules are NFC, so is the name on disk.
+        self.srv.stop()
+        self.srv = self.serve(ini=self.ini() + "/caf\u00e9 = alice:rw\n")
+        self.port = self.srv.port
+        for path in ("/caf%C3%A9/secret.txt", "/cafe%CC%81/secret.txt",
+                     "/cafe%CC%81/"):
+            self.assertEqual(self.req("GET", path).status, 401, path)
+        r = self.req("GET", "/cafe%CC%81/secret.txt", basic("alice"))
+        self.assertEqual((r.status, r.body), (200, b"CAFE"))
+
+    def test_search_shows_nothing_inside_a_drop_box(self):
+        self.write("drop/hidden-name.txt", b"x")
+        r = self.req("GET", "/?q=hidden-name&format=json")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(json.loads(r.body)["results"], [])
+
+
 def have_browser():
     return (os.path.isdir(os.path.join(JS, "node_modules", "puppeteer-core"))
             and os.path.exists("/usr/bin/chromium")

@@ -275,12 +275,43 @@ START_TEST(received_bytes_end_the_line)
 }
 END_TEST
 
+/* Read tokens and share links never reach the log. */
+START_TEST(tokens_are_not_logged)
+{
+	struct access_entry e = {
+		.peer = "192.0.2.1",
+		.request_line = SPAN_LIT("GET /a/b.mp4?t=AQAA.xyz&x=1 HTTP/1.1"),
+		.referer = SPAN_LIT("http://h/d/?sort=name&t=SECRET#f"),
+		.status = 200,
+	};
+	char line[512];
+	size_t split, n = log_format_access(line, sizeof(line), &e, &split);
+
+	ck_assert_uint_gt(n, 0);
+	line[n] = '\0';
+	ck_assert_msg(strstr(line, "\"GET /a/b.mp4?t=-&x=1 HTTP/1.1\"") !=
+	    NULL, "%s", line);
+	ck_assert_msg(strstr(line, "\"http://h/d/?sort=name&t=-#f\"") != NULL,
+	    "%s", line);
+	ck_assert_ptr_null(strstr(line, "AQAA"));
+	ck_assert_ptr_null(strstr(line, "SECRET"));
+	/* Only the parameter t: "at=" and a path holding "t=" stay. */
+	e.request_line = SPAN_LIT("GET /t=1/?at=2&tt=3 HTTP/1.1");
+	e.referer = SPAN_NULL;
+	n = log_format_access(line, sizeof(line), &e, &split);
+	line[n] = '\0';
+	ck_assert_msg(strstr(line, "\"GET /t=1/?at=2&tt=3 HTTP/1.1\"") !=
+	    NULL, "%s", line);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("access");
 
+	tcase_add_test(tc, tokens_are_not_logged);
 	tcase_add_loop_test(tc, access_fields_are_escaped, 0,
 	    NELEM(esc_cases));
 	tcase_add_test(tc, random_fields_leave_no_control_raw);
