@@ -54,7 +54,7 @@ UNIT_SRCS  = $(wildcard tests/unit/check_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: FORCE soak all run check deps-js check-plain check-asan check-tsan check-valgrind unit integration \
-        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions bench-upload bench-propfind bench-login \
+        deps deps-test deps-fuzz fuzz fuzz-build bench bench-instructions bench-upload bench-propfind bench-login bench-archive \
         deps-systemd check-systemd check-systemd-auto check-systemd-require \
         install uninstall clean
 
@@ -399,6 +399,9 @@ bench-upload: $(BUILD)/lanhttpd
 bench-propfind: $(BUILD)/lanhttpd
 	@sh .ci/deps wrk lighttpd lighttpd-mod-webdav
 	LANHTTPD_BIN=$(BUILD)/lanhttpd bench/propfind $(BENCH_PROPFIND_ARGS)
+
+bench-archive: $(BUILD)/lanhttpd
+	LANHTTPD_BIN=$(BUILD)/lanhttpd bench/archive $(BENCH_ARCHIVE_ARGS)
 
 bench-login: $(BUILD)/lanhttpd
 	@sh .ci/deps wrk
