@@ -1304,6 +1304,25 @@ archive_range(const struct http_request *req, const struct file_info *fi,
 	return 0;
 }
 
+/* The answer to an archive's request that gets no body: 304, 412, 416. */
+static void
+archive_refusal(const struct archive *a, int status, struct response *res)
+{
+	char extra[64];
+
+	if (status == 304) {
+		begin(res, 304);
+		hb_str(&res->hb, "ETag: ");
+		hb_str(&res->hb, archive_etag(a));
+		hb_str(&res->hb, "\r\nCache-Control: no-cache\r\n");
+		finish_headers(res);
+		return;
+	}
+	snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
+	    (unsigned long long)archive_size(a));
+	http_serve_status(res, status, status == 416 ? extra : NULL);
+}
+
 /*
  * GET /folder/?zip or ?tar: the folder as one stored ZIP or tar, with a
  * length, an ETag and ranges; the file data goes out piece by piece as
@@ -1320,7 +1339,6 @@ plan_archive(const struct serve_ctx *x, const struct http_request *req,
 	struct listing_req lr;
 	struct archive *a;
 	uint64_t first, last;
-	char extra[64];
 	bool part;
 	int r;
 
@@ -1342,19 +1360,10 @@ plan_archive(const struct serve_ctx *x, const struct http_request *req,
 	fi.etag_len = strlen(archive_etag(a));
 	memcpy(fi.etag, archive_etag(a), fi.etag_len);
 	r = archive_range(req, &fi, &first, &last, &part);
-	if (r == 0) {
+	if (r == 0)
 		archive_headers(x, rel_len, a, kind, part, first, last, res);
-	} else if (r == 304) {
-		begin(res, 304);
-		hb_str(&res->hb, "ETag: ");
-		hb_str(&res->hb, archive_etag(a));
-		hb_str(&res->hb, "\r\nCache-Control: no-cache\r\n");
-		finish_headers(res);
-	} else {
-		snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
-		    (unsigned long long)fi.size);
-		http_serve_status(res, r, r == 416 ? extra : NULL);
-	}
+	else
+		archive_refusal(a, r, res);
 	if (r != 0 || res->head || res->hb.overflow) {
 		archive_free(a);
 		if (res->hb.overflow)
