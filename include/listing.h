@@ -98,6 +98,12 @@ struct listing_view {
 	void		(*file_query)(void *arg, const char *name, size_t len,
 			    struct hbuf *out);
 	void		*file_query_arg;
+	/*
+	 * When not NULL and true for a file, its link opens the page that
+	 * plays it (?play) rather than the file itself.
+	 */
+	bool		(*is_media)(void *arg, const char *name, size_t len);
+	void		*is_media_arg;
 };
 
 /* What listing_read() needs to know about the tree it reads. */

@@ -27,7 +27,7 @@
  * recomputes the hash, so a change to the script that forgets it fails.
  */
 #define UPLOAD_UI_SCRIPT_HASH \
-	"'sha256-i21Yh/aRko8zQaT/ndzdtkiDF/jb/oOgkSdmDzJVE/g='"
+	"'sha256-JBAY4lsKckILhEWFkRFGIM0BUc2UVfvwsgvviqlLeFI='"
 #define UPLOAD_UI_CSP	"default-src 'none'; style-src 'unsafe-inline'; " \
 	"img-src 'self' data:; script-src " UPLOAD_UI_SCRIPT_HASH "; " \
 	"connect-src 'self'"

@@ -518,6 +518,59 @@ select_ranges(const struct http_request *req, const struct rep *rp,
  * A regular file: choose the representation, check preconditions, then
  * 304, 412, 416, 206 or 200.  Takes the caller's reference to e.
  */
+static void	plan_heap(struct response *, const char *, const char *,
+		    struct hbuf *);
+
+/*
+ * GET /file?play for audio or video: a page that plays it in the
+ * browser's own <audio> or <video>, the file's read token (if the link
+ * had one) passed on to the player's request.
+ */
+static bool
+plan_play(const struct serve_ctx *x, const struct http_request *req,
+    const struct fentry *e, struct response *res)
+{
+	const char *name = strrchr(e->rel, '/') != NULL ?
+	    strrchr(e->rel, '/') + 1 : e->rel;
+	bool video = strncmp(e->type, "video/", 6) == 0;
+	struct span v, t = SPAN_NULL;
+	struct hbuf b;
+
+	if (!req->has_query || !http_query_param(req->query, "play", &v) ||
+	    !playlist_is_media(x->cfg->mime, name, strlen(name)))
+		return false;
+	(void)http_query_param(req->query, "t", &t);
+	hb_init_heap(&b);
+	hb_str(&b, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n<title>");
+	listing_html_escape(&b, name, strlen(name));
+	hb_str(&b, "</title>\n<style>body{margin:0;background:#000;color:#ddd;"
+	    "font:15px system-ui,sans-serif}h1{font-size:1rem;margin:.75rem;"
+	    "overflow-wrap:anywhere}video,audio{display:block;width:100%;"
+	    "max-height:85vh}</style>\n</head>\n<body>\n<h1>");
+	listing_html_escape(&b, name, strlen(name));
+	hb_str(&b, video ? "</h1>\n<video controls autoplay playsinline src=\"" :
+	    "</h1>\n<audio controls autoplay src=\"");
+	listing_href(&b, name, strlen(name));
+	if (t.p != NULL) {
+		hb_str(&b, "?t=");
+		listing_href(&b, t.p, t.len);
+	}
+	hb_str(&b, video ? "\"></video>\n" : "\"></audio>\n");
+	hb_str(&b, "</body>\n</html>\n");
+	if (b.overflow) {
+		hb_release(&b);
+		http_serve_status(res, 503, NULL);
+		return true;
+	}
+	plan_heap(res, "text/html; charset=utf-8",
+	    "Content-Security-Policy: default-src 'none'; media-src 'self'; "
+	    "style-src 'unsafe-inline'; img-src data:\r\n"
+	    "Referrer-Policy: no-referrer\r\n", &b);
+	return true;
+}
+
 static void
 plan_file(const struct serve_ctx *x, const struct http_request *req,
     struct fentry *e, struct response *res)
@@ -528,6 +581,10 @@ plan_file(const struct serve_ctx *x, const struct http_request *req,
 	char extra[64];
 	int code;
 
+	if (plan_play(x, req, e, res)) {
+		fentry_unref(e);
+		return;
+	}
 	choose_rep(x, req, e, &rp);
 	if ((code = file_preconditions(req, &rp.fi)) != 0) {
 		if (code == 304)
@@ -650,6 +707,13 @@ file_link_query(void *arg, const char *name, size_t len, struct hbuf *out)
 	hb_str(out, tok);
 }
 
+/* Whether a listed name is audio or video (its link opens ?play). */
+static bool
+listing_is_media(void *arg, const char *name, size_t len)
+{
+	return playlist_is_media(arg, name, len);
+}
+
 /* The page's account parts: log in, who is logged in, file tokens. */
 static void
 listing_account(const struct serve_ctx *x, struct listing_req *lr)
@@ -688,6 +752,8 @@ listing_request(const struct serve_ctx *x, const struct http_request *req,
 	lr->v.writable = upload_writable(cfg, x->path) &&
 	    serve_may(x, x->path, ACCESS_WRITE);
 	lr->per_user = access_splits(cfg->access, x->path);
+	lr->v.is_media = listing_is_media;
+	lr->v.is_media_arg = (void *)(uintptr_t)cfg->mime;
 	lr->drop_only = false;
 	listing_account(x, lr);
 	lr->json = lr->v.format == LISTING_JSON ||

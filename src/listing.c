@@ -235,6 +235,8 @@ listing_view_from_query(struct span query, struct listing_view *v)
 	v->play_all = false;
 	v->file_query = NULL;
 	v->file_query_arg = NULL;
+	v->is_media = NULL;
+	v->is_media_arg = NULL;
 	if (http_query_param(query, "start", &val)) {
 		uint64_t n;
 
@@ -847,6 +849,21 @@ html_time(struct hbuf *out, time_t t)
 	hb_str(out, "</time></td>");
 }
 
+/* What a file's link asks besides the file: a read token, ?play. */
+static void
+html_file_query(struct hbuf *out, const char *name, size_t len,
+    const struct listing_view *v)
+{
+	size_t before = out->len;
+
+	if (v == NULL)
+		return;
+	if (v->file_query != NULL)
+		v->file_query(v->file_query_arg, name, len, out);
+	if (v->is_media != NULL && v->is_media(v->is_media_arg, name, len))
+		hb_str(out, out->len > before ? "&amp;play" : "?play");
+}
+
 static void
 html_row(struct hbuf *out, const struct listing *l,
     const struct listing_entry *e, const struct ui_text *t,
@@ -860,8 +877,8 @@ html_row(struct hbuf *out, const struct listing *l,
 	listing_href(out, name, e->name_len);
 	if (e->is_dir)
 		hb_add(out, "/", 1);
-	else if (v != NULL && v->file_query != NULL)
-		v->file_query(v->file_query_arg, name, e->name_len, out);
+	else
+		html_file_query(out, name, e->name_len, v);
 	hb_str(out, "\">");
 	listing_html_escape(out, name, e->name_len);
 	if (e->is_dir) {

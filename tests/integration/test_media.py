@@ -98,6 +98,24 @@ class Playlist(Base):
         self.assertNotIn(b'href="?m3u"', r.body)
         self.assertIn(b'<input type="search" name="q"', r.body)
 
+    def test_media_links_open_a_player_page(self):
+        r = self.get("/Music/", {"Accept": "text/html"})
+        self.assertIn(b'href="Tone%20A.wav?play"', r.body)
+        self.assertIn(b'href="notes.txt"', r.body)
+        r = self.get("/Music/Tone%20A.wav?play")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("content-type").startswith("text/html"))
+        self.assertIn(b'<audio controls autoplay src="Tone%20A.wav">',
+                      r.body)
+        self.assertIn("media-src 'self'",
+                      r.header("content-security-policy"))
+        # The player's request is the file itself.
+        self.assertTrue(self.get("/Music/Tone%20A.wav").body.startswith(
+            b"RIFF"))
+        # Not media: ?play is nothing, the file is served.
+        self.assertEqual(self.get("/Music/notes.txt?play").body,
+                         b"not music")
+
     @unittest.skipIf(MPV is None, "mpv is not installed")
     def test_mpv_plays_the_playlist(self):
         url = "http://127.0.0.1:%d/Music/?m3u" % self.srv.port
