@@ -258,12 +258,12 @@ check-systemd-auto:
 # its own object directory, so `make` never ships them.
 TEST_CFLAGS = -Werror -DLANHTTPD_TEST_HOOKS
 
-# The plain run soaks for 30 s and runs each slowhttptest attack for 15
+# The plain run soaks for 20 s and runs each slowhttptest attack for 10
 # s, so that CI stays under 25 minutes; `make soak` runs the soak for 300
 # s, and LANHTTPD_ATTACK_SECONDS=30 the attacks for longer.
 check-plain:
-	LANHTTPD_SOAK_SECONDS=$(or $(LANHTTPD_SOAK_SECONDS),30) \
-	    LANHTTPD_ATTACK_SECONDS=$(or $(LANHTTPD_ATTACK_SECONDS),15) \
+	LANHTTPD_SOAK_SECONDS=$(or $(LANHTTPD_SOAK_SECONDS),20) \
+	    LANHTTPD_ATTACK_SECONDS=$(or $(LANHTTPD_ATTACK_SECONDS),10) \
 	    $(MAKE) BUILD=build-test EXTRA_CFLAGS="$(TEST_CFLAGS)" unit integration
 
 # The long soak: 300 s of mixed load, then nothing may have leaked (make
