@@ -33,7 +33,8 @@ import subprocess
 import tempfile
 import time
 
-PACKAGES = ("systemd", "dbus", "libnss-systemd", "procps", "libinih1")
+PACKAGES = ("systemd", "dbus", "libnss-systemd", "procps", "libinih1",
+            "libavahi-client3", "libqrencode4")
 # Bump when the preparation in _prepare_tree() changes.
 TREE_RECIPE = 1
 NAME_PREFIX = "lanhttpd-test-"
