@@ -15,6 +15,7 @@
 #include "login.h"
 #include "negotiate.h"
 #include "path.h"
+#include "qr.h"
 #include "session.h"
 #include "upload.h"
 
@@ -308,40 +309,68 @@ share_url(const struct http_request *req, const struct share_ask *a,
 	hb_str(out, tok);
 }
 
+static void	share_json(const char *, const char *, uint64_t,
+		    struct response *);
+static void	share_html(const struct share_ask *, const char *,
+		    const char *, uint64_t, struct response *);
+
 /* The page (or JSON) that hands out a new link. */
 static void
 share_page(const struct http_request *req, const struct share_ask *a,
     const char *tok, uint64_t expires, struct response *res)
 {
-	char body[8192], url[PATH_MAX * 3 + SHARELINK_TOKEN_LONGEST + 300];
-	char when[32];
-	struct hbuf b, u;
-	time_t e = (time_t)expires;
-	struct tm tm;
+	char url[PATH_MAX * 3 + SHARELINK_TOKEN_LONGEST + 300];
+	struct hbuf u;
 
 	hb_init(&u, url, sizeof(url));
 	share_url(req, a, tok, &u);
 	hb_add(&u, "", 1);
-	hb_init(&b, body, sizeof(body));
 	if (u.overflow) {
 		http_serve_status(res, 414, NULL);
 		return;
 	}
-	if (negotiate_wants_json(req)) {
-		hb_str(&b, "{\"url\":\"");
-		listing_json_escape(&b, url, strlen(url));
-		hb_str(&b, "\",\"token\":\"");
-		hb_str(&b, tok);
-		hb_str(&b, "\",\"expires\":");
-		hb_u64(&b, expires);
-		hb_str(&b, "}\n");
-		if (b.overflow)
-			http_serve_status(res, 500, NULL);
-		else
-			http_serve_page(res, 200, "application/json", NULL,
-			    b.p, b.len);
-		return;
-	}
+	if (negotiate_wants_json(req))
+		share_json(url, tok, expires, res);
+	else
+		share_html(a, url, tok, expires, res);
+}
+
+/* The new link as JSON: {"url":..., "token":..., "expires":...}. */
+static void
+share_json(const char *url, const char *tok, uint64_t expires,
+    struct response *res)
+{
+	char body[8192];
+	struct hbuf b;
+
+	hb_init(&b, body, sizeof(body));
+	hb_str(&b, "{\"url\":\"");
+	listing_json_escape(&b, url, strlen(url));
+	hb_str(&b, "\",\"token\":\"");
+	hb_str(&b, tok);
+	hb_str(&b, "\",\"expires\":");
+	hb_u64(&b, expires);
+	hb_str(&b, "}\n");
+	if (b.overflow)
+		http_serve_status(res, 500, NULL);
+	else
+		http_serve_page(res, 200, "application/json", NULL, b.p, b.len);
+}
+
+/*
+ * The page that hands out a new link: the link, its QR code (so a phone
+ * passes it to another), when it ends, and a button that revokes it.
+ */
+static void
+share_html(const struct share_ask *a, const char *url, const char *tok,
+    uint64_t expires, struct response *res)
+{
+	time_t e = (time_t)expires;
+	char when[32];
+	struct hbuf b;
+	struct tm tm;
+
+	hb_init_heap(&b);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC",
 	    gmtime_r(&e, &tm));
 	hb_str(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
@@ -350,7 +379,8 @@ share_page(const struct http_request *req, const struct share_ask *a,
 	    "href=\"data:,\">\n<title>Share link</title>\n"
 	    "<style>");
 	hb_str(&b, page_css);
-	hb_str(&b, "main{max-width:40em}</style>\n</head>\n<body>\n<main>\n"
+	hb_str(&b, "main{max-width:40em}.qr svg{width:240px;height:auto}"
+	    "</style>\n</head>\n<body>\n<main>\n"
 	    "<h1>Share link</h1>\n<p>");
 	hb_str(&b, a->kind == SL_DROP ? "Anyone with this link may upload "
 	    "into" : "Anyone with this link may read");
@@ -362,19 +392,27 @@ share_page(const struct http_request *req, const struct share_ask *a,
 	listing_html_escape(&b, url, strlen(url));
 	hb_str(&b, "\"></p>\n<p><a href=\"");
 	listing_html_escape(&b, url, strlen(url));
-	hb_str(&b, "\">Open the link</a></p>\n<form method=\"post\" action=\""
-	    "revoke?t=");
+	hb_str(&b, "\">Open the link</a></p>\n");
+	/* Absolute links only: a QR code of a path would lead nowhere. */
+	if (strncmp(url, "http://", 7) == 0) {
+		hb_str(&b, "<p class=\"qr\">");
+		if (qr_svg(url, &b) != 0)
+			b.overflow = true;
+		hb_str(&b, "</p>\n");
+	}
+	hb_str(&b, "<form method=\"post\" action=\"revoke?t=");
 	hb_str(&b, tok);
 	hb_str(&b, "\"><button>Revoke it now</button></form>\n</main>\n"
 	    "</body>\n</html>\n");
-	if (b.overflow) {
+	if (b.overflow)
 		http_serve_status(res, 500, NULL);
-		return;
-	}
-	http_serve_page(res, 200, "text/html; charset=utf-8",
-	    "Content-Security-Policy: default-src 'none'; "
-	    "style-src 'unsafe-inline'; img-src data:; form-action 'self'\r\n"
-	    "Referrer-Policy: no-referrer\r\n", b.p, b.len);
+	else
+		http_serve_page(res, 200, "text/html; charset=utf-8",
+		    "Content-Security-Policy: default-src 'none'; "
+		    "style-src 'unsafe-inline'; img-src data:; "
+		    "form-action 'self'\r\nReferrer-Policy: no-referrer\r\n",
+		    b.p, b.len);
+	hb_release(&b);
 }
 
 /* POST share?path=&kind=: a new link. */

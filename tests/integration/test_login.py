@@ -321,6 +321,12 @@ class Share(Base):
         self.assertEqual(r.status, 200)
         self.assertIn(b'value="http://files.example:8080/priv/?t=', r.body)
         self.assertIn(b'action="revoke?t=', r.body)
+        # Its QR code, inline, decodes to the link itself.
+        import test_qr
+        link = re.search(rb'value="([^"]+)"', r.body).group(1).decode()
+        svg = re.search(rb"<svg.*?</svg>", r.body, re.S).group(0)
+        if test_qr.ZBARIMG:
+            self.assertEqual(test_qr.decode(test_qr.svg_rows(svg)), link)
         # A Host with anything odd in it gives a relative link.
         r = self.req("POST", PREFIX + "share?path=/priv/&kind=read",
                      {"Cookie": cookie, "Accept": "application/json",
