@@ -130,7 +130,8 @@ MODS_listing_cache = listing_cache listing upload_ui dirwatch log testhook \
 MODS_playlist   = playlist listing upload_ui mime http_response http_parse \
 		  path span
 MODS_search     = search listing upload_ui http_response http_parse path span
-MODS_archive    = archive listing upload_ui http_response http_parse path \
+MODS_crc32      = crc32
+MODS_archive    = archive crc32 listing upload_ui http_response http_parse path \
 		  span log
 
 .SECONDEXPANSION:

@@ -45,8 +45,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "crc32.h"
 #include "log.h"
 #include "path.h"
 #include "span.h"
@@ -1352,7 +1352,7 @@ crc_begin(struct archive_cursor *c, size_t i)
 	crc_stash(c);
 	c->crc_busy = true;
 	c->crc_idx = i;
-	c->crc = (uint32_t)crc32(0, Z_NULL, 0);
+	c->crc = 0;
 	c->crc_pos = 0;
 	if (crc_lookup(&c->a->ents[i], &crc, &len) &&
 	    len <= c->a->ents[i].size) {
@@ -1385,7 +1385,7 @@ crc_read(struct archive_cursor *c, uint64_t goal)
 			    path_of(c->a, e));
 			return -1;
 		}
-		c->crc = (uint32_t)crc32(c->crc, rb, (uInt)r);
+		c->crc = crc32_update(c->crc, rb, (size_t)r);
 		c->crc_pos += (uint64_t)r;
 		c->crc_read += (uint64_t)r;
 	}
