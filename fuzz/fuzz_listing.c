@@ -106,9 +106,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(listing_json(&l, l.names, dir_len, &v, &json) == 0);
 	check_utf8(html.p, html.len);
 	check_utf8(json.p, json.len);
-	/* Names never add markup: the only scripts are the upload block's. */
+	/*
+	 * Names never add markup: the only scripts are the upload block's,
+	 * the only image the folder's own QR code.
+	 */
 	assert(count(html.p, html.len, "<script") == block_scripts(&v) &&
-	    !contains(html.p, html.len, "<img") &&
+	    count(html.p, html.len, "<img") == 1 &&
+	    contains(html.p, html.len, "<img src=\"?qr\"") &&
 	    !contains(html.p, html.len, "<iframe"));
 	for (size_t k = 0; k < json.len; k++)
 		assert((unsigned char)json.p[k] >= 0x20 || json.p[k] == '\n');
